@@ -1,0 +1,83 @@
+# ionstack build. `make run` and `make test` work on a fresh Debian 12:
+# they install the missing Debian packages first (SPEC section 9).
+PETSC_DIR ?= /usr/lib/petsc
+-include $(PETSC_DIR)/lib/petsc/conf/variables
+
+PREFIX   ?= /usr/local
+BUILD    := build
+CFLAGS   := -O2 -g -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -fPIC \
+            -Iinclude $(PETSC_CC_INCLUDES) -DIONSTACK_SOURCE_DIR='"$(CURDIR)"' \
+            -DIONSTACK_PREFIX='"$(PREFIX)"' -DIONSTACK_GIT='"$(shell git describe --always --dirty 2>/dev/null || echo unknown)"'
+LDLIBS   := -fopenmp $(PETSC_LIB) -lyaml -lm
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_SRC:= $(wildcard bench/*.c)
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+# Debian packages the build, the tests and the plots need.
+DEB_PACKAGES := petsc-dev libhdf5-openmpi-dev hdf5-tools libyaml-dev pkg-config make gcc git \
+                python3-h5py python3-numpy python3-matplotlib
+
+# Quiet, fast MPI start-up for the test suite (see docs/running.md).
+export OMPI_MCA_pml ?= ob1
+export OMPI_MCA_btl ?= self,vader
+export OMPI_MCA_ess_singleton_isolated ?= 1
+export OMPI_ALLOW_RUN_AS_ROOT ?= 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
+
+.PHONY: all deps run test bench install clean format
+all: bin/ionstack
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD)/%.o: src/%.c include/*.h | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libionstack.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+bin/ionstack: src/main.c $(BUILD)/libionstack.a | bin
+	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/testing.h $(BUILD)/libionstack.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libionstack.a | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+
+$(BUILD) $(BUILD)/tests $(BUILD)/bench bin out:
+	mkdir -p $@
+
+run: deps
+	@$(MAKE) --no-print-directory bin/ionstack
+	./bin/ionstack run configs/default.yaml
+
+test: deps
+	@$(MAKE) --no-print-directory bin/ionstack $(TEST_BIN)
+	@bash tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory bin/ionstack $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+install: bin/ionstack
+	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess
+	install -m 755 bin/ionstack $(PREFIX)/bin/ionstack
+	install -m 644 configs/materials/* $(PREFIX)/share/ionstack/materials/
+	install -m 755 postprocess/*.py $(PREFIX)/share/ionstack/postprocess/
+
+format:
+	clang-format -i src/*.c include/*.h tests/*.c tests/*.h bench/*.c
+
+clean:
+	rm -rf $(BUILD) bin

@@ -1,0 +1,221 @@
+/* ionstack: finite-volume ion transport in all-solid-state lithium cells.
+ *
+ * Shared types of every layer. Units are SI throughout (m, s, A, V, mol, K);
+ * the config layer converts user units on the way in and nothing else does. */
+#pragma once
+
+#include <petscts.h>
+#include <petscdmda.h>
+
+#define IONSTACK_VERSION "0.1.0"
+
+#define FARADAY       96485.33212 /* C/mol */
+#define GAS_CONSTANT  8.314462618 /* J/(mol K) */
+#define SECONDS_PER_H 3600.0
+
+/* Phase of a mesh cell (SPEC 2.1); the integers are the default phase-map labels. */
+typedef enum {
+  PHASE_VOID,
+  PHASE_LITHIUM,
+  PHASE_ELECTROLYTE,
+  PHASE_ACTIVE,
+  PHASE_COMPOSITE,
+  PHASE_COLLECTOR,
+  PHASE_COUNT
+} PhaseType;
+extern const char *const PhaseNames[];
+
+/* Unknowns per cell. FIELD_C is the mobile lithium concentration of the
+ * cell's phase (salt in an electrolyte, c_s in an active solid); FIELD_PHI the
+ * potential of its charge carrier (phi_e in an electrolyte, phi_s in an
+ * electron conductor). A phase that lacks a field holds it at zero. */
+typedef enum {
+  FIELD_C,
+  FIELD_PHI,
+  FIELD_COUNT
+} FieldIndex;
+
+typedef enum {
+  ELECTROLYTE_SINGLE_ION,
+  ELECTROLYTE_BINARY
+} ElectrolyteKind;
+extern const char *const ElectrolyteKinds[];
+
+/* Material parameters, already evaluated at the run temperature. */
+typedef struct {
+  char            name[64];
+  ElectrolyteKind kind;
+  PetscReal       concentration;        /* initial = reference Li+ (salt) concentration, mol/m^3 */
+  PetscReal       conductivity;         /* at the reference concentration, S/m */
+  PetscReal       conductivity_exponent; /* kappa(c) = conductivity (c/c_ref)^n: 1 dilute, 0 constant */
+  PetscReal       diffusivity;          /* salt diffusivity, m^2/s (binary) */
+  PetscReal       transference;         /* cation transference number t+ (1 for single-ion) */
+  PetscReal       thermodynamic_factor; /* chi = 1 + dln f/dln c */
+  PetscReal       density;              /* kg/m^3 */
+} Electrolyte;
+
+typedef enum {
+  OCP_CONSTANT, /* U = ocp_value */
+  OCP_NMC811,   /* built-in fit, see material.c */
+  OCP_LCO,
+  OCP_TABLE /* piecewise-linear table from a CSV file */
+} OcpModel;
+extern const char *const OcpModels[];
+
+typedef struct {
+  char      name[64];
+  PetscReal max_concentration; /* c_s,max, mol/m^3 */
+  PetscReal diffusivity;       /* D_s, m^2/s */
+  PetscReal conductivity;      /* sigma_s, S/m */
+  PetscReal theta_min;         /* stoichiometry at the top of charge */
+  PetscReal theta_max;         /* stoichiometry at the end of discharge */
+  PetscReal theta_initial;
+  OcpModel  ocp;
+  PetscReal ocp_value; /* V, for OCP_CONSTANT */
+  PetscInt  ocp_points;
+  PetscReal *ocp_theta, *ocp_voltage; /* OCP_TABLE, ascending theta */
+  PetscReal density;                  /* kg/m^3 */
+} ActiveMaterial;
+
+/* Butler-Volmer kinetics of one interface (SPEC 2.4). */
+typedef struct {
+  PetscReal exchange_current_density; /* i0 at the reference state, A/m^2 */
+  PetscReal alpha_a, alpha_c;
+  PetscReal film_resistance;          /* Ohm m^2 */
+  PetscBool concentration_dependent;  /* i0 follows the local concentrations */
+} Kinetics;
+
+typedef enum {
+  CATHODE_ACTIVE,  /* dense active layer: a thin-film cathode */
+  CATHODE_LITHIUM, /* lithium: a symmetric Li | SE | Li cell */
+  CATHODE_MODEL_COUNT
+} CathodeModel;
+extern const char *const CathodeModels[];
+
+typedef struct {
+  PetscReal thickness; /* m */
+  PetscInt  cells;
+  PetscReal grading; /* ratio of the largest to the smallest cell; >1 refines toward interfaces */
+} Layer;
+
+typedef enum {
+  STEP_DISCHARGE,
+  STEP_CHARGE,
+  STEP_REST,
+  STEP_HOLD
+} StepKind;
+extern const char *const StepKinds[];
+
+/* One protocol step. Unset limits are PETSC_INFINITY. Currents given as a
+ * C-rate keep it in *_c_rate (>0) and are resolved against the capacity. */
+typedef struct {
+  StepKind  kind;
+  PetscReal current;        /* A/m^2, magnitude */
+  PetscReal c_rate;         /* 1/h, magnitude; 0 when a current was given */
+  PetscReal voltage;        /* hold voltage, V */
+  PetscReal until_voltage;  /* cutoff, V */
+  PetscReal until_current;  /* hold ends below this |current|, A/m^2 */
+  PetscReal until_c_rate;   /* same, as a C-rate */
+  PetscReal duration;       /* s */
+  char      text[256];      /* as written, for output */
+} ProtocolStep;
+
+#define MAX_PROTOCOL_STEPS 256
+
+/* The fully resolved run description produced by the config layer. */
+typedef struct {
+  PetscReal temperature; /* K */
+  PetscReal area;        /* m^2, for reporting currents in A and capacities in Ah */
+
+  PetscInt dim;
+  Layer    anode, separator, cathode;
+
+  PetscReal   lithium_conductivity; /* S/m */
+  PetscReal   lithium_density;      /* kg/m^3 */
+  Electrolyte electrolyte;
+  CathodeModel   cathode_model;
+  ActiveMaterial active;
+  Kinetics       anode_kinetics, cathode_kinetics;
+
+  PetscInt     nsteps;
+  ProtocolStep steps[MAX_PROTOCOL_STEPS];
+
+  char      output_file[PETSC_MAX_PATH_LEN]; /* .h5; .xmf and .csv sit beside it */
+  PetscReal output_interval;                 /* s; 0 = every accepted step */
+
+  PetscReal rtol, atol;         /* time-step error control, relative and absolute (mol/m^3) */
+  PetscReal dt_initial, dt_max; /* s */
+  PetscReal depletion_fraction; /* c/c_ref at an interface that counts as depleted */
+  PetscInt  max_steps;
+
+  char  config_file[PETSC_MAX_PATH_LEN];
+  char *resolved_yaml; /* every key with its resolved value, for provenance */
+} Params;
+
+/* ---- config layer: units.c, config.c, library.c ---- */
+
+/* Parses "18 um", "1.2 mS/cm", "60 degC" into SI. dimension names the
+ * expected kind (see units.c) so a wrong unit is an error naming key. */
+PetscErrorCode UnitsParse(const char *text, const char *dimension, const char *key, PetscReal *si);
+
+/* Reads a YAML config, applies command-line overrides (key=value pairs as
+ * "section.key"), loads materials and validates. Writes nothing to disk. */
+PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, char **override_keys, char **override_values, Params *p);
+PetscErrorCode ParamsDestroy(Params *p);
+PetscErrorCode ParamsView(const Params *p, FILE *fp); /* human-readable summary for `ionstack check` */
+/* Maps "-separator_thickness" to "separator.thickness" when it names a config
+ * key; returns PETSC_FALSE for options that belong to PETSc. */
+PetscErrorCode ConfigOptionKey(const char *option, char *key, size_t len, PetscBool *is_config);
+
+PetscErrorCode MaterialsList(MPI_Comm comm, FILE *fp);
+PetscErrorCode MaterialsShow(MPI_Comm comm, const char *name, FILE *fp);
+
+/* ---- materials: material.c (laws with derivatives) ---- */
+
+typedef struct {
+  PetscReal kappa, dkappa_dc;
+  PetscReal D, dD_dc;
+  PetscReal tplus, chi;
+} ElectrolyteState;
+
+void      ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s);
+/* Open-circuit potential U(theta) and dU/dtheta. */
+void      ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal *dU);
+PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T);
+/* Theoretical areal capacity of the cathode between its stoichiometry limits, C/m^2. */
+PetscReal CathodeCapacity(const Params *p);
+/* Steady limiting current density of a binary electrolyte layer, 2FDc0/((1-t+)L), A/m^2. */
+PetscReal LimitingCurrent(const Electrolyte *e, PetscReal thickness);
+
+/* ---- output layer: output.c ---- */
+
+typedef struct _n_Output *Output;
+
+typedef struct {
+  PetscInt   ncells;
+  PetscReal *x_faces;   /* ncells+1, m */
+  PetscReal *x_centres; /* ncells, m */
+  PetscInt  *phase;     /* ncells */
+} OutputMesh;
+
+typedef struct {
+  const char      *name;  /* e.g. "electrolyte_concentration" */
+  const char      *units; /* e.g. "mol/m^3" */
+  PetscInt         count;  /* number of values; 0 means one per cell */
+  const PetscReal *values; /* rank 0 holds the gathered field; others may pass NULL */
+} OutputField;
+
+typedef struct {
+  PetscReal time, voltage, current, capacity, energy;
+  PetscInt  step, protocol_step;
+} OutputSample;
+
+/* Creates path.part (the final name appears only at OutputClose), writes
+ * /provenance and /mesh. Collective; rank 0 writes. */
+PetscErrorCode OutputCreate(MPI_Comm comm, const char *path, const Params *p, int argc, char **argv, const OutputMesh *mesh, Output *out);
+PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, const OutputField *fields);
+PetscErrorCode OutputAppendSample(Output out, const OutputSample *s);
+PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason);
+PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
+/* Records the exit reason, writes the .xmf and .csv, renames .part to the final name. */
+PetscErrorCode OutputClose(Output *out, const char *exit_reason, PetscBool success);
