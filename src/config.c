@@ -1,0 +1,1428 @@
+/* The run description: reads a YAML config into a flat list of section.key
+ * strings, applies command-line overrides, checks every key against one
+ * schema table, resolves materials (library values at the run temperature
+ * through the Arrhenius law, config values replacing reference values) and
+ * fills Params in SI. Every user error stops here, naming the file and the key
+ * and saying what is allowed. It writes nothing to disk and solves nothing;
+ * the printed summary (ParamsView) is for `ionstack check`. */
+#include "config_private.h"
+#include <ctype.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <strings.h>
+
+/* ---------------------------------------------------------------- schema */
+
+typedef enum {
+  KT_QUANTITY, /* a number with units of `dimension` */
+  KT_INT,
+  KT_BOOL,
+  KT_TEXT, /* a name, a file or a choice */
+  KT_LIST  /* a YAML sequence (protocol, materials) */
+} KeyType;
+
+enum {
+  F_MAT     = 1, /* the material may supply the value */
+  F_ARR     = 2, /* also takes <key>_activation_energy */
+  F_ACTIVE  = 4, /* cathode: only with model active */
+  F_LITHIUM = 8  /* cathode: only with model lithium (unused so far) */
+};
+
+typedef struct {
+  const char *section, *key;
+  KeyType     type;
+  const char *dimension;
+  const char *def; /* default in user units; NULL: from the material, or see the doc line */
+  int         flags;
+  const char *doc;
+} SchemaKey;
+
+#define LITHIUM_KEYS(S, THICK, CELLS, MAT, CDEP, AFLAG)                                                                                                \
+  {S, "material", KT_TEXT, NULL, MAT, 0, "material name from the library"}, {S, "thickness", KT_QUANTITY, "length", THICK, 0, "layer thickness"},      \
+      {S, "cells", KT_INT, NULL, CELLS, 0, "number of mesh cells across the layer"},                                                                   \
+      {S, "grading", KT_QUANTITY, "dimensionless", "1", 0, "ratio of the largest to the smallest cell (>= 1); >1 refines toward the interfaces"},      \
+      {S, "exchange_current_density", KT_QUANTITY, "current_density", NULL, F_MAT | F_ARR, "Butler-Volmer i0 of the electrode | separator interface"}, \
+      {S, "alpha_a", KT_QUANTITY, "dimensionless", "0.5", F_MAT, "anodic transfer coefficient"},                                                       \
+      {S, "alpha_c", KT_QUANTITY, "dimensionless", "0.5", F_MAT, "cathodic transfer coefficient"},                                                     \
+      {S, "film_resistance", KT_QUANTITY, "areal_resistance", "0", 0, "interface film / contact resistance"},                                          \
+      {S, "concentration_dependent", KT_BOOL, NULL, CDEP, 0, "i0 follows the local concentrations"},                                                   \
+      {S, "conductivity", KT_QUANTITY, "conductivity", NULL, F_MAT | F_ARR, "electronic conductivity"},                                                \
+      {S, "density", KT_QUANTITY, "density", NULL, F_MAT, "mass density"},                                                                             \
+  {                                                                                                                                                    \
+    S, "reference_temperature", KT_QUANTITY, "temperature", NULL, 0, "temperature at which the layer's parameter values hold"                          \
+  }
+
+static const SchemaKey schema[] = {
+    {"cell", "temperature", KT_QUANTITY, "temperature", "25 degC", 0, "uniform cell temperature"},
+    {"cell", "area", KT_QUANTITY, "area", "1 cm^2", 0, "electrode area, for currents in A and capacities in Ah"},
+    {"mesh", "dim", KT_INT, NULL, "1", 0, "mesh dimension (only 1 for now)"},
+    LITHIUM_KEYS("anode", "20 um", "10", "lithium", "false", 0),
+    {"separator", "material", KT_TEXT, NULL, "Li6PS5Cl", 0, "electrolyte material from the library, or custom"},
+    {"separator", "kind", KT_TEXT, NULL, NULL, 0, "single_ion | binary; required for custom, else from the material"},
+    {"separator", "thickness", KT_QUANTITY, "length", "18 um", 0, "membrane thickness"},
+    {"separator", "cells", KT_INT, NULL, "20", 0, "number of mesh cells across the membrane"},
+    {"separator", "grading", KT_QUANTITY, "dimensionless", "1", 0, "ratio of the largest to the smallest cell (>= 1)"},
+    {"separator", "conductivity", KT_QUANTITY, "conductivity", NULL, F_MAT | F_ARR, "ionic conductivity at the reference concentration"},
+    {"separator", "conductivity_exponent", KT_QUANTITY, "dimensionless", NULL, F_MAT, "n in kappa = kappa_ref (c/c_ref)^n (binary; default 0)"},
+    {"separator", "diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "salt diffusivity (binary)"},
+    {"separator", "transference_number", KT_QUANTITY, "dimensionless", NULL, F_MAT, "cation transference number t+ (binary; 1 for single-ion)"},
+    {"separator", "thermodynamic_factor", KT_QUANTITY, "dimensionless", NULL, F_MAT, "chi = 1 + dln f/dln c (binary; default 1)"},
+    {"separator", "concentration", KT_QUANTITY, "concentration", NULL, F_MAT, "salt (binary) or Li+ (single-ion) concentration"},
+    {"separator", "density", KT_QUANTITY, "density", NULL, F_MAT, "mass density (0 = unknown)"},
+    {"separator", "cation_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D+ of the dilute Nernst-Planck form (binary)"},
+    {"separator", "anion_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D- of the dilute Nernst-Planck form (binary)"},
+    {"separator", "reference_temperature", KT_QUANTITY, "temperature", NULL, 0, "temperature at which the membrane's parameter values hold"},
+    {"cathode", "model", KT_TEXT, NULL, "active", 0, "active (thin-film active layer) | lithium (symmetric Li | SE | Li cell)"},
+    LITHIUM_KEYS("cathode", NULL, NULL, NULL, NULL, 0),
+    {"cathode", "initial_stoichiometry", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "initial theta = c_s/c_s,max"},
+    {"cathode", "stoichiometry_min", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "theta at the top of charge"},
+    {"cathode", "stoichiometry_max", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "theta at the end of discharge"},
+    {"cathode", "max_concentration", KT_QUANTITY, "concentration", NULL, F_MAT | F_ACTIVE, "c_s,max"},
+    {"cathode", "diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR | F_ACTIVE, "solid diffusivity D_s"},
+    {"cathode", "ocp", KT_TEXT, NULL, NULL, F_MAT | F_ACTIVE, "open-circuit potential: NMC811 | LCO | a voltage | a CSV file of theta,voltage"},
+    {"protocol", "", KT_LIST, NULL, NULL, 0, "list of steps"},
+    {"materials", "", KT_LIST, NULL, NULL, 0, "extra material files, relative to the config"},
+    {"output", "file", KT_TEXT, NULL, NULL, 0, "HDF5 output file (default out/<config name>.h5)"},
+    {"output", "interval", KT_QUANTITY, "time", "0", 0, "time between field outputs; 0 = every accepted step"},
+    {"solver", "rtol", KT_QUANTITY, "dimensionless", "1e-4", 0, "relative time-step error tolerance"},
+    {"solver", "atol", KT_QUANTITY, "concentration", "1e-3", 0, "absolute time-step error tolerance"},
+    {"solver", "dt_initial", KT_QUANTITY, "time", "1e-3 s", 0, "first time step"},
+    {"solver", "dt_max", KT_QUANTITY, "time", "inf", 0, "largest time step"},
+    {"solver", "depletion_fraction", KT_QUANTITY, "dimensionless", "1e-3", 0, "c/c_ref at an interface that counts as depleted"},
+    {"solver", "max_steps", KT_INT, NULL, "100000", 0, "most time steps of a run"},
+};
+#define NSCHEMA (sizeof schema / sizeof schema[0])
+
+static const char *const sections[] = {"cell", "mesh", "anode", "separator", "cathode", "protocol", "materials", "output", "solver"};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+static PetscBool IsSection(const char *name, size_t len)
+{
+  for (size_t i = 0; i < NSECTIONS; i++)
+    if (strlen(sections[i]) == len && !strncmp(sections[i], name, len)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+static const SchemaKey *FindKey(const char *section, const char *key)
+{
+  for (size_t i = 0; i < NSCHEMA; i++)
+    if (!strcmp(schema[i].section, section) && !strcmp(schema[i].key, key)) return &schema[i];
+  return NULL;
+}
+
+/* Resolves "conductivity_activation_energy" to the schema entry of
+ * "conductivity" when that key takes an activation energy. */
+static const SchemaKey *FindActivationKey(const char *section, const char *key)
+{
+  const char *suffix = "_activation_energy";
+  size_t      n = strlen(key), m = strlen(suffix);
+  char        base[64];
+
+  if (n <= m || n - m >= sizeof base || strcmp(key + n - m, suffix)) return NULL;
+  memcpy(base, key, n - m);
+  base[n - m] = 0;
+  for (size_t i = 0; i < NSCHEMA; i++)
+    if (!strcmp(schema[i].section, section) && !strcmp(schema[i].key, base) && (schema[i].flags & F_ARR)) return &schema[i];
+  return NULL;
+}
+
+static PetscErrorCode AllowedKeys(const char *section, char *buf, size_t len)
+{
+  PetscFunctionBeginUser;
+  buf[0] = 0;
+  for (size_t i = 0; i < NSCHEMA; i++) {
+    if (strcmp(schema[i].section, section)) continue;
+    if (buf[0]) PetscCall(PetscStrlcat(buf, ", ", len));
+    PetscCall(PetscStrlcat(buf, schema[i].key, len));
+    if (schema[i].flags & F_ARR) PetscCall(PetscStrlcat(buf, " (+_activation_energy)", len));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode AllowedSections(char *buf, size_t len)
+{
+  PetscFunctionBeginUser;
+  buf[0] = 0;
+  for (size_t i = 0; i < NSECTIONS; i++) {
+    if (i) PetscCall(PetscStrlcat(buf, ", ", len));
+    PetscCall(PetscStrlcat(buf, sections[i], len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------ YAML input */
+
+const char *YamlScalar(yaml_node_t *n)
+{
+  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static PetscErrorCode YamlLoad(yaml_parser_t *parser, const char *where, yaml_document_t *doc)
+{
+  PetscFunctionBeginUser;
+  if (!yaml_parser_load(parser, doc)) {
+    char msg[512];
+    PetscCall(PetscSNPrintf(msg, sizeof msg, "%s:%d:%d: YAML syntax error: %s%s%s", where, (int)parser->problem_mark.line + 1,
+                            (int)parser->problem_mark.column + 1, parser->problem ? parser->problem : "unknown", parser->context ? " " : "",
+                            parser->context ? parser->context : ""));
+    yaml_parser_delete(parser);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  }
+  yaml_parser_delete(parser);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode YamlLoadFile(const char *path, yaml_document_t *doc)
+{
+  FILE         *fp = fopen(path, "rb");
+  yaml_parser_t parser;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open the file", path);
+  yaml_parser_initialize(&parser);
+  yaml_parser_set_input_file(&parser, fp);
+  {
+    PetscErrorCode ierr = YamlLoad(&parser, path, doc);
+    fclose(fp);
+    PetscCall(ierr);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode YamlLoadString(const char *text, const char *where, yaml_document_t *doc)
+{
+  yaml_parser_t parser;
+
+  PetscFunctionBeginUser;
+  yaml_parser_initialize(&parser);
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+  PetscCall(YamlLoad(&parser, where, doc));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------- the flat key list */
+
+typedef struct {
+  char      key[128]; /* section.key */
+  char     *value;
+  char      origin[PETSC_MAX_PATH_LEN + 64]; /* "file:line" or "command line" */
+  PetscBool used;
+} Entry;
+
+typedef struct {
+  char *text;
+  char  origin[PETSC_MAX_PATH_LEN + 64];
+} StepText;
+
+typedef struct {
+  char  *s;
+  size_t n, cap;
+} Text;
+
+typedef struct {
+  const char     *file;
+  char            dir[PETSC_MAX_PATH_LEN]; /* of the config file, for relative paths */
+  Entry          *e;
+  PetscInt        n, cap;
+  StepText        steps[MAX_PROTOCOL_STEPS];
+  PetscInt        nsteps;
+  PetscBool       protocol_given;
+  char          **materials;
+  PetscInt        nmaterials;
+  MaterialLibrary lib;
+  Text            yaml; /* the resolved config being written */
+  PetscReal       T;    /* run temperature */
+  char            label[PETSC_MAX_PATH_LEN + 256];
+} Config;
+
+static PetscErrorCode TextPrintf(Text *t, const char *fmt, ...)
+{
+  va_list ap;
+  int     len;
+
+  PetscFunctionBeginUser;
+  va_start(ap, fmt);
+  len = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (t->n + (size_t)len + 1 > t->cap) {
+    size_t cap = PetscMax(2 * t->cap, t->n + (size_t)len + 4096);
+    char  *s   = (char *)realloc(t->s, cap);
+    PetscCheck(s, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory writing the resolved config");
+    t->s   = s;
+    t->cap = cap;
+  }
+  va_start(ap, fmt);
+  vsnprintf(t->s + t->n, (size_t)len + 1, fmt, ap);
+  va_end(ap);
+  t->n += (size_t)len;
+  PetscFunctionReturn(0);
+}
+
+/* A double-quoted YAML string. */
+static PetscErrorCode TextQuoted(Text *t, const char *s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TextPrintf(t, "\""));
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\')
+      PetscCall(TextPrintf(t, "\\%c", *s));
+    else if (*s == '\n')
+      PetscCall(TextPrintf(t, "\\n"));
+    else
+      PetscCall(TextPrintf(t, "%c", *s));
+  }
+  PetscCall(TextPrintf(t, "\""));
+  PetscFunctionReturn(0);
+}
+
+static Entry *FindEntry(Config *c, const char *key)
+{
+  for (PetscInt i = 0; i < c->n; i++)
+    if (!strcmp(c->e[i].key, key)) return &c->e[i];
+  return NULL;
+}
+
+/* Checks a key against the schema before storing it, so that an unknown key
+ * is reported with where it was written. */
+static PetscErrorCode CheckKey(Config *c, const char *section, const char *key, const char *origin)
+{
+  char list[2048];
+
+  PetscFunctionBeginUser;
+  if (!IsSection(section, strlen(section))) {
+    PetscCall(AllowedSections(list, sizeof list));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: unknown section '%s'; allowed sections: %s", origin, section, list);
+  }
+  if (!FindKey(section, key) && !FindActivationKey(section, key)) {
+    PetscCall(AllowedKeys(section, list, sizeof list));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: unknown key '%s' in section %s; allowed keys of %s: %s", origin, key, section, section, list);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SetEntry(Config *c, const char *section, const char *key, const char *value, const char *origin, PetscBool replace)
+{
+  char   full[128];
+  Entry *e;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckKey(c, section, key, origin));
+  PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, key));
+  e = FindEntry(c, full);
+  PetscCheck(!e || replace, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s is given twice (first at %s)", origin, full, e ? e->origin : "");
+  if (!e) {
+    if (c->n == c->cap) {
+      Entry *tmp;
+      c->cap = c->cap ? 2 * c->cap : 64;
+      PetscCall(PetscCalloc1(c->cap, &tmp));
+      if (c->n) PetscCall(PetscArraycpy(tmp, c->e, c->n));
+      PetscCall(PetscFree(c->e));
+      c->e = tmp;
+    }
+    e = &c->e[c->n++];
+    PetscCall(PetscStrncpy(e->key, full, sizeof e->key));
+  }
+  PetscCall(PetscFree(e->value));
+  PetscCall(PetscStrallocpy(value, &e->value));
+  PetscCall(PetscStrncpy(e->origin, origin, sizeof e->origin));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode AddStep(Config *c, const char *text, const char *origin)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(c->nsteps < MAX_PROTOCOL_STEPS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: protocol: more than %d steps (after expanding repeat groups)", origin, MAX_PROTOCOL_STEPS);
+  PetscCall(PetscStrallocpy(text, &c->steps[c->nsteps].text));
+  PetscCall(PetscStrncpy(c->steps[c->nsteps].origin, origin, sizeof c->steps[c->nsteps].origin));
+  c->nsteps++;
+  PetscFunctionReturn(0);
+}
+
+/* A protocol is a list of step strings; an item may be a mapping
+ * {repeat: N, steps: [...]}, expanded in place (groups nest). */
+static PetscErrorCode AddProtocolItems(Config *c, yaml_document_t *doc, yaml_node_t *n, const char *where)
+{
+  char origin[PETSC_MAX_PATH_LEN + 64];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(origin, sizeof origin, "%s:%d", where, (int)n->start_mark.line + 1));
+  if (n->type == YAML_SCALAR_NODE) {
+    PetscCall(AddStep(c, YamlScalar(n), origin));
+  } else if (n->type == YAML_SEQUENCE_NODE) {
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+      PetscCall(AddProtocolItems(c, doc, yaml_document_get_node(doc, *it), where));
+  } else {
+    yaml_node_t *steps  = NULL;
+    long         repeat = -1;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+      const char  *k = YamlScalar(yaml_document_get_node(doc, p->key));
+      yaml_node_t *v = yaml_document_get_node(doc, p->value);
+      if (k && !strcmp(k, "repeat")) {
+        const char *s = YamlScalar(v);
+        char       *end;
+        repeat = s ? strtol(s, &end, 10) : -1;
+        PetscCheck(s && end != s && !*end && repeat >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                   "%s: protocol: repeat must be an integer >= 1 (got '%s')", origin, s ? s : "a list");
+      } else if (k && !strcmp(k, "steps"))
+        steps = v;
+      else
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: unknown key '%s' in a group; a group is {repeat: N, steps: [step, ...]}",
+                origin, k ? k : "?");
+    }
+    PetscCheck(repeat >= 1 && steps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: a group needs both repeat: N and steps: [step, ...]",
+               origin);
+    for (long r = 0; r < repeat; r++)
+      PetscCall(AddProtocolItems(c, doc, steps, where));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SetMaterials(Config *c, yaml_document_t *doc, yaml_node_t *n, const char *origin)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < c->nmaterials; i++)
+    PetscCall(PetscFree(c->materials[i]));
+  PetscCall(PetscFree(c->materials));
+  c->nmaterials = 0;
+  if (n->type == YAML_SCALAR_NODE) {
+    PetscCall(PetscMalloc1(1, &c->materials));
+    PetscCall(PetscStrallocpy(YamlScalar(n), &c->materials[c->nmaterials++]));
+  } else {
+    PetscCheck(n->type == YAML_SEQUENCE_NODE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: materials must be a list of material files", origin);
+    PetscCall(PetscMalloc1(PetscMax(1, n->data.sequence.items.top - n->data.sequence.items.start), &c->materials));
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+      const char *s = YamlScalar(yaml_document_get_node(doc, *it));
+      PetscCheck(s, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: materials must be a list of material file names", origin);
+      PetscCall(PetscStrallocpy(s, &c->materials[c->nmaterials++]));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReadConfigFile(Config *c)
+{
+  yaml_document_t doc;
+  yaml_node_t    *root;
+
+  PetscFunctionBeginUser;
+  PetscCall(YamlLoadFile(c->file, &doc));
+  root = yaml_document_get_root_node(&doc);
+  if (!root) { /* an empty file: every default */
+    yaml_document_delete(&doc);
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(root->type == YAML_MAPPING_NODE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a config is a mapping of sections (cell:, anode:, ...)",
+             c->file);
+  for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(&doc, p->key), *v = yaml_document_get_node(&doc, p->value);
+    const char  *section = YamlScalar(k);
+    char         origin[PETSC_MAX_PATH_LEN + 64], list[512];
+
+    PetscCall(PetscSNPrintf(origin, sizeof origin, "%s:%d", c->file, (int)k->start_mark.line + 1));
+    PetscCall(AllowedSections(list, sizeof list));
+    PetscCheck(section && IsSection(section, strlen(section)), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: unknown section '%s'; allowed sections: %s", origin, section ? section : "(not a name)", list);
+    if (!strcmp(section, "protocol")) {
+      PetscCheck(!c->protocol_given, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol is given twice", origin);
+      c->protocol_given = PETSC_TRUE;
+      PetscCall(AddProtocolItems(c, &doc, v, c->file));
+    } else if (!strcmp(section, "materials")) {
+      PetscCall(SetMaterials(c, &doc, v, origin));
+    } else if (v->type == YAML_SCALAR_NODE && !v->data.scalar.length) {
+      continue; /* "solver:" with nothing under it */
+    } else {
+      PetscCheck(v->type == YAML_MAPPING_NODE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: section %s must be a mapping of key: value", origin,
+                 section);
+      for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+        yaml_node_t *kk = yaml_document_get_node(&doc, q->key), *vv = yaml_document_get_node(&doc, q->value);
+        const char  *key = YamlScalar(kk), *value = YamlScalar(vv);
+        PetscCall(PetscSNPrintf(origin, sizeof origin, "%s:%d", c->file, (int)kk->start_mark.line + 1));
+        PetscCheck(key, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: keys of section %s must be plain names", origin, section);
+        PetscCheck(value, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s must be a single value, not a %s", origin, section, key,
+                   vv->type == YAML_MAPPING_NODE ? "mapping" : "list");
+        PetscCall(SetEntry(c, section, key, value, origin, PETSC_FALSE));
+      }
+    }
+  }
+  yaml_document_delete(&doc);
+  PetscFunctionReturn(0);
+}
+
+/* A command-line value of protocol or materials is YAML itself, so both
+ * "[charge at 1C for 1 h, rest for 1 h]" and a single step work. */
+static PetscErrorCode ApplyOverride(Config *c, const char *key, const char *value)
+{
+  char        section[64], origin[PETSC_MAX_PATH_LEN + 64];
+  const char *dot = strchr(key, '.');
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(origin, sizeof origin, "%s (command line, %s)", c->file, key));
+  if (!strcmp(key, "protocol") || !strcmp(key, "materials")) {
+    yaml_document_t doc;
+    yaml_node_t    *root;
+    PetscCall(YamlLoadString(value, origin, &doc));
+    root = yaml_document_get_root_node(&doc);
+    PetscCheck(root, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: no value", origin);
+    if (key[0] == 'p') {
+      for (PetscInt i = 0; i < c->nsteps; i++)
+        PetscCall(PetscFree(c->steps[i].text));
+      c->nsteps         = 0;
+      c->protocol_given = PETSC_TRUE;
+      PetscCall(AddProtocolItems(c, &doc, root, origin));
+    } else
+      PetscCall(SetMaterials(c, &doc, root, origin));
+    yaml_document_delete(&doc);
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(dot && (size_t)(dot - key) < sizeof section, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: an override key is section.key (e.g. separator.thickness), got '%s'", origin, key);
+  memcpy(section, key, (size_t)(dot - key));
+  section[dot - key] = 0;
+  PetscCall(SetEntry(c, section, dot + 1, value, origin, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------ typed access */
+
+/* The value of section.key: the config's, else `fallback`, else the schema
+ * default; *origin says which, for messages and provenance. */
+static PetscErrorCode Lookup(Config *c, const char *section, const char *key, const char *fallback, const char **value, const char **origin)
+{
+  char             full[128];
+  Entry           *e;
+  const SchemaKey *s = FindKey(section, key);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, key));
+  e = FindEntry(c, full);
+  if (e) {
+    e->used = PETSC_TRUE;
+    PetscCall(PetscSNPrintf(c->label, sizeof c->label, "%s: %s", e->origin, full));
+    *value  = e->value;
+    *origin = "config";
+  } else {
+    PetscCall(PetscSNPrintf(c->label, sizeof c->label, "%s: %s (default)", c->file, full));
+    *value  = fallback ? fallback : (s ? s->def : NULL);
+    *origin = "default";
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscBool Given(Config *c, const char *section, const char *key)
+{
+  char full[128];
+  PetscSNPrintf(full, sizeof full, "%s.%s", section, key);
+  return FindEntry(c, full) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+static PetscErrorCode GetReal(Config *c, const char *section, const char *key, const char *fallback, PetscReal *v, PetscBool *found)
+{
+  const char      *value, *origin;
+  const SchemaKey *s = FindKey(section, key);
+
+  PetscFunctionBeginUser;
+  PetscCall(Lookup(c, section, key, fallback, &value, &origin));
+  if (found) *found = value ? PETSC_TRUE : PETSC_FALSE;
+  if (!value) PetscFunctionReturn(0);
+  PetscCall(UnitsParse(value, s->dimension, c->label, v));
+  if (PetscIsInfReal(*v)) *v = *v > 0 ? PETSC_INFINITY : PETSC_NINFINITY;
+  PetscCheck(!PetscIsNanReal(*v), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not a number", c->label, value);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GetInt(Config *c, const char *section, const char *key, const char *fallback, PetscInt *v)
+{
+  const char *value, *origin;
+  char       *end;
+  long        l;
+
+  PetscFunctionBeginUser;
+  PetscCall(Lookup(c, section, key, fallback, &value, &origin));
+  l = strtol(value, &end, 10);
+  while (isspace((unsigned char)*end))
+    end++;
+  PetscCheck(end != value && !*end, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not an integer; give a whole number such as 20", c->label,
+             value);
+  *v = (PetscInt)l;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GetBool(Config *c, const char *section, const char *key, const char *fallback, PetscBool *v)
+{
+  const char *value, *origin;
+  PetscBool   t, f;
+
+  PetscFunctionBeginUser;
+  PetscCall(Lookup(c, section, key, fallback, &value, &origin));
+  PetscCall(PetscStrcasecmp(value, "true", &t));
+  if (!t) PetscCall(PetscStrcasecmp(value, "yes", &t));
+  if (!t) PetscCall(PetscStrcasecmp(value, "on", &t));
+  if (!t) t = (PetscBool)!strcmp(value, "1");
+  PetscCall(PetscStrcasecmp(value, "false", &f));
+  if (!f) PetscCall(PetscStrcasecmp(value, "no", &f));
+  if (!f) PetscCall(PetscStrcasecmp(value, "off", &f));
+  if (!f) f = (PetscBool)!strcmp(value, "0");
+  PetscCheck(t || f, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not a boolean; write true or false", c->label, value);
+  *v = t;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GetText(Config *c, const char *section, const char *key, const char *fallback, const char **v)
+{
+  const char *origin;
+
+  PetscFunctionBeginUser;
+  PetscCall(Lookup(c, section, key, fallback, v, &origin));
+  PetscFunctionReturn(0);
+}
+
+/* Checks lo < v < hi (or <= with the closed flags) and names the key. */
+static PetscErrorCode CheckRange(Config *c, const char *section, const char *key, PetscReal v, PetscReal lo, PetscBool lo_closed, PetscReal hi,
+                                 PetscBool hi_closed, const char *what)
+{
+  PetscBool ok = (PetscBool)((lo_closed ? v >= lo : v > lo) && (hi_closed ? v <= hi : v < hi));
+  char      full[128];
+  Entry    *e;
+
+  PetscFunctionBeginUser;
+  if (ok) PetscFunctionReturn(0);
+  PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, key));
+  e = FindEntry(c, full);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s = %g (SI) is not allowed: %s", e ? e->origin : c->file, full, (double)v, what);
+}
+
+static PetscErrorCode YamlValue(Config *c, const char *key, PetscReal v, const char *units, const char *origin)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TextPrintf(&c->yaml, "  %s: %.10g", key, (double)v));
+  if (units || origin) PetscCall(TextPrintf(&c->yaml, "  #%s%s%s%s", units ? " " : "", units ? units : "", origin ? ", " : "", origin ? origin : ""));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
+  PetscFunctionReturn(0);
+}
+
+/* A material parameter at the run temperature. The reference value comes from
+ * the config (section.key), else the material, else `fallback`; the
+ * activation energy from section.key_activation_energy, else the material;
+ * both hold at T_ref. */
+static PetscErrorCode MaterialValue(Config *c, const char *section, const MaterialRecord *m, PetscReal T_ref, const char *key, const char *fallback,
+                                    const char *units, PetscReal *value, PetscBool *found)
+{
+  const MaterialParam *mp = MaterialGetParam(m, key);
+  const SchemaKey     *s  = FindKey(section, key);
+  PetscReal            ref, Ea = 0;
+  char                 eakey[96], origin[256];
+  const char          *from;
+
+  PetscFunctionBeginUser;
+  *found = PETSC_TRUE;
+  if (Given(c, section, key)) {
+    PetscCall(GetReal(c, section, key, NULL, &ref, NULL));
+    from = "config";
+  } else if (mp) {
+    ref  = mp->value;
+    from = "material";
+  } else if (fallback || s->def) {
+    PetscCall(GetReal(c, section, key, fallback, &ref, NULL));
+    from = "default";
+  } else {
+    *found = PETSC_FALSE;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscSNPrintf(eakey, sizeof eakey, "%s_activation_energy", key));
+  if (Given(c, section, eakey)) {
+    char   full[160];
+    Entry *e;
+    PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, eakey));
+    e       = FindEntry(c, full);
+    e->used = PETSC_TRUE;
+    PetscCall(PetscSNPrintf(c->label, sizeof c->label, "%s: %s", e->origin, full));
+    PetscCall(UnitsParse(e->value, "activation_energy", c->label, &Ea));
+  } else if (mp)
+    Ea = mp->activation_energy;
+  *value = Ea != 0 ? Arrhenius(ref, Ea, T_ref, c->T) : ref;
+  if (!strcmp(from, "material"))
+    PetscCall(PetscSNPrintf(origin, sizeof origin, "material %s, %g at %g K, Ea %g J/mol", m->name, (double)ref, (double)T_ref, (double)Ea));
+  else
+    PetscCall(PetscSNPrintf(origin, sizeof origin, "%s, %g at %g K, Ea %g J/mol", from, (double)ref, (double)T_ref, (double)Ea));
+  PetscCall(YamlValue(c, key, *value, units, origin));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RequireMaterialValue(Config *c, const char *section, const MaterialRecord *m, PetscReal T_ref, const char *key,
+                                           const char *units, PetscReal *value)
+{
+  PetscBool found;
+
+  PetscFunctionBeginUser;
+  PetscCall(MaterialValue(c, section, m, T_ref, key, NULL, units, value, &found));
+  PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s is needed: material %s does not give it; set %s.%s%s%s%s", c->file, section,
+             key, m ? m->name : "custom", section, key, units ? " (in " : "", units ? units : "", units ? " or equivalent units)" : "");
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReferenceTemperature(Config *c, const char *section, const MaterialRecord *m, PetscReal *T_ref)
+{
+  PetscBool found;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetReal(c, section, "reference_temperature", NULL, T_ref, &found));
+  if (!found) *T_ref = m ? m->reference_temperature : c->T;
+  PetscCall(CheckRange(c, section, "reference_temperature", *T_ref, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_TRUE, "a temperature must be above 0 K"));
+  PetscCall(YamlValue(c, "reference_temperature", *T_ref, "K", found ? "config" : (m ? "material" : "run temperature")));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------ sections */
+
+static PetscErrorCode ResolveLayer(Config *c, const char *section, const char *thickness, const char *cells, Layer *L)
+{
+  PetscFunctionBeginUser;
+  PetscCall(GetReal(c, section, "thickness", thickness, &L->thickness, NULL));
+  PetscCall(CheckRange(c, section, "thickness", L->thickness, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a thickness must be > 0, e.g. 18 um"));
+  PetscCall(GetInt(c, section, "cells", cells, &L->cells));
+  PetscCall(CheckRange(c, section, "cells", (PetscReal)L->cells, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "at least 1 cell"));
+  PetscCall(GetReal(c, section, "grading", NULL, &L->grading, NULL));
+  PetscCall(
+      CheckRange(c, section, "grading", L->grading, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "the grading ratio must be >= 1 (1 = uniform)"));
+  PetscCall(YamlValue(c, "thickness", L->thickness, "m", NULL));
+  PetscCall(TextPrintf(&c->yaml, "  cells: %d\n", (int)L->cells));
+  PetscCall(YamlValue(c, "grading", L->grading, NULL, NULL));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveKinetics(Config *c, const char *section, const MaterialRecord *m, PetscReal T_ref, const char *i0_default,
+                                      const char *cdep, Kinetics *k)
+{
+  PetscBool found;
+
+  PetscFunctionBeginUser;
+  PetscCall(MaterialValue(c, section, m, T_ref, "exchange_current_density", i0_default, "A/m^2", &k->exchange_current_density, &found));
+  PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.exchange_current_density is needed: material %s does not give it (e.g. 1 mA/cm^2)",
+             c->file, section, m ? m->name : "custom");
+  PetscCall(
+      CheckRange(c, section, "exchange_current_density", k->exchange_current_density, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "i0 must be > 0"));
+  PetscCall(MaterialValue(c, section, m, T_ref, "alpha_a", NULL, NULL, &k->alpha_a, &found));
+  PetscCall(CheckRange(c, section, "alpha_a", k->alpha_a, 0, PETSC_FALSE, 1, PETSC_TRUE, "a transfer coefficient lies in (0, 1]"));
+  PetscCall(MaterialValue(c, section, m, T_ref, "alpha_c", NULL, NULL, &k->alpha_c, &found));
+  PetscCall(CheckRange(c, section, "alpha_c", k->alpha_c, 0, PETSC_FALSE, 1, PETSC_TRUE, "a transfer coefficient lies in (0, 1]"));
+  PetscCall(GetReal(c, section, "film_resistance", NULL, &k->film_resistance, NULL));
+  PetscCall(CheckRange(c, section, "film_resistance", k->film_resistance, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a resistance must be >= 0"));
+  PetscCall(YamlValue(c, "film_resistance", k->film_resistance, "ohm*m^2", NULL));
+  PetscCall(GetBool(c, section, "concentration_dependent", cdep, &k->concentration_dependent));
+  PetscCall(TextPrintf(&c->yaml, "  concentration_dependent: %s\n", k->concentration_dependent ? "true" : "false"));
+  PetscFunctionReturn(0);
+}
+
+/* A lithium-metal electrode (the anode, or the cathode of a symmetric cell). */
+static PetscErrorCode ResolveLithium(Config *c, const char *section, Params *p, Layer *L, Kinetics *k, PetscReal *sigma, PetscReal *rho)
+{
+  const char           *name;
+  const MaterialRecord *m;
+  PetscReal             T_ref;
+  PetscBool             found;
+
+  PetscFunctionBeginUser;
+  PetscCall(TextPrintf(&c->yaml, "%s:\n", section));
+  PetscCall(GetText(c, section, "material", "lithium", &name));
+  PetscCall(LibraryFind(&c->lib, name, "lithium", c->label, &m));
+  PetscCall(TextPrintf(&c->yaml, "  material: "));
+  PetscCall(TextQuoted(&c->yaml, m->name));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
+  PetscCall(ReferenceTemperature(c, section, m, &T_ref));
+  PetscCall(ResolveLayer(c, section, "20 um", "10", L));
+  PetscCall(RequireMaterialValue(c, section, m, T_ref, "conductivity", "S/m", sigma));
+  PetscCall(CheckRange(c, section, "conductivity", *sigma, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a conductivity must be > 0"));
+  PetscCall(MaterialValue(c, section, m, T_ref, "density", "0", "kg/m^3", rho, &found));
+  PetscCall(CheckRange(c, section, "density", *rho, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0 (0 = unknown)"));
+  PetscCall(ResolveKinetics(c, section, m, T_ref, "10 mA/cm^2", "false", k));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveSeparator(Config *c, Params *p)
+{
+  Electrolyte          *e = &p->electrolyte;
+  const char           *name, *kind, *s = "separator";
+  const MaterialRecord *m = NULL;
+  PetscReal             T_ref, Dp = 0, Dm = 0;
+  PetscBool             custom, hasDp, hasDm, found;
+
+  PetscFunctionBeginUser;
+  PetscCall(TextPrintf(&c->yaml, "separator:\n"));
+  PetscCall(GetText(c, s, "material", NULL, &name));
+  custom = (PetscBool)!strcmp(name, "custom");
+  if (!custom) PetscCall(LibraryFind(&c->lib, name, "electrolyte", c->label, &m));
+  PetscCall(PetscStrncpy(e->name, custom ? "custom" : m->name, sizeof e->name));
+  PetscCall(TextPrintf(&c->yaml, "  material: "));
+  PetscCall(TextQuoted(&c->yaml, e->name));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
+
+  PetscCall(GetText(c, s, "kind", custom ? NULL : m->kind, &kind));
+  PetscCheck(kind, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: separator.kind is required with material: custom; allowed: single_ion, binary",
+             c->file);
+  PetscCheck(!strcmp(kind, "single_ion") || !strcmp(kind, "binary"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: kind '%s' is not allowed; allowed: single_ion, binary", c->label, kind);
+  PetscCheck(custom || !strcmp(kind, m->kind), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: material %s is %s; a different kind needs material: custom (with all its parameters)", c->label, m->name, m->kind);
+  e->kind = !strcmp(kind, "binary") ? ELECTROLYTE_BINARY : ELECTROLYTE_SINGLE_ION;
+  PetscCall(TextPrintf(&c->yaml, "  kind: %s\n", kind));
+  PetscCall(ReferenceTemperature(c, s, m, &T_ref));
+  PetscCall(ResolveLayer(c, s, NULL, NULL, &p->separator));
+  PetscCall(MaterialValue(c, s, m, T_ref, "density", "0", "kg/m^3", &e->density, &found));
+  PetscCall(CheckRange(c, s, "density", e->density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0 (0 = unknown)"));
+
+  if (e->kind == ELECTROLYTE_SINGLE_ION) {
+    static const char *binary_only[] = {"diffusivity", "thermodynamic_factor", "cation_diffusivity", "anion_diffusivity"};
+    for (size_t i = 0; i < sizeof binary_only / sizeof binary_only[0]; i++)
+      PetscCheck(!Given(c, s, binary_only[i]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                 "%s: separator.%s applies only to binary electrolytes; %s is single_ion (t+ = 1, Ohm's law only)", c->file, binary_only[i], e->name);
+    PetscCall(RequireMaterialValue(c, s, m, T_ref, "conductivity", "S/m", &e->conductivity));
+    PetscCall(MaterialValue(c, s, m, T_ref, "transference_number", "1", NULL, &e->transference, &found));
+    PetscCall(CheckRange(c, s, "transference_number", e->transference, 1, PETSC_TRUE, 1, PETSC_TRUE, "a single-ion conductor has t+ = 1"));
+    PetscCall(MaterialValue(c, s, m, T_ref, "conductivity_exponent", "0", NULL, &e->conductivity_exponent, &found));
+    PetscCall(CheckRange(c, s, "conductivity_exponent", e->conductivity_exponent, 0, PETSC_TRUE, 0, PETSC_TRUE,
+                         "a single-ion conductor has a constant conductivity (exponent 0)"));
+    /* Only ratios c/c_ref of this value enter (the kinetics), so a custom
+     * conductor without it gets a nominal 1000 mol/m^3. */
+    PetscCall(MaterialValue(c, s, m, T_ref, "concentration", custom ? "1000 mol/m^3" : NULL, "mol/m^3", &e->concentration, &found));
+    PetscCheck(found, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: separator.concentration is needed: material %s does not give it", c->file, e->name);
+    e->diffusivity          = 0;
+    e->thermodynamic_factor = 1;
+  } else {
+    const MaterialParam *mDp = MaterialGetParam(m, "cation_diffusivity"), *mDm = MaterialGetParam(m, "anion_diffusivity");
+    hasDp = (PetscBool)(Given(c, s, "cation_diffusivity") || mDp);
+    hasDm = (PetscBool)(Given(c, s, "anion_diffusivity") || mDm);
+    PetscCheck(hasDp == hasDm, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: separator: cation_diffusivity and anion_diffusivity go together (the dilute Nernst-Planck form); give both or neither", c->file);
+    PetscCall(RequireMaterialValue(c, s, m, T_ref, "concentration", "mol/m^3", &e->concentration));
+    PetscCall(CheckRange(c, s, "concentration", e->concentration, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a concentration must be > 0"));
+    if (hasDp) {
+      static const char *direct[] = {"conductivity", "diffusivity", "transference_number", "thermodynamic_factor", "conductivity_exponent"};
+      for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
+        PetscCheck(!Given(c, s, direct[i]) && !MaterialGetParam(m, direct[i]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                   "%s: separator.%s cannot be given together with cation_diffusivity and anion_diffusivity (%s), which determine it; give one form",
+                   c->file, direct[i], Given(c, s, direct[i]) ? "in the config" : "by the material");
+      PetscCall(RequireMaterialValue(c, s, m, T_ref, "cation_diffusivity", "m^2/s", &Dp));
+      PetscCall(CheckRange(c, s, "cation_diffusivity", Dp, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a diffusivity must be > 0"));
+      PetscCall(RequireMaterialValue(c, s, m, T_ref, "anion_diffusivity", "m^2/s", &Dm));
+      PetscCall(CheckRange(c, s, "anion_diffusivity", Dm, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a diffusivity must be > 0"));
+      /* Dilute Nernst-Planck at the run temperature (SPEC 2.2). */
+      e->diffusivity           = 2 * Dp * Dm / (Dp + Dm);
+      e->transference          = Dp / (Dp + Dm);
+      e->conductivity          = FARADAY * FARADAY * (Dp + Dm) * e->concentration / (GAS_CONSTANT * c->T);
+      e->conductivity_exponent = 1;
+      e->thermodynamic_factor  = 1;
+      PetscCall(YamlValue(c, "conductivity", e->conductivity, "S/m", "derived F^2 (D+ + D-) c / RT"));
+      PetscCall(YamlValue(c, "diffusivity", e->diffusivity, "m^2/s", "derived 2 D+ D- / (D+ + D-)"));
+      PetscCall(YamlValue(c, "transference_number", e->transference, NULL, "derived D+ / (D+ + D-)"));
+      PetscCall(YamlValue(c, "conductivity_exponent", 1, NULL, "dilute"));
+      PetscCall(YamlValue(c, "thermodynamic_factor", 1, NULL, "dilute"));
+    } else {
+      PetscCall(RequireMaterialValue(c, s, m, T_ref, "conductivity", "S/m", &e->conductivity));
+      PetscCall(RequireMaterialValue(c, s, m, T_ref, "diffusivity", "m^2/s", &e->diffusivity));
+      PetscCall(CheckRange(c, s, "diffusivity", e->diffusivity, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a diffusivity must be > 0"));
+      PetscCall(RequireMaterialValue(c, s, m, T_ref, "transference_number", NULL, &e->transference));
+      PetscCall(MaterialValue(c, s, m, T_ref, "thermodynamic_factor", "1", NULL, &e->thermodynamic_factor, &found));
+      PetscCall(CheckRange(c, s, "thermodynamic_factor", e->thermodynamic_factor, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE,
+                           "the thermodynamic factor must be > 0"));
+      PetscCall(MaterialValue(c, s, m, T_ref, "conductivity_exponent", "0", NULL, &e->conductivity_exponent, &found));
+      PetscCall(CheckRange(c, s, "conductivity_exponent", e->conductivity_exponent, 0, PETSC_TRUE, 4, PETSC_TRUE, "the exponent n lies in [0, 4]"));
+    }
+    PetscCall(CheckRange(c, s, "transference_number", e->transference, 0, PETSC_FALSE, 1, PETSC_TRUE, "t+ lies in (0, 1]"));
+  }
+  PetscCall(CheckRange(c, s, "conductivity", e->conductivity, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a conductivity must be > 0"));
+  PetscCall(CheckRange(c, s, "concentration", e->concentration, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a concentration must be > 0"));
+  PetscFunctionReturn(0);
+}
+
+/* An OCP given as a CSV of theta,voltage rows: comments (#) and one header
+ * line are allowed; theta strictly ascending in [0, 1]. */
+static PetscErrorCode ReadOcpTable(const char *path, const char *where, ActiveMaterial *a)
+{
+  FILE     *fp = fopen(path, "r");
+  char      line[512];
+  int       lineno         = 0;
+  PetscInt  cap            = 64;
+  PetscBool header_allowed = PETSC_TRUE;
+
+  PetscFunctionBeginUser;
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot open the OCP table %s", where, path);
+  a->ocp_points  = 0;
+  a->ocp_theta   = (PetscReal *)malloc(sizeof(PetscReal) * (size_t)cap);
+  a->ocp_voltage = (PetscReal *)malloc(sizeof(PetscReal) * (size_t)cap);
+  PetscCheck(a->ocp_theta && a->ocp_voltage, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory");
+  while (fgets(line, sizeof line, fp)) {
+    char     *s = line, *end;
+    double    x, v = 0;
+    PetscBool bad;
+    lineno++;
+    while (isspace((unsigned char)*s))
+      s++;
+    if (!*s || *s == '#') continue;
+    x = strtod(s, &end);
+    if (end == s && header_allowed) { /* a header row such as "stoichiometry,voltage" */
+      header_allowed = PETSC_FALSE;
+      continue;
+    }
+    header_allowed = PETSC_FALSE;
+    bad            = (PetscBool)(end == s);
+    if (!bad) {
+      for (s = end; isspace((unsigned char)*s); s++) {
+      }
+      bad = (PetscBool)(*s != ',');
+    }
+    if (!bad) {
+      s++;
+      v   = strtod(s, &end);
+      bad = (PetscBool)(end == s);
+      for (; !bad && isspace((unsigned char)*end); end++) {
+      }
+      bad = (PetscBool)(bad || *end);
+    }
+    if (bad) {
+      fclose(fp);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s:%d: expected a row 'stoichiometry,voltage' of two numbers, got: %s", path, lineno, line);
+    }
+    if (!(x >= 0 && x <= 1) || (a->ocp_points && x <= a->ocp_theta[a->ocp_points - 1])) {
+      fclose(fp);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+              "%s:%d: stoichiometry %g must lie in [0, 1] and rows must be sorted by strictly ascending stoichiometry", path, lineno, x);
+    }
+    if (a->ocp_points == cap) {
+      cap *= 2;
+      a->ocp_theta   = (PetscReal *)realloc(a->ocp_theta, sizeof(PetscReal) * (size_t)cap);
+      a->ocp_voltage = (PetscReal *)realloc(a->ocp_voltage, sizeof(PetscReal) * (size_t)cap);
+      PetscCheck(a->ocp_theta && a->ocp_voltage, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory");
+    }
+    a->ocp_theta[a->ocp_points]   = x;
+    a->ocp_voltage[a->ocp_points] = v;
+    a->ocp_points++;
+  }
+  fclose(fp);
+  PetscCheck(a->ocp_points >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s:%d: an OCP table needs at least 2 rows of stoichiometry,voltage (found %d)", path, lineno, (int)a->ocp_points);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveOcp(Config *c, const MaterialRecord *m, ActiveMaterial *a)
+{
+  const char          *text;
+  const MaterialParam *mp = MaterialGetParam(m, "ocp");
+  char                 dir[PETSC_MAX_PATH_LEN], path[PETSC_MAX_PATH_LEN], where[PETSC_MAX_PATH_LEN + 256];
+  size_t               n;
+  PetscBool            from_config = Given(c, "cathode", "ocp");
+
+  PetscFunctionBeginUser;
+  PetscCall(GetText(c, "cathode", "ocp", mp ? mp->text : NULL, &text));
+  PetscCall(PetscStrncpy(where, c->label, sizeof where));
+  PetscCheck(text, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: cathode.ocp is needed: material %s gives none; allowed: NMC811, LCO, a voltage (3.7 V) or a CSV file", c->file, m->name);
+  n = strlen(text);
+  if (!strcasecmp(text, "NMC811"))
+    a->ocp = OCP_NMC811;
+  else if (!strcasecmp(text, "LCO"))
+    a->ocp = OCP_LCO;
+  else if ((n > 4 && !strcasecmp(text + n - 4, ".csv")) || strchr(text, '/')) {
+    /* Relative paths are relative to the file that names them. */
+    PetscCall(PetscStrncpy(dir, from_config ? c->file : m->file, sizeof dir));
+    if (text[0] == '/')
+      PetscCall(PetscStrncpy(path, text, sizeof path));
+    else
+      PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", dirname(dir), text));
+    a->ocp = OCP_TABLE;
+    PetscCall(ReadOcpTable(path, where, a));
+  } else {
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = UnitsParse(text, "voltage", where, &a->ocp_value);
+    PetscCall(PetscPopErrorHandler());
+    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: ocp '%s' is not allowed; give a built-in fit (NMC811, LCO), a voltage (3.7 V) or a CSV file of stoichiometry,voltage rows", where,
+               text);
+    a->ocp = OCP_CONSTANT;
+  }
+  PetscCall(TextPrintf(&c->yaml, "  ocp: "));
+  PetscCall(TextQuoted(&c->yaml, text));
+  PetscCall(TextPrintf(&c->yaml, "  # %s\n", OcpModels[a->ocp]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveActive(Config *c, Params *p)
+{
+  ActiveMaterial       *a = &p->active;
+  const char           *name, *s = "cathode";
+  const MaterialRecord *m;
+  PetscReal             T_ref;
+  PetscBool             found;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetText(c, s, "material", "NMC811", &name));
+  PetscCall(LibraryFind(&c->lib, name, "active", c->label, &m));
+  PetscCall(PetscStrncpy(a->name, m->name, sizeof a->name));
+  PetscCall(TextPrintf(&c->yaml, "  material: "));
+  PetscCall(TextQuoted(&c->yaml, m->name));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
+  PetscCall(ReferenceTemperature(c, s, m, &T_ref));
+  PetscCall(ResolveLayer(c, s, "3 um", "20", &p->cathode));
+  PetscCall(RequireMaterialValue(c, s, m, T_ref, "max_concentration", "mol/m^3", &a->max_concentration));
+  PetscCall(CheckRange(c, s, "max_concentration", a->max_concentration, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "c_s,max must be > 0"));
+  PetscCall(RequireMaterialValue(c, s, m, T_ref, "diffusivity", "m^2/s", &a->diffusivity));
+  PetscCall(CheckRange(c, s, "diffusivity", a->diffusivity, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a diffusivity must be > 0"));
+  PetscCall(RequireMaterialValue(c, s, m, T_ref, "conductivity", "S/m", &a->conductivity));
+  PetscCall(CheckRange(c, s, "conductivity", a->conductivity, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a conductivity must be > 0"));
+  PetscCall(RequireMaterialValue(c, s, m, T_ref, "stoichiometry_min", NULL, &a->theta_min));
+  PetscCall(CheckRange(c, s, "stoichiometry_min", a->theta_min, 0, PETSC_FALSE, 1, PETSC_FALSE, "a stoichiometry lies in (0, 1)"));
+  PetscCall(RequireMaterialValue(c, s, m, T_ref, "stoichiometry_max", NULL, &a->theta_max));
+  PetscCall(CheckRange(c, s, "stoichiometry_max", a->theta_max, a->theta_min, PETSC_FALSE, 1, PETSC_FALSE,
+                       "a stoichiometry lies in (0, 1) and stoichiometry_max must exceed stoichiometry_min"));
+  {
+    char fallback[32];
+    PetscCall(PetscSNPrintf(fallback, sizeof fallback, "%.17g", (double)a->theta_min));
+    PetscCall(MaterialValue(c, s, m, T_ref, "initial_stoichiometry", fallback, NULL, &a->theta_initial, &found));
+  }
+  PetscCall(CheckRange(c, s, "initial_stoichiometry", a->theta_initial, 0, PETSC_FALSE, 1, PETSC_FALSE, "a stoichiometry lies in (0, 1)"));
+  PetscCall(MaterialValue(c, s, m, T_ref, "density", "0", "kg/m^3", &a->density, &found));
+  PetscCall(CheckRange(c, s, "density", a->density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0 (0 = unknown)"));
+  PetscCall(ResolveOcp(c, m, a));
+  PetscCall(ResolveKinetics(c, s, m, T_ref, NULL, "true", &p->cathode_kinetics));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveCathode(Config *c, Params *p)
+{
+  const char *model;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetText(c, "cathode", "model", NULL, &model));
+  if (!strcmp(model, "active"))
+    p->cathode_model = CATHODE_ACTIVE;
+  else if (!strcmp(model, "lithium"))
+    p->cathode_model = CATHODE_LITHIUM;
+  else
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: model '%s' is not allowed; allowed: active, lithium", c->label, model);
+  if (p->cathode_model == CATHODE_LITHIUM) {
+    PetscReal sigma, rho;
+    for (size_t i = 0; i < NSCHEMA; i++)
+      PetscCheck(!(schema[i].flags & F_ACTIVE) || strcmp(schema[i].section, "cathode") || !Given(c, "cathode", schema[i].key), PETSC_COMM_SELF,
+                 PETSC_ERR_USER_INPUT, "%s: cathode.%s applies only to cathode model active, not to a lithium cathode", c->file, schema[i].key);
+    PetscCall(ResolveLithium(c, "cathode", p, &p->cathode, &p->cathode_kinetics, &sigma, &rho));
+    PetscCall(TextPrintf(&c->yaml, "  model: lithium\n"));
+    /* Params holds one lithium conductivity and density for both electrodes. */
+    PetscCheck(PetscAbsReal(sigma - p->lithium_conductivity) <= 1e-12 * p->lithium_conductivity &&
+                   PetscAbsReal(rho - p->lithium_density) <= 1e-12 * (p->lithium_density + 1),
+               PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: the lithium cathode's conductivity and density must equal the anode's (one lithium metal per run); set them under anode",
+               c->file);
+  } else {
+    PetscCall(TextPrintf(&c->yaml, "cathode:\n  model: active\n"));
+    PetscCall(ResolveActive(c, p));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* "1C", "0.5 C", "C/3" are C-rates (1/h); anything else is a current density. */
+static PetscErrorCode ParseCurrent(Config *c, const char *text, const char *where, PetscReal *current, PetscReal *c_rate)
+{
+  char   compact[128];
+  size_t n = 0;
+  char  *end;
+
+  PetscFunctionBeginUser;
+  for (const char *s = text; *s && n < sizeof compact - 1; s++)
+    if (!isspace((unsigned char)*s)) compact[n++] = *s;
+  compact[n] = 0;
+  *current   = 0;
+  *c_rate    = 0;
+  if ((compact[0] == 'C' || compact[0] == 'c') && compact[1] == '/') {
+    PetscReal d = strtod(compact + 2, &end);
+    PetscCheck(end != compact + 2 && !*end && d > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read the C-rate '%s'; write e.g. C/3 or 0.5C",
+               where, text);
+    *c_rate = 1.0 / d;
+  } else if (n > 1 && (compact[n - 1] == 'C' || compact[n - 1] == 'c')) {
+    compact[n - 1] = 0;
+    *c_rate        = strtod(compact, &end);
+    PetscCheck(end != compact && !*end && *c_rate > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: cannot read the C-rate '%s'; write e.g. 1C, 0.5C or C/3", where, text);
+  } else {
+    PetscCall(UnitsParse(text, "current_density", where, current));
+    PetscCheck(*current > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the current '%s' must be > 0 (the step kind gives the direction)", where,
+               text);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* discharge|charge at <I> [until <V>] [for <t>]; rest for <t>;
+ * hold at <V> [until <I>] [for <t>]. Keywords are case-insensitive. */
+static PetscErrorCode ParseStep(Config *c, Params *p, const char *text, const char *origin, ProtocolStep *st)
+{
+  char        buf[256], where[PETSC_MAX_PATH_LEN + 320];
+  char       *tok[64], *clause[3] = {NULL, NULL, NULL};
+  const char *kw[3] = {"at", "until", "for"};
+  char        value[3][128];
+  int         ntok = 0, cur = -1;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(where, sizeof where, "%s: protocol step '%s'", origin, text));
+  PetscCheck(strlen(text) < sizeof st->text && strlen(text) < sizeof buf, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: a step is at most 255 characters", where);
+  PetscCall(PetscStrncpy(st->text, text, sizeof st->text));
+  PetscCall(PetscStrncpy(buf, text, sizeof buf));
+  for (char *s = strtok(buf, " \t"); s && ntok < 64; s = strtok(NULL, " \t"))
+    tok[ntok++] = s;
+  PetscCheck(ntok > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: empty step; write e.g. 'discharge at 1C until 3.0 V'", where);
+  for (int i = 0; i < 3; i++)
+    value[i][0] = 0;
+  for (int i = 1; i < ntok; i++) {
+    int k = -1;
+    for (int j = 0; j < 3; j++)
+      if (!strcasecmp(tok[i], kw[j])) k = j;
+    if (k >= 0) {
+      PetscCheck(!clause[k], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' appears twice", where, kw[k]);
+      clause[k] = value[k];
+      cur       = k;
+      continue;
+    }
+    PetscCheck(cur >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected 'at', 'until' or 'for' after '%s', got '%s'", where, tok[0], tok[i]);
+    if (value[cur][0]) PetscCall(PetscStrlcat(value[cur], " ", sizeof value[cur]));
+    PetscCall(PetscStrlcat(value[cur], tok[i], sizeof value[cur]));
+  }
+  for (int k = 0; k < 3; k++)
+    PetscCheck(!clause[k] || clause[k][0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' needs a value", where, kw[k]);
+
+  st->current = st->c_rate = st->voltage = 0;
+  st->until_voltage = st->until_current = st->until_c_rate = st->duration = PETSC_INFINITY;
+  if (!strcasecmp(tok[0], "discharge") || !strcasecmp(tok[0], "charge")) {
+    st->kind = !strcasecmp(tok[0], "charge") ? STEP_CHARGE : STEP_DISCHARGE;
+    PetscCheck(clause[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a %s needs 'at <current>', e.g. 'at 1C' or 'at 2 mA/cm^2'", where, tok[0]);
+    PetscCheck(clause[1] || clause[2], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a %s needs 'until <voltage>' and/or 'for <duration>'", where,
+               tok[0]);
+    PetscCall(ParseCurrent(c, clause[0], where, &st->current, &st->c_rate));
+    if (clause[1]) PetscCall(UnitsParse(clause[1], "voltage", where, &st->until_voltage));
+  } else if (!strcasecmp(tok[0], "rest")) {
+    st->kind = STEP_REST;
+    PetscCheck(!clause[0] && !clause[1] && clause[2], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: a rest is 'rest for <duration>', e.g. 'rest for 10 min'", where);
+  } else if (!strcasecmp(tok[0], "hold")) {
+    st->kind = STEP_HOLD;
+    PetscCheck(clause[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a hold needs 'at <voltage>', e.g. 'hold at 4.2 V until C/20'", where);
+    PetscCheck(clause[1] || clause[2], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a hold needs 'until <current>' and/or 'for <duration>'", where);
+    PetscCall(UnitsParse(clause[0], "voltage", where, &st->voltage));
+    if (clause[1]) {
+      PetscReal Ilim, rate;
+      PetscCall(ParseCurrent(c, clause[1], where, &Ilim, &rate));
+      if (rate > 0)
+        st->until_c_rate = rate;
+      else
+        st->until_current = Ilim;
+    }
+  } else
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: unknown step '%s'; steps are discharge, charge, rest and hold", where, tok[0]);
+  if (clause[2]) {
+    PetscCall(UnitsParse(clause[2], "time", where, &st->duration));
+    PetscCheck(st->duration > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a duration must be > 0", where);
+  }
+  PetscCheck(p->cathode_model == CATHODE_ACTIVE || (st->c_rate == 0 && st->until_c_rate >= PETSC_INFINITY), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: a symmetric Li | SE | Li cell has no capacity, so C-rates are not defined; give a current density such as 1 mA/cm^2", where);
+  /* C-rates also get their current, for readers that want A/m^2 directly. */
+  if (st->c_rate > 0) st->current = st->c_rate * CathodeCapacity(p) / SECONDS_PER_H;
+  if (st->until_c_rate < PETSC_INFINITY) st->until_current = st->until_c_rate * CathodeCapacity(p) / SECONDS_PER_H;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveProtocol(Config *c, Params *p)
+{
+  PetscFunctionBeginUser;
+  if (!c->protocol_given) {
+    PetscCheck(p->cathode_model == CATHODE_ACTIVE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: a symmetric cell (cathode model lithium) has no default protocol; give one with current densities, e.g. protocol: [charge at 1 "
+               "mA/cm^2 for "
+               "1 h, rest for 10 min]",
+               c->file);
+    PetscCall(AddStep(c, "discharge at 1C until 3.0 V", "default protocol"));
+  }
+  PetscCheck(c->nsteps > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol is empty; give at least one step", c->file);
+  p->nsteps = c->nsteps;
+  PetscCall(TextPrintf(&c->yaml, "protocol:\n"));
+  for (PetscInt i = 0; i < c->nsteps; i++) {
+    PetscCall(ParseStep(c, p, c->steps[i].text, c->steps[i].origin, &p->steps[i]));
+    PetscCall(TextPrintf(&c->yaml, "  - "));
+    PetscCall(TextQuoted(&c->yaml, c->steps[i].text));
+    PetscCall(TextPrintf(&c->yaml, "\n"));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ResolveOutputSolver(Config *c, Params *p)
+{
+  const char *file;
+  char        base[PETSC_MAX_PATH_LEN], fallback[PETSC_MAX_PATH_LEN + 16], *dot;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(base, c->file, sizeof base));
+  PetscCall(PetscStrncpy(base, basename(base), sizeof base));
+  if ((dot = strrchr(base, '.')) && dot != base) *dot = 0;
+  PetscCall(PetscSNPrintf(fallback, sizeof fallback, "out/%s.h5", base));
+  PetscCall(GetText(c, "output", "file", fallback, &file));
+  PetscCheck(file[0] && strlen(file) < sizeof p->output_file, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: give a file name shorter than %d characters", c->label, (int)sizeof p->output_file);
+  PetscCall(PetscStrncpy(p->output_file, file, sizeof p->output_file));
+  PetscCall(GetReal(c, "output", "interval", NULL, &p->output_interval, NULL));
+  PetscCall(CheckRange(c, "output", "interval", p->output_interval, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_TRUE,
+                       "the interval must be >= 0 (0 = every step)"));
+  PetscCall(TextPrintf(&c->yaml, "output:\n  file: "));
+  PetscCall(TextQuoted(&c->yaml, p->output_file));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
+  PetscCall(YamlValue(c, "interval", p->output_interval, "s", NULL));
+
+  PetscCall(GetReal(c, "solver", "rtol", NULL, &p->rtol, NULL));
+  PetscCall(CheckRange(c, "solver", "rtol", p->rtol, 0, PETSC_FALSE, 1, PETSC_FALSE, "rtol lies in (0, 1)"));
+  PetscCall(GetReal(c, "solver", "atol", NULL, &p->atol, NULL));
+  PetscCall(CheckRange(c, "solver", "atol", p->atol, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "atol must be > 0"));
+  PetscCall(GetReal(c, "solver", "dt_initial", NULL, &p->dt_initial, NULL));
+  PetscCall(CheckRange(c, "solver", "dt_initial", p->dt_initial, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "dt_initial must be > 0"));
+  PetscCall(GetReal(c, "solver", "dt_max", NULL, &p->dt_max, NULL));
+  PetscCall(CheckRange(c, "solver", "dt_max", p->dt_max, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_TRUE, "dt_max must be > 0"));
+  PetscCall(GetReal(c, "solver", "depletion_fraction", NULL, &p->depletion_fraction, NULL));
+  PetscCall(CheckRange(c, "solver", "depletion_fraction", p->depletion_fraction, 0, PETSC_FALSE, 1, PETSC_FALSE, "the fraction lies in (0, 1)"));
+  PetscCall(GetInt(c, "solver", "max_steps", NULL, &p->max_steps));
+  PetscCall(CheckRange(c, "solver", "max_steps", (PetscReal)p->max_steps, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "at least 1 step"));
+  PetscCall(TextPrintf(&c->yaml, "solver:\n"));
+  PetscCall(YamlValue(c, "rtol", p->rtol, NULL, NULL));
+  PetscCall(YamlValue(c, "atol", p->atol, "mol/m^3", NULL));
+  PetscCall(YamlValue(c, "dt_initial", p->dt_initial, "s", NULL));
+  if (p->dt_max >= PETSC_INFINITY)
+    PetscCall(TextPrintf(&c->yaml, "  dt_max: .inf  # s\n"));
+  else
+    PetscCall(YamlValue(c, "dt_max", p->dt_max, "s", NULL));
+  PetscCall(YamlValue(c, "depletion_fraction", p->depletion_fraction, NULL, NULL));
+  PetscCall(TextPrintf(&c->yaml, "  max_steps: %d\n", (int)p->max_steps));
+  PetscFunctionReturn(0);
+}
+
+/* Records which material file every used material came from, and the source
+ * of each of its parameters, for the provenance of the output file. */
+static PetscErrorCode WriteMaterialSources(Config *c, const Params *p)
+{
+  const char *names[4]  = {NULL, NULL, NULL, NULL};
+  const char *phases[4] = {"lithium", "electrolyte", "active", "lithium"};
+  const char *key[4]    = {"anode.material", "separator.material", "cathode.material", "cathode.material"};
+
+  PetscFunctionBeginUser;
+  PetscCall(TextPrintf(&c->yaml, "material_sources:\n"));
+  {
+    const char *origin;
+    PetscCall(Lookup(c, "anode", "material", "lithium", &names[0], &origin));
+    if (strcmp(p->electrolyte.name, "custom")) names[1] = p->electrolyte.name;
+    if (p->cathode_model == CATHODE_ACTIVE)
+      names[2] = p->active.name;
+    else
+      PetscCall(Lookup(c, "cathode", "material", "lithium", &names[3], &origin));
+    if (names[3] && !strcmp(names[3], names[0])) names[3] = NULL;
+  }
+  for (int i = 0; i < 4; i++) {
+    const MaterialRecord *m;
+    if (!names[i]) continue;
+    PetscCall(LibraryFind(&c->lib, names[i], phases[i], key[i], &m));
+    PetscCall(TextPrintf(&c->yaml, "  %s:\n    file: ", m->name));
+    PetscCall(TextQuoted(&c->yaml, m->file));
+    PetscCall(TextPrintf(&c->yaml, "\n    reference_temperature: %.10g\n    parameters:\n", (double)m->reference_temperature));
+    for (PetscInt j = 0; j < m->nparams; j++) {
+      PetscCall(TextPrintf(&c->yaml, "      %s: {value: ", m->params[j].name));
+      PetscCall(TextQuoted(&c->yaml, m->params[j].text));
+      if (m->params[j].activation_energy_text[0]) {
+        PetscCall(TextPrintf(&c->yaml, ", activation_energy: "));
+        PetscCall(TextQuoted(&c->yaml, m->params[j].activation_energy_text));
+      }
+      PetscCall(TextPrintf(&c->yaml, ", source: "));
+      PetscCall(TextQuoted(&c->yaml, m->params[j].source));
+      PetscCall(TextPrintf(&c->yaml, "}\n"));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ConfigFree(Config *c)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < c->n; i++)
+    PetscCall(PetscFree(c->e[i].value));
+  PetscCall(PetscFree(c->e));
+  for (PetscInt i = 0; i < c->nsteps; i++)
+    PetscCall(PetscFree(c->steps[i].text));
+  for (PetscInt i = 0; i < c->nmaterials; i++)
+    PetscCall(PetscFree(c->materials[i]));
+  PetscCall(PetscFree(c->materials));
+  PetscCall(LibraryClose(&c->lib));
+  free(c->yaml.s);
+  c->yaml.s = NULL;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **override_keys, char **override_values, Params *p)
+{
+  char **paths = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(ReadConfigFile(c));
+  for (PetscInt i = 0; i < noverrides; i++)
+    PetscCall(ApplyOverride(c, override_keys[i], override_values[i]));
+
+  /* Extra material files are relative to the config. */
+  PetscCall(PetscMalloc1(PetscMax(c->nmaterials, 1), &paths));
+  for (PetscInt i = 0; i < c->nmaterials; i++) {
+    char dir[PETSC_MAX_PATH_LEN];
+    PetscCall(PetscMalloc1(PETSC_MAX_PATH_LEN, &paths[i]));
+    PetscCall(PetscStrncpy(dir, c->file, sizeof dir));
+    if (c->materials[i][0] == '/')
+      PetscCall(PetscStrncpy(paths[i], c->materials[i], PETSC_MAX_PATH_LEN));
+    else
+      PetscCall(PetscSNPrintf(paths[i], PETSC_MAX_PATH_LEN, "%s/%s", dirname(dir), c->materials[i]));
+  }
+  PetscCall(LibraryOpen(c->nmaterials, paths, &c->lib));
+  for (PetscInt i = 0; i < c->nmaterials; i++)
+    PetscCall(PetscFree(paths[i]));
+  PetscCall(PetscFree(paths));
+
+  PetscCall(TextPrintf(&c->yaml, "# ionstack %s resolved config of ", IONSTACK_VERSION));
+  PetscCall(TextQuoted(&c->yaml, c->file));
+  PetscCall(TextPrintf(&c->yaml, "; SI units\nconfig_file: "));
+  PetscCall(TextQuoted(&c->yaml, c->file));
+  PetscCall(TextPrintf(&c->yaml, "\ncell:\n"));
+  PetscCall(GetReal(c, "cell", "temperature", NULL, &p->temperature, NULL));
+  PetscCall(CheckRange(c, "cell", "temperature", p->temperature, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a temperature must be above 0 K"));
+  c->T = p->temperature;
+  PetscCall(GetReal(c, "cell", "area", NULL, &p->area, NULL));
+  PetscCall(CheckRange(c, "cell", "area", p->area, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "an area must be > 0"));
+  PetscCall(YamlValue(c, "temperature", p->temperature, "K", NULL));
+  PetscCall(YamlValue(c, "area", p->area, "m^2", NULL));
+
+  PetscCall(GetInt(c, "mesh", "dim", NULL, &p->dim));
+  PetscCheck(p->dim != 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: 2D meshes are not available yet; use dim: 1", c->label);
+  PetscCheck(p->dim == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: dim %d is not allowed; allowed: 1", c->label, (int)p->dim);
+  PetscCall(TextPrintf(&c->yaml, "mesh:\n  dim: %d\n", (int)p->dim));
+
+  PetscCall(ResolveLithium(c, "anode", p, &p->anode, &p->anode_kinetics, &p->lithium_conductivity, &p->lithium_density));
+  PetscCall(ResolveSeparator(c, p));
+  PetscCall(ResolveCathode(c, p));
+  PetscCall(ResolveProtocol(c, p));
+  PetscCall(ResolveOutputSolver(c, p));
+  PetscCall(WriteMaterialSources(c, p));
+
+  /* A key that no rule read would be silently ignored: refuse it. */
+  for (PetscInt i = 0; i < c->n; i++)
+    PetscCheck(c->e[i].used, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: %s has no effect with these settings (cathode model %s, separator kind %s); remove it", c->e[i].origin, c->e[i].key,
+               CathodeModels[p->cathode_model], ElectrolyteKinds[p->electrolyte.kind]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, char **override_keys, char **override_values, Params *p)
+{
+  Config        *c;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(p, sizeof *p));
+  PetscCheck(file && strlen(file) < sizeof p->config_file, comm, PETSC_ERR_USER_INPUT, "no config file, or its path is too long");
+  PetscCall(PetscStrncpy(p->config_file, file, sizeof p->config_file));
+  PetscCall(PetscCalloc1(1, &c));
+  c->file = p->config_file;
+  ierr    = ParamsLoad_Private(c, noverrides, override_keys, override_values, p);
+  if (ierr) { /* every rank reads the same file, so every rank stops here */
+    PetscCall(ConfigFree(c));
+    PetscCall(PetscFree(c));
+    PetscCall(ParamsDestroy(p));
+    PetscCall(ierr);
+  }
+  p->resolved_yaml = c->yaml.s;
+  c->yaml.s        = NULL;
+  PetscCall(ConfigFree(c));
+  PetscCall(PetscFree(c));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ParamsDestroy(Params *p)
+{
+  PetscFunctionBeginUser;
+  free(p->active.ocp_theta);
+  free(p->active.ocp_voltage);
+  free(p->resolved_yaml);
+  p->active.ocp_theta   = NULL;
+  p->active.ocp_voltage = NULL;
+  p->active.ocp_points  = 0;
+  p->resolved_yaml      = NULL;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ConfigOptionKey(const char *option, char *key, size_t len, PetscBool *is_config)
+{
+  const char *s = option;
+  size_t      n;
+
+  PetscFunctionBeginUser;
+  *is_config = PETSC_FALSE;
+  if (len) key[0] = 0;
+  while (*s == '-')
+    s++;
+  n = strcspn(s, "_.");
+  if (!n || !IsSection(s, n)) PetscFunctionReturn(0);
+  PetscCheck(strlen(s) < len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "option %s is too long", option);
+  PetscCall(PetscStrncpy(key, s, len));
+  if (key[n]) key[n] = '.';
+  *is_config = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------- summary */
+
+PetscErrorCode ParamsView(const Params *p, FILE *fp)
+{
+  const Electrolyte *e        = &p->electrolyte;
+  const Layer       *L[3]     = {&p->anode, &p->separator, &p->cathode};
+  const char        *names[3] = {"anode", "separator", "cathode"};
+  PetscReal          asr      = p->separator.thickness / e->conductivity;
+
+  PetscFunctionBeginUser;
+  fprintf(fp, "config: %s\n", p->config_file);
+  fprintf(fp, "cell: T = %.2f degC (%.2f K), area = %g cm^2, %dD mesh\n", (double)(p->temperature - 273.15), (double)p->temperature,
+          (double)(p->area * 1e4), (int)p->dim);
+  for (int i = 0; i < 3; i++)
+    fprintf(fp, "%-10s thickness %g um, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells, (double)L[i]->grading);
+  fprintf(fp, "anode: lithium, sigma = %.4g S/m, density = %g g/cm^3\n", (double)p->lithium_conductivity, (double)(p->lithium_density / 1000));
+  fprintf(fp, "  Li | separator kinetics: i0 = %.4g mA/cm^2, alpha_a = %g, alpha_c = %g, R_film = %g ohm cm^2%s\n",
+          (double)(p->anode_kinetics.exchange_current_density / 10), (double)p->anode_kinetics.alpha_a, (double)p->anode_kinetics.alpha_c,
+          (double)(p->anode_kinetics.film_resistance * 1e4), p->anode_kinetics.concentration_dependent ? ", concentration dependent" : "");
+  fprintf(fp, "separator: %s (%s), sigma = %.4g mS/cm, c = %g mol/m^3, density = %g g/cm^3\n", e->name, ElectrolyteKinds[e->kind],
+          (double)(e->conductivity * 10), (double)e->concentration, (double)(e->density / 1000));
+  if (e->kind == ELECTROLYTE_BINARY)
+    fprintf(fp, "  D = %.4g m^2/s, t+ = %.4g, chi = %.4g, conductivity exponent %g\n", (double)e->diffusivity, (double)e->transference,
+            (double)e->thermodynamic_factor, (double)e->conductivity_exponent);
+  if (p->cathode_model == CATHODE_ACTIVE) {
+    const ActiveMaterial *a = &p->active;
+    fprintf(fp, "cathode: active %s, c_s,max = %g mol/m^3, D_s = %.4g m^2/s, sigma_s = %.4g S/m, theta %g..%g (initial %g), ocp %s", a->name,
+            (double)a->max_concentration, (double)a->diffusivity, (double)a->conductivity, (double)a->theta_min, (double)a->theta_max,
+            (double)a->theta_initial, OcpModels[a->ocp]);
+    if (a->ocp == OCP_CONSTANT) fprintf(fp, " %g V", (double)a->ocp_value);
+    if (a->ocp == OCP_TABLE) fprintf(fp, " (%d points)", (int)a->ocp_points);
+    fprintf(fp, ", density = %g g/cm^3\n", (double)(a->density / 1000));
+  } else
+    fprintf(fp, "cathode: lithium (symmetric Li | SE | Li cell)\n");
+  fprintf(fp, "  cathode | separator kinetics: i0 = %.4g mA/cm^2, alpha_a = %g, alpha_c = %g, R_film = %g ohm cm^2%s\n",
+          (double)(p->cathode_kinetics.exchange_current_density / 10), (double)p->cathode_kinetics.alpha_a, (double)p->cathode_kinetics.alpha_c,
+          (double)(p->cathode_kinetics.film_resistance * 1e4), p->cathode_kinetics.concentration_dependent ? ", concentration dependent" : "");
+  fprintf(fp, "protocol:\n");
+  for (PetscInt i = 0; i < p->nsteps; i++)
+    fprintf(fp, "  %2d. %s\n", (int)i + 1, p->steps[i].text);
+  fprintf(fp, "output: %s, interval %g s\n", p->output_file, (double)p->output_interval);
+  fprintf(fp, "solver: rtol %g, atol %g mol/m^3, dt_initial %g s, dt_max %g s, max_steps %d\n", (double)p->rtol, (double)p->atol,
+          (double)p->dt_initial, (double)p->dt_max, (int)p->max_steps);
+  fprintf(fp, "derived:\n");
+  fprintf(fp, "  membrane ASR L/sigma = %.4g ohm cm^2\n", (double)(asr * 1e4));
+  if (p->cathode_model == CATHODE_ACTIVE) {
+    PetscReal Q = CathodeCapacity(p);
+    fprintf(fp, "  cathode theoretical capacity = %.4g mAh/cm^2\n  1C current = %.4g mA/cm^2\n", (double)(Q / 36000.0),
+            (double)(Q / SECONDS_PER_H / 10));
+  }
+  if (e->kind == ELECTROLYTE_BINARY) fprintf(fp, "  limiting current = %.4g mA/cm^2\n", (double)(LimitingCurrent(e, p->separator.thickness) / 10));
+  PetscFunctionReturn(0);
+}
