@@ -589,7 +589,9 @@ static PetscErrorCode CheckRange(Config *c, const char *section, const char *key
   if (ok) PetscFunctionReturn(0);
   PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, key));
   e = FindEntry(c, full);
-  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s = %g (SI) is not allowed: %s", e ? e->origin : c->file, full, (double)v, what);
+  if (e) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s = %s is not allowed: %s", e->origin, full, e->value, what);
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s = %g (SI, from the material or the default) is not allowed: %s", c->file, full, (double)v,
+          what);
 }
 
 static PetscErrorCode YamlValue(Config *c, const char *key, PetscReal v, const char *units, const char *origin)
@@ -1384,15 +1386,16 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
 
   PetscFunctionBeginUser;
   fprintf(fp, "config: %s\n", p->config_file);
-  fprintf(fp, "cell: T = %.2f degC (%.2f K), area = %g cm^2, %dD mesh\n", (double)(p->temperature - 273.15), (double)p->temperature,
+  fprintf(fp, "cell: T = %.2f \u00b0C (%.2f K), area = %g cm\u00b2, %dD mesh\n", (double)(p->temperature - 273.15), (double)p->temperature,
           (double)(p->area * 1e4), (int)p->dim);
   for (int i = 0; i < 3; i++)
-    fprintf(fp, "%-10s thickness %g um, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells, (double)L[i]->grading);
+    fprintf(fp, "%-10s thickness %g \u00b5m, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells,
+            (double)L[i]->grading);
   fprintf(fp, "anode: lithium, sigma = %.4g S/m, density = %g g/cm^3\n", (double)p->lithium_conductivity, (double)(p->lithium_density / 1000));
-  fprintf(fp, "  Li | separator kinetics: i0 = %.4g mA/cm^2, alpha_a = %g, alpha_c = %g, R_film = %g ohm cm^2%s\n",
+  fprintf(fp, "  Li | separator kinetics: i0 = %.4g mA/cm\u00b2, alpha_a = %g, alpha_c = %g, R_film = %g \u03a9 cm\u00b2%s\n",
           (double)(p->anode_kinetics.exchange_current_density / 10), (double)p->anode_kinetics.alpha_a, (double)p->anode_kinetics.alpha_c,
           (double)(p->anode_kinetics.film_resistance * 1e4), p->anode_kinetics.concentration_dependent ? ", concentration dependent" : "");
-  fprintf(fp, "separator: %s (%s), sigma = %.4g mS/cm, c = %g mol/m^3, density = %g g/cm^3\n", e->name, ElectrolyteKinds[e->kind],
+  fprintf(fp, "separator: %s (%s), sigma = %.4g mS/cm, c = %g mol/m\u00b3, density = %g g/cm\u00b3\n", e->name, ElectrolyteKinds[e->kind],
           (double)(e->conductivity * 10), (double)e->concentration, (double)(e->density / 1000));
   if (e->kind == ELECTROLYTE_BINARY)
     fprintf(fp, "  D = %.4g m^2/s, t+ = %.4g, chi = %.4g, conductivity exponent %g\n", (double)e->diffusivity, (double)e->transference,
@@ -1407,22 +1410,26 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
     fprintf(fp, ", density = %g g/cm^3\n", (double)(a->density / 1000));
   } else
     fprintf(fp, "cathode: lithium (symmetric Li | SE | Li cell)\n");
-  fprintf(fp, "  cathode | separator kinetics: i0 = %.4g mA/cm^2, alpha_a = %g, alpha_c = %g, R_film = %g ohm cm^2%s\n",
+  fprintf(fp, "  cathode | separator kinetics: i0 = %.4g mA/cm\u00b2, alpha_a = %g, alpha_c = %g, R_film = %g \u03a9 cm\u00b2%s\n",
           (double)(p->cathode_kinetics.exchange_current_density / 10), (double)p->cathode_kinetics.alpha_a, (double)p->cathode_kinetics.alpha_c,
           (double)(p->cathode_kinetics.film_resistance * 1e4), p->cathode_kinetics.concentration_dependent ? ", concentration dependent" : "");
   fprintf(fp, "protocol:\n");
   for (PetscInt i = 0; i < p->nsteps; i++)
     fprintf(fp, "  %2d. %s\n", (int)i + 1, p->steps[i].text);
   fprintf(fp, "output: %s, interval %g s\n", p->output_file, (double)p->output_interval);
-  fprintf(fp, "solver: rtol %g, atol %g mol/m^3, dt_initial %g s, dt_max %g s, max_steps %d\n", (double)p->rtol, (double)p->atol,
-          (double)p->dt_initial, (double)p->dt_max, (int)p->max_steps);
+  fprintf(fp, "solver: rtol %g, atol %g mol/m^3, dt_initial %g s, ", (double)p->rtol, (double)p->atol, (double)p->dt_initial);
+  if (p->dt_max >= PETSC_INFINITY)
+    fprintf(fp, "dt_max unlimited, max_steps %d\n", (int)p->max_steps);
+  else
+    fprintf(fp, "dt_max %g s, max_steps %d\n", (double)p->dt_max, (int)p->max_steps);
   fprintf(fp, "derived:\n");
-  fprintf(fp, "  membrane ASR L/sigma = %.4g ohm cm^2\n", (double)(asr * 1e4));
+  fprintf(fp, "  membrane ASR L/sigma = %.4g \u03a9 cm\u00b2\n", (double)(asr * 1e4));
   if (p->cathode_model == CATHODE_ACTIVE) {
     PetscReal Q = CathodeCapacity(p);
-    fprintf(fp, "  cathode theoretical capacity = %.4g mAh/cm^2\n  1C current = %.4g mA/cm^2\n", (double)(Q / 36000.0),
+    fprintf(fp, "  cathode theoretical capacity = %.4g mAh/cm\u00b2\n  1C current = %.4g mA/cm\u00b2\n", (double)(Q / 36000.0),
             (double)(Q / SECONDS_PER_H / 10));
   }
-  if (e->kind == ELECTROLYTE_BINARY) fprintf(fp, "  limiting current = %.4g mA/cm^2\n", (double)(LimitingCurrent(e, p->separator.thickness) / 10));
+  if (e->kind == ELECTROLYTE_BINARY)
+    fprintf(fp, "  limiting current = %.4g mA/cm\u00b2\n", (double)(LimitingCurrent(e, p->separator.thickness) / 10));
   PetscFunctionReturn(0);
 }

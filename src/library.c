@@ -1,4 +1,4 @@
-/* The materials library: finds the material files (configs/materials/*.yaml
+/* The materials library: finds the material files (configs/materials/NAME.yaml
  * and files named by a config), reads and checks them, and prints them for
  * `ionstack materials [NAME]`. Values are kept at the material's reference
  * temperature with their activation energies; applying the Arrhenius law at
@@ -358,7 +358,7 @@ PetscErrorCode MaterialsShow(MPI_Comm comm, const char *name, FILE *fp)
     fprintf(fp, "name:        %s\nphase:       %s%s%s\nfile:        %s\nreference temperature: %g K (%g degC)\n", m->name, m->phase,
             m->kind[0] ? ", " : "", m->kind, m->file, (double)m->reference_temperature, (double)(m->reference_temperature - 273.15));
     fprintf(fp, "description: %s\n\n", m->description);
-    fprintf(fp, "%-26s %-22s %-14s %-14s %s\n", "parameter", "value", "SI", "E_a", "source");
+    fprintf(fp, "%-26s %-22s %-14s %-26s %s\n", "parameter", "value", "SI", "E_a", "source");
     for (PetscInt i = 0; i < m->nparams; i++) {
       const MaterialParam *q = &m->params[i];
       char                 si[32], ea[64];
@@ -367,10 +367,10 @@ PetscErrorCode MaterialsShow(MPI_Comm comm, const char *name, FILE *fp)
       else
         PetscCall(PetscStrncpy(si, "-", sizeof si));
       if (q->activation_energy_text[0])
-        PetscCall(PetscSNPrintf(ea, sizeof ea, "%.4g kJ/mol", (double)(q->activation_energy / 1000.0)));
+        PetscCall(PetscSNPrintf(ea, sizeof ea, "%s (%.4g kJ/mol)", q->activation_energy_text, (double)(q->activation_energy / 1000.0)));
       else
         PetscCall(PetscStrncpy(ea, "-", sizeof ea));
-      fprintf(fp, "%-26s %-22s %-14s %-14s %s\n", q->name, q->text, si, ea, q->source[0] ? q->source : "(see description)");
+      fprintf(fp, "%-26s %-22s %-14s %-26s %s\n", q->name, q->text, si, ea, q->source[0] ? q->source : "(see description)");
     }
   }
   PetscCall(LibraryClose(&lib));
