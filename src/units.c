@@ -74,7 +74,7 @@ static const Dimension dimensions[] = {
     {"diffusivity", {2, 0, -1, 0, 0, 0}, "1e-11 m^2/s, 1e-7 cm^2/s"},
     {"concentration", {-3, 0, 0, 0, 0, 1}, "1000 mol/m^3, 1 mol/L, 1 M"},
     {"activation_energy", {2, 1, -2, 0, 0, -1}, "0.3 eV, 30 kJ/mol"},
-    {"energy", {2, 1, -2, 0, 0, 0}, "1 J, 1 Wh"},
+    {"energy", {2, 1, -2, 0, 0, 0}, "1 J, 1 W*h"},
     {"density", {-3, 1, 0, 0, 0, 0}, "4.8 g/cm^3, 534 kg/m^3"},
     {"molar_mass", {0, 1, 0, 0, 0, -1}, "6.94 g/mol, 0.00694 kg/mol"},
     {"areal_capacity", {-2, 0, 1, 1, 0, 0}, "3 mAh/cm^2, 10800 C/m^2"},
