@@ -598,7 +598,7 @@ static PetscErrorCode YamlValue(Config *c, const char *key, PetscReal v, const c
 {
   PetscFunctionBeginUser;
   PetscCall(TextPrintf(&c->yaml, "  %s: %.10g", key, (double)v));
-  if (units || origin) PetscCall(TextPrintf(&c->yaml, "  #%s%s%s%s", units ? " " : "", units ? units : "", origin ? ", " : "", origin ? origin : ""));
+  if (units || origin) PetscCall(TextPrintf(&c->yaml, "  # %s%s%s", units ? units : "", units && origin ? ", " : "", origin ? origin : ""));
   PetscCall(TextPrintf(&c->yaml, "\n"));
   PetscFunctionReturn(0);
 }
@@ -644,9 +644,9 @@ static PetscErrorCode MaterialValue(Config *c, const char *section, const Materi
     Ea = mp->activation_energy;
   *value = Ea != 0 ? Arrhenius(ref, Ea, T_ref, c->T) : ref;
   if (!strcmp(from, "material"))
-    PetscCall(PetscSNPrintf(origin, sizeof origin, "material %s, %g at %g K, Ea %g J/mol", m->name, (double)ref, (double)T_ref, (double)Ea));
+    snprintf(origin, sizeof origin, "material %s, %g at %g K, Ea %g J/mol", m->name, (double)ref, (double)T_ref, (double)Ea);
   else
-    PetscCall(PetscSNPrintf(origin, sizeof origin, "%s, %g at %g K, Ea %g J/mol", from, (double)ref, (double)T_ref, (double)Ea));
+    snprintf(origin, sizeof origin, "%s, %g at %g K, Ea %g J/mol", from, (double)ref, (double)T_ref, (double)Ea);
   PetscCall(YamlValue(c, key, *value, units, origin));
   PetscFunctionReturn(0);
 }
