@@ -47,13 +47,13 @@ $(BUILD)/libionstack.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 bin/ionstack: src/main.c $(BUILD)/libionstack.a | bin
-	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/testing.h $(BUILD)/libionstack.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+$(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libionstack.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libionstack.a | $(BUILD)/bench
-	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
 $(BUILD) $(BUILD)/tests $(BUILD)/bench bin out:
 	mkdir -p $@

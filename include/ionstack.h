@@ -146,7 +146,10 @@ typedef struct {
   PetscReal rtol, atol;         /* time-step error control, relative and absolute (mol/m^3) */
   PetscReal dt_initial, dt_max; /* s */
   PetscReal depletion_fraction; /* c/c_ref at an interface that counts as depleted */
+  PetscReal newton_potential_tolerance; /* V: Newton stops when no potential moves more */
   PetscInt  max_steps;
+
+  PetscBool quiet; /* no progress line (set by the driver, not the config) */
 
   char  config_file[PETSC_MAX_PATH_LEN];
   char *resolved_yaml; /* every key with its resolved value, for provenance */
@@ -219,3 +222,29 @@ PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, 
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
 /* Records the exit reason, writes the .xmf and .csv, renames .part to the final name. */
 PetscErrorCode OutputClose(Output *out, const char *exit_reason, PetscBool success);
+
+/* ---- time integration and protocol: solver.c, protocol.c ---- */
+
+typedef struct _n_Simulation *Simulation;
+
+typedef struct {
+  PetscInt  steps, rejected, newton, linear; /* accepted time steps, rejected steps, Newton and linear iterations */
+  PetscReal solve_seconds;                   /* wall time inside the time loop */
+  PetscReal end_time;                        /* s */
+  PetscReal discharge_capacity;              /* C/m^2 delivered during discharge steps */
+  PetscReal discharge_energy;                /* J/m^2 delivered during discharge steps */
+  PetscReal mean_discharge_voltage;          /* V */
+  PetscReal charge_capacity;                 /* C/m^2 stored during charge and hold steps */
+  PetscReal min_interface_concentration;     /* mol/m^3 over the run */
+  PetscInt  steps_completed;                 /* protocol steps that ended normally */
+  PetscBool failed;                          /* the solver could not continue */
+  PetscBool depleted;                        /* the electrolyte at an interface ran out */
+  char      end_reason[256];
+} RunSummary;
+
+/* Builds the mesh and the solver; writes nothing. */
+PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv, Simulation *sim);
+/* Runs the protocol, writing output when p->output_file is set. */
+PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary);
+PetscErrorCode SimulationDestroy(Simulation *sim);
+PetscErrorCode RunSummaryView(const Params *p, const RunSummary *s, FILE *fp);

@@ -1,0 +1,49 @@
+/* The cycling protocol: turns a protocol step (discharge, charge, rest, hold)
+ * into boundary conditions at the cathode end, and defines the event
+ * indicators that end a step exactly at its cutoff: the terminal voltage, the
+ * current of a voltage hold, and the depletion of the electrolyte at an
+ * interface. Every indicator falls through zero when its event happens.
+ * Sign convention: a positive current density is a discharge (current flows
+ * from the anode to the cathode inside the cell). */
+#include "protocol.h"
+
+const char *const EventNames[] = {"cutoff voltage", "current limit", "depletion"};
+
+PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_start, ActiveStep *s)
+{
+  const ProtocolStep *st  = &p->steps[index];
+  const PetscReal     one_c = CathodeCapacity(p) / SECONDS_PER_H; /* A/m^2 */
+
+  PetscFunctionBeginUser;
+  PetscCheck(!(st->c_rate > 0 || st->until_c_rate > 0) || one_c > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "protocol step %" PetscInt_FMT " '%s': a C-rate needs a cathode with a capacity; a symmetric Li | SE | Li cell takes a current density such as 1 mA/cm^2",
+             index + 1, st->text);
+  s->index          = index;
+  s->step           = st;
+  s->potentiostatic = (PetscBool)(st->kind == STEP_HOLD);
+  s->voltage        = st->voltage;
+  s->current        = st->c_rate > 0 ? st->c_rate * one_c : st->current;
+  if (st->kind == STEP_CHARGE) s->current = -s->current;
+  if (st->kind == STEP_REST || st->kind == STEP_HOLD) s->current = 0.0;
+  s->until_voltage = st->until_voltage;
+  s->until_current = st->until_c_rate > 0 ? st->until_c_rate * one_c : st->until_current;
+  s->t_start       = t_start;
+  s->t_end         = PetscIsInfReal(st->duration) ? PETSC_MAX_REAL : t_start + st->duration;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ProtocolApply(Model *m, const ActiveStep *s)
+{
+  PetscFunctionBeginUser;
+  m->bc[SIDE_XMAX][FIELD_PHI] = s->potentiostatic ? (Boundary){BC_VALUE, s->voltage} : (Boundary){BC_FLUX, s->current};
+  PetscFunctionReturn(0);
+}
+
+void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation *o, PetscReal ind[EVENT_COUNT])
+{
+  ind[EVENT_VOLTAGE] = 1.0;
+  ind[EVENT_CURRENT] = 1.0;
+  if (!PetscIsInfReal(s->until_voltage) && !s->potentiostatic) ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
+  if (!PetscIsInfReal(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
+  ind[EVENT_DEPLETION] = p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
+}

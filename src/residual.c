@@ -1,0 +1,338 @@
+/* Assembly: the only code that walks the grid. For every cell c,
+ *   F_c = F V_c dc/dt + sum over faces of F N.n A - F V_c s_c     (lithium balance, x F)
+ *   F_phi = sum over faces of i.n A - V_c s_phi                   (charge conservation)
+ * rows in A (A/m^2 per unit area in 1D). One loop visits each face once,
+ * evaluates one kernel (bulk flux, Butler-Volmer or boundary) and adds the
+ * flux to one side and subtracts it from the other; the Jacobian is built
+ * from the same kernel derivatives. Fields a phase does not solve for are
+ * held at their fixed value by an identity row. */
+#include "model.h"
+
+static PetscReal ElectronConductivity(const Params *p, PhaseType phase)
+{
+  return phase == PHASE_ACTIVE ? p->active.conductivity : p->lithium_conductivity;
+}
+
+static const Kinetics *FaceKinetics(const Model *m, PetscInt electrode_cell)
+{
+  return m->local_layer[electrode_cell] == LAYER_ANODE ? &m->p->anode_kinetics : &m->p->cathode_kinetics;
+}
+
+/* The bulk flux between two states of one phase (or two electron conductors). */
+static void BulkFlux(const Model *m, PhaseType a, PhaseType b, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *ff)
+{
+  const Params *p = m->p;
+
+  if (a == PHASE_ELECTROLYTE) {
+    if (p->electrolyte.kind == ELECTROLYTE_BINARY) FluxBinaryElectrolyte(&p->electrolyte, p->temperature, uL, uR, dL, dR, ff);
+    else FluxOhm(p->electrolyte.conductivity, p->electrolyte.conductivity, uL, uR, dL, dR, ff);
+  } else if (a == PHASE_ACTIVE && b == PHASE_ACTIVE) {
+    FaceFlux ohm;
+    FluxSolidDiffusion(p->active.diffusivity, p->active.diffusivity, uL, uR, dL, dR, ff);
+    FluxOhm(p->active.conductivity, p->active.conductivity, uL, uR, dL, dR, &ohm);
+    ff->f[FIELD_PHI] = ohm.f[FIELD_PHI];
+    for (int b2 = 0; b2 < 2 * FIELD_COUNT; b2++) ff->J[FIELD_PHI][b2] = ohm.J[FIELD_PHI][b2];
+  } else FluxOhm(ElectronConductivity(p, a), ElectronConductivity(p, b), uL, uR, dL, dR, ff);
+}
+
+/* Flux across face fc from L to R (outward from L on a boundary), with its
+ * derivatives. Returns PETSC_FALSE when the states are unphysical. */
+static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const PetscScalar *u, FaceFlux *ff, InterfaceFlux *kin)
+{
+  const PetscReal *uL = u + fc->L * FIELD_COUNT;
+  const PhaseType  pL = (PhaseType)m->local_phase[fc->L];
+
+  if (fc->kind == FACE_BOUNDARY) {
+    const Boundary *bc = m->bc[fc->side];
+    PetscReal       uB[FIELD_COUNT], value[FIELD_COUNT];
+
+    for (int a = 0; a < FIELD_COUNT; a++) value[a] = bc[a].value;
+    if (m->bc_function) PetscCallAbort(PETSC_COMM_SELF, m->bc_function((Side)fc->side, t, value, m->bc_ctx));
+    for (int a = 0; a < FIELD_COUNT; a++) uB[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
+    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uB[FIELD_C] <= 0)) return PETSC_FALSE;
+    BulkFlux(m, pL, pL, uL, uB, fc->dL, 0.0, ff);
+    for (int a = 0; a < FIELD_COUNT; a++) {
+      for (int b = FIELD_COUNT; b < 2 * FIELD_COUNT; b++) ff->J[a][b] = 0.0;
+      if (bc[a].kind == BC_FLUX) {
+        ff->f[a] = value[a];
+        for (int b = 0; b < FIELD_COUNT; b++) ff->J[a][b] = 0.0;
+      }
+    }
+    return PETSC_TRUE;
+  } else {
+    const PetscReal *uR = u + fc->R * FIELD_COUNT;
+    const PhaseType  pR = (PhaseType)m->local_phase[fc->R];
+
+    if (fc->kind == FACE_INTERFACE) {
+      const PetscInt  e  = fc->electrode_left ? fc->L : fc->R;
+      const PhaseType pe = (PhaseType)m->local_phase[e];
+      InterfaceSetup  s  = {FaceKinetics(m, e), &m->p->electrolyte, pe == PHASE_ACTIVE ? &m->p->active : NULL, m->p->temperature, ElectronConductivity(m->p, pe),
+                            fc->electrode_left ? fc->dL : fc->dR, fc->electrode_left ? fc->dR : fc->dL};
+      InterfaceFlux   k;
+
+      InterfaceEvaluate(&s, fc->electrode_left ? uL : uR, fc->electrode_left ? uR : uL, &k);
+      if (kin) *kin = k;
+      /* anodic i leaves the electrode as current and as lithium (x F): both fields carry i */
+      for (int a = 0; a < FIELD_COUNT; a++) {
+        ff->f[a] = fc->electrode_left ? k.i : -k.i;
+        for (int b = 0; b < 4; b++) ff->J[a][b] = fc->electrode_left ? k.di[b] : -k.di[(b + 2) % 4];
+      }
+      return k.in_domain;
+    }
+    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0)) return PETSC_FALSE;
+    BulkFlux(m, pL, pR, uL, uR, fc->dL, fc->dR, ff);
+    return PETSC_TRUE;
+  }
+}
+
+/* Cell terms: accumulation, manufactured sources, identity rows. */
+static PetscBool CellResidual(const Model *m, PetscInt k, PetscReal t, const PetscScalar *u, const PetscScalar *udot, PetscScalar *f)
+{
+  const PhaseType ph = (PhaseType)m->local_phase[k];
+  const PetscReal V  = m->local_volume[k];
+  PetscReal       s[FIELD_COUNT] = {0, 0};
+  PetscBool       ok = PETSC_TRUE;
+
+  if (m->source) PetscCallAbort(PETSC_COMM_SELF, m->source(m->local_x[k], t, ph, s, m->source_ctx));
+  for (int a = 0; a < FIELD_COUNT; a++) {
+    const PetscInt r = k * FIELD_COUNT + a;
+    if (!PhaseHasField(m->p, ph, (FieldIndex)a)) {
+      f[r] = u[r] - ModelFixedValue(m, ph, (FieldIndex)a);
+      continue;
+    }
+    if (a == FIELD_C) {
+      f[r] += FARADAY * V * (udot[r] - s[a]);
+      if (u[r] <= 0 || (ph == PHASE_ACTIVE && u[r] >= m->p->active.max_concentration)) ok = PETSC_FALSE;
+    } else f[r] -= V * s[a];
+  }
+  return ok;
+}
+
+PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *ctx)
+{
+  Model             *m = (Model *)ctx;
+  Vec                Ul, Udotl, Fl;
+  const PetscScalar *u, *udot;
+  PetscScalar       *f;
+  PetscBool          ok = PETSC_TRUE;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGetLocalVector(m->da, &Ul));
+  PetscCall(DMGetLocalVector(m->da, &Udotl));
+  PetscCall(DMGetLocalVector(m->da, &Fl));
+  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
+  PetscCall(DMGlobalToLocal(m->da, Udot, INSERT_VALUES, Udotl));
+  PetscCall(VecZeroEntries(Fl));
+  PetscCall(VecGetArrayRead(Ul, &u));
+  PetscCall(VecGetArrayRead(Udotl, &udot));
+  PetscCall(VecGetArray(Fl, &f));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face *fc = &m->faces[n];
+    FaceFlux    ff;
+    if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) {
+      ok = PETSC_FALSE;
+      continue;
+    }
+    for (int a = 0; a < FIELD_COUNT; a++) {
+      if (PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)a)) f[fc->L * FIELD_COUNT + a] += fc->area * ff.f[a];
+      if (fc->R >= 0 && PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)a)) f[fc->R * FIELD_COUNT + a] -= fc->area * ff.f[a];
+    }
+  }
+  for (PetscInt k = 0; k < m->nlocal; k++)
+    if (m->local_owned[k] && !CellResidual(m, k, t, u, udot, f)) ok = PETSC_FALSE;
+  PetscCall(VecRestoreArrayRead(Ul, &u));
+  PetscCall(VecRestoreArrayRead(Udotl, &udot));
+  PetscCall(VecRestoreArray(Fl, &f));
+  PetscCall(VecZeroEntries(F));
+  PetscCall(DMLocalToGlobal(m->da, Fl, ADD_VALUES, F));
+  PetscCall(VecPointwiseMult(F, F, m->row_scale));
+  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(DMRestoreLocalVector(m->da, &Udotl));
+  PetscCall(DMRestoreLocalVector(m->da, &Fl));
+  m->domain_error = (PetscBool)!ok;
+  if (!ok && ts) {
+    SNES snes;
+    PetscCall(TSGetSNES(ts, &snes));
+    PetscCall(SNESSetFunctionDomainError(snes));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shift, Mat J, Mat P, void *ctx)
+{
+  Model             *m = (Model *)ctx;
+  Vec                Ul;
+  const PetscScalar *u;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGetLocalVector(m->da, &Ul));
+  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
+  PetscCall(VecGetArrayRead(Ul, &u));
+  PetscCall(MatZeroEntries(P));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face *fc = &m->faces[n];
+    FaceFlux    ff;
+    PetscInt    cols[2 * FIELD_COUNT];
+    PetscBool   has[2] = {PETSC_FALSE, PETSC_FALSE};
+
+    if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
+    for (int b = 0; b < FIELD_COUNT; b++) {
+      cols[b]               = fc->L * FIELD_COUNT + b;
+      cols[FIELD_COUNT + b] = fc->R >= 0 ? fc->R * FIELD_COUNT + b : -1; /* negative columns are ignored */
+    }
+    for (int a = 0; a < FIELD_COUNT; a++) {
+      PetscScalar row[2 * FIELD_COUNT];
+      for (int b = 0; b < 2 * FIELD_COUNT; b++) row[b] = fc->area * ff.J[a][b];
+      /* columns of fields a cell holds fixed carry no dependence */
+      for (int b = 0; b < FIELD_COUNT; b++) {
+        if (!PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)b)) row[b] = 0;
+        if (fc->R >= 0 && !PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)b)) row[FIELD_COUNT + b] = 0;
+      }
+      has[0] = PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)a);
+      has[1] = (PetscBool)(fc->R >= 0 && PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)a));
+      if (has[0]) {
+        PetscInt r = fc->L * FIELD_COUNT + a;
+        PetscCall(MatSetValuesLocal(P, 1, &r, 2 * FIELD_COUNT, cols, row, ADD_VALUES));
+      }
+      if (has[1]) {
+        PetscInt r = fc->R * FIELD_COUNT + a;
+        for (int b = 0; b < 2 * FIELD_COUNT; b++) row[b] = -row[b];
+        PetscCall(MatSetValuesLocal(P, 1, &r, 2 * FIELD_COUNT, cols, row, ADD_VALUES));
+      }
+    }
+  }
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    if (!m->local_owned[k]) continue;
+    for (int a = 0; a < FIELD_COUNT; a++) {
+      const PhaseType ph = (PhaseType)m->local_phase[k];
+      PetscInt        r  = k * FIELD_COUNT + a;
+      PetscScalar     v  = 0;
+      if (!PhaseHasField(m->p, ph, (FieldIndex)a)) v = 1.0;
+      else if (a == FIELD_C) v = shift * FARADAY * m->local_volume[k];
+      else continue;
+      PetscCall(MatSetValuesLocal(P, 1, &r, 1, &r, &v, ADD_VALUES));
+    }
+  }
+  PetscCall(VecRestoreArrayRead(Ul, &u));
+  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(MatAssemblyBegin(P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatDiagonalScale(P, m->row_scale, NULL));
+  if (J != P) {
+    PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Boundary potential: the cell value extrapolated through its half cell. */
+static PetscReal BoundaryPotential(const Model *m, const Face *fc, const PetscScalar *u, const FaceFlux *ff)
+{
+  const PhaseType ph = (PhaseType)m->local_phase[fc->L];
+  return u[fc->L * FIELD_COUNT + FIELD_PHI] - ff->f[FIELD_PHI] * fc->dL / ElectronConductivity(m->p, ph);
+}
+
+PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
+{
+  Vec                Ul;
+  const PetscScalar *u;
+  PetscReal          sum[4] = {0, 0, 0, 0}, mins[3] = {PETSC_MAX_REAL, PETSC_MAX_REAL, PETSC_MAX_REAL}, gsum[4], gmin[3];
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGetLocalVector(m->da, &Ul));
+  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
+  PetscCall(VecGetArrayRead(Ul, &u));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face   *fc = &m->faces[n];
+    FaceFlux      ff;
+    InterfaceFlux k;
+    if (fc->kind == FACE_BOUNDARY && FaceEvaluate(m, fc, t, u, &ff, NULL)) {
+      const PetscReal phi_b = BoundaryPotential(m, fc, u, &ff);
+      if (fc->side == SIDE_XMAX) sum[0] += phi_b * fc->area, sum[1] += ff.f[FIELD_PHI] * fc->area, sum[3] += fc->area;
+      if (fc->side == SIDE_XMIN) sum[0] -= phi_b * fc->area;
+    }
+    if (fc->kind == FACE_INTERFACE && m->p->electrolyte.kind == ELECTROLYTE_BINARY) {
+      if (FaceEvaluate(m, fc, t, u, &ff, &k)) mins[0] = PetscMin(mins[0], k.c_face);
+      else mins[0] = PetscMin(mins[0], 0.0);
+    }
+  }
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const PhaseType ph = (PhaseType)m->local_phase[k];
+    if (!m->local_owned[k] || !PhaseHasDynamics(m->p, ph)) continue;
+    sum[2] += u[k * FIELD_COUNT + FIELD_C] * m->local_volume[k];
+    if (ph == PHASE_ACTIVE) {
+      const PetscReal th = u[k * FIELD_COUNT + FIELD_C] / m->p->active.max_concentration;
+      mins[1]            = PetscMin(mins[1], th);
+      mins[2]            = PetscMin(mins[2], -th);
+    }
+  }
+  PetscCall(VecRestoreArrayRead(Ul, &u));
+  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(MPIU_Allreduce(sum, gsum, 4, MPIU_REAL, MPIU_SUM, m->comm));
+  PetscCall(MPIU_Allreduce(mins, gmin, 3, MPIU_REAL, MPIU_MIN, m->comm));
+  /* both ends are averaged over their area (one face in 1D) */
+  obs->voltage                     = gsum[3] > 0 ? gsum[0] / gsum[3] : 0.0;
+  obs->current                     = gsum[3] > 0 ? gsum[1] / gsum[3] : 0.0;
+  obs->lithium_inventory           = gsum[2];
+  obs->min_interface_concentration = gmin[0] < PETSC_MAX_REAL ? gmin[0] : m->p->electrolyte.concentration;
+  obs->min_theta                   = gmin[1] < PETSC_MAX_REAL ? gmin[1] : 0.0;
+  obs->max_theta                   = gmin[2] < PETSC_MAX_REAL ? -gmin[2] : 0.0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values)
+{
+  Vec                Ul;
+  const PetscScalar *u;
+  PetscReal         *local;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(m->ninterfaces + 1, &local));
+  PetscCall(DMGetLocalVector(m->da, &Ul));
+  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
+  PetscCall(VecGetArrayRead(Ul, &u));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face   *fc = &m->faces[n];
+    FaceFlux      ff;
+    InterfaceFlux k;
+    if (fc->kind == FACE_INTERFACE && FaceEvaluate(m, fc, t, u, &ff, &k)) local[fc->interface] = k.i;
+  }
+  PetscCall(VecRestoreArrayRead(Ul, &u));
+  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(MPIU_Allreduce(local, values, m->ninterfaces, MPIU_REAL, MPIU_SUM, m->comm));
+  PetscCall(PetscFree(local));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelCellCurrents(Model *m, PetscReal t, Vec U, Vec currents)
+{
+  Vec                Ul, Il;
+  const PetscScalar *u;
+  PetscScalar       *cur;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGetLocalVector(m->da, &Ul));
+  PetscCall(DMGetLocalVector(m->da, &Il));
+  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
+  PetscCall(VecZeroEntries(Il));
+  PetscCall(VecGetArrayRead(Ul, &u));
+  PetscCall(VecGetArray(Il, &cur));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face *fc = &m->faces[n];
+    FaceFlux    ff;
+    if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
+    /* the x current of a cell is the mean of its two x faces; outward on XMIN is -x */
+    if (fc->kind == FACE_BOUNDARY) cur[fc->L * FIELD_COUNT + FIELD_PHI] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
+    else {
+      cur[fc->L * FIELD_COUNT + FIELD_PHI] += 0.5 * ff.f[FIELD_PHI];
+      cur[fc->R * FIELD_COUNT + FIELD_PHI] += 0.5 * ff.f[FIELD_PHI];
+    }
+  }
+  PetscCall(VecRestoreArrayRead(Ul, &u));
+  PetscCall(VecRestoreArray(Il, &cur));
+  PetscCall(VecZeroEntries(currents));
+  PetscCall(DMLocalToGlobal(m->da, Il, ADD_VALUES, currents));
+  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(DMRestoreLocalVector(m->da, &Il));
+  PetscFunctionReturn(0);
+}
