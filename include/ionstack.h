@@ -147,6 +147,7 @@ typedef struct {
   PetscReal dt_initial, dt_max; /* s */
   PetscReal depletion_fraction; /* c/c_ref at an interface that counts as depleted */
   PetscReal newton_potential_tolerance; /* V: Newton stops when no potential moves more */
+  PetscReal voltage_step;               /* V: largest change of the terminal voltage in one time step */
   PetscInt  max_steps;
 
   PetscBool quiet; /* no progress line (set by the driver, not the config) */

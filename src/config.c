@@ -90,6 +90,7 @@ static const SchemaKey schema[] = {
     {"solver", "dt_max", KT_QUANTITY, "time", "inf", 0, "largest time step"},
     {"solver", "depletion_fraction", KT_QUANTITY, "dimensionless", "1e-3", 0, "c/c_ref at an interface that counts as depleted"},
     {"solver", "max_steps", KT_INT, NULL, "100000", 0, "most time steps of a run"},
+    {"solver", "voltage_step", KT_QUANTITY, "voltage", "10 mV", 0, "largest change of the terminal voltage in one time step"},
     {"solver", "newton_tolerance", KT_QUANTITY, "voltage", "1e-10 V", 0, "Newton stops when its update moves no potential more than this"},
 };
 #define NSCHEMA (sizeof schema / sizeof schema[0])
@@ -1187,6 +1188,8 @@ static PetscErrorCode ResolveOutputSolver(Config *c, Params *p)
   PetscCall(CheckRange(c, "solver", "dt_max", p->dt_max, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_TRUE, "dt_max must be > 0"));
   PetscCall(GetReal(c, "solver", "depletion_fraction", NULL, &p->depletion_fraction, NULL));
   PetscCall(CheckRange(c, "solver", "depletion_fraction", p->depletion_fraction, 0, PETSC_FALSE, 1, PETSC_FALSE, "the fraction lies in (0, 1)"));
+  PetscCall(GetReal(c, "solver", "voltage_step", NULL, &p->voltage_step, NULL));
+  PetscCall(CheckRange(c, "solver", "voltage_step", p->voltage_step, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "voltage_step must be > 0, e.g. 10 mV"));
   PetscCall(GetReal(c, "solver", "newton_tolerance", NULL, &p->newton_potential_tolerance, NULL));
   PetscCall(CheckRange(c, "solver", "newton_tolerance", p->newton_potential_tolerance, 0, PETSC_FALSE, 1, PETSC_FALSE, "newton_tolerance lies in (0, 1 V)"));
   PetscCall(GetInt(c, "solver", "max_steps", NULL, &p->max_steps));
@@ -1200,6 +1203,7 @@ static PetscErrorCode ResolveOutputSolver(Config *c, Params *p)
   else
     PetscCall(YamlValue(c, "dt_max", p->dt_max, "s", NULL));
   PetscCall(YamlValue(c, "depletion_fraction", p->depletion_fraction, NULL, NULL));
+  PetscCall(YamlValue(c, "voltage_step", p->voltage_step, "V", NULL));
   PetscCall(YamlValue(c, "newton_tolerance", p->newton_potential_tolerance, "V", NULL));
   PetscCall(TextPrintf(&c->yaml, "  max_steps: %d\n", (int)p->max_steps));
   PetscFunctionReturn(0);

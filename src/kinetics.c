@@ -7,6 +7,7 @@
  * is solved here by safeguarded Newton; the derivatives of i with respect to
  * the two cell states follow from the implicit function theorem, which keeps
  * the analytic Jacobian exact. No grid: two states and two distances. */
+#include <math.h>
 #include "model.h"
 
 typedef struct {
@@ -135,8 +136,8 @@ void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], c
   fc.r_s   = s->d_s / s->sigma_s;
   fc.r_e   = s->d_e / kappa;
   fc.a_s   = s->active ? s->d_s / (FARADAY * s->active->diffusivity * s->active->max_concentration) : 0.0;
-  fc.i_min = fc.a_c > 0 ? -fc.c / fc.a_c : PETSC_NINFINITY;
-  fc.i_max = PETSC_INFINITY;
+  fc.i_min = fc.a_c > 0 ? -fc.c / fc.a_c : -INFINITY;
+  fc.i_max = INFINITY;
   if (fc.a_s > 0) {
     fc.i_min = PetscMax(fc.i_min, (fc.theta - 1.0) / fc.a_s);
     fc.i_max = fc.theta / fc.a_s;

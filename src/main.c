@@ -71,7 +71,7 @@ static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int
     PetscCall(PetscFree(keys[k]));
     PetscCall(PetscFree(values[k]));
   }
-  p.quiet = (PetscBool)(quiet || !isatty(STDOUT_FILENO));
+  p.quiet = quiet; /* the progress line also needs a terminal */
   if (!strcmp(command, "check")) {
     PetscCall(ParamsView(&p, stdout));
     PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, argc, argv, &sim)); /* the mesh checks (short circuits) */
@@ -81,7 +81,6 @@ static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int
     if (!quiet) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "ionstack %s: %s, %" PetscInt_FMT " protocol steps\n", IONSTACK_VERSION, argv[2], p.nsteps));
     PetscCall(SimulationRun(sim, &s));
     if (!quiet) {
-      for (PetscInt k = 0; k < p.nsteps; k++) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %2" PetscInt_FMT ". %s\n", k + 1, p.steps[k].text));
       PetscCall(RunSummaryView(&p, &s, stdout));
       if (p.output_file[0]) {
         char base[PETSC_MAX_PATH_LEN];

@@ -7,6 +7,9 @@
  * from the anode to the cathode inside the cell). */
 #include "protocol.h"
 
+/* PETSc's PETSC_INFINITY is a large finite number, so "unset" is a comparison. */
+static PetscBool IsSet(PetscReal limit) { return (PetscBool)(limit < PETSC_INFINITY); }
+
 const char *const EventNames[] = {"cutoff voltage", "current limit", "depletion"};
 
 PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_start, ActiveStep *s)
@@ -28,7 +31,7 @@ PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_star
   s->until_voltage = st->until_voltage;
   s->until_current = st->until_c_rate > 0 ? st->until_c_rate * one_c : st->until_current;
   s->t_start       = t_start;
-  s->t_end         = PetscIsInfReal(st->duration) ? PETSC_MAX_REAL : t_start + st->duration;
+  s->t_end         = !IsSet(st->duration) ? PETSC_MAX_REAL : t_start + st->duration;
   PetscFunctionReturn(0);
 }
 
@@ -43,7 +46,7 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
 {
   ind[EVENT_VOLTAGE] = 1.0;
   ind[EVENT_CURRENT] = 1.0;
-  if (!PetscIsInfReal(s->until_voltage) && !s->potentiostatic) ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
-  if (!PetscIsInfReal(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
+  if (IsSet(s->until_voltage) && !s->potentiostatic) ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
+  if (IsSet(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
   ind[EVENT_DEPLETION] = p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
 }

@@ -27,6 +27,8 @@ struct _n_Simulation {
   PetscReal next_output;
   PetscBool progress;
   PetscReal concentration_scale; /* mol/m^3, for the Newton test */
+  PetscReal last_voltage;        /* at the last accepted step, for the step-size limit */
+  PetscBool have_voltage;
   RunSummary s;
 };
 
@@ -139,13 +141,16 @@ static PetscErrorCode PostEvent(TS ts, PetscInt nevents, PetscInt list[], PetscR
   PetscFunctionReturn(0);
 }
 
-/* A step that starts beyond its limit (an IR jump past the cutoff) has no
- * crossing to find: end it after its first step. */
+/* After each accepted step: a step that started beyond its limit (an IR
+ * jump past the cutoff) has no crossing to find, so it ends here; and the
+ * next step is kept short enough that the terminal voltage moves by at most
+ * solver.voltage_step. The error control sees concentrations only, and the
+ * voltage is what a user reads off the curve. */
 static PetscErrorCode PostStep(TS ts)
 {
   Simulation  sim;
   Observation o;
-  PetscReal   ind[EVENT_COUNT], t;
+  PetscReal   ind[EVENT_COUNT], t, dt_last, dt_next;
   Vec         U;
 
   PetscFunctionBeginUser;
@@ -161,6 +166,15 @@ static PetscErrorCode PostStep(TS ts)
       PetscCall(TSSetConvergedReason(ts, TS_CONVERGED_USER));
     }
   }
+  PetscCall(TSGetPrevTime(ts, &dt_last));
+  dt_last = t - dt_last;
+  PetscCall(TSGetTimeStep(ts, &dt_next));
+  if (sim->have_voltage && dt_last > 0 && PetscAbsReal(o.voltage - sim->last_voltage) > 0) {
+    const PetscReal limit = dt_last * sim->p->voltage_step / PetscAbsReal(o.voltage - sim->last_voltage);
+    if (dt_next > limit) PetscCall(TSSetTimeStep(ts, limit));
+  }
+  sim->last_voltage = o.voltage;
+  sim->have_voltage = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -200,8 +214,6 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
   TSAdapt     adapt;
   Mat         J;
   PetscMPIInt size;
-  PetscInt    direction[EVENT_COUNT] = {-1, -1, -1};
-  PetscBool   terminate[EVENT_COUNT] = {PETSC_TRUE, PETSC_TRUE, PETSC_TRUE};
   PetscScalar **tol;
 
   PetscFunctionBeginUser;
@@ -227,10 +239,11 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
   PetscCall(TSSetMaxSteps(sim->ts, p->max_steps));
   PetscCall(TSSetMaxSNESFailures(sim->ts, 200)); /* each failure halves the step; then stop and say why */
   PetscCall(TSSetMaxStepRejections(sim->ts, -1));
+  PetscCall(TSSetErrorIfStepFails(sim->ts, PETSC_FALSE)); /* a failure ends the run with its reason, keeping the output */
   PetscCall(TSSetTimeStep(sim->ts, p->dt_initial));
   PetscCall(TSSetExactFinalTime(sim->ts, TS_EXACTFINALTIME_MATCHSTEP));
   PetscCall(TSGetAdapt(sim->ts, &adapt));
-  PetscCall(TSAdaptSetStepLimits(adapt, 1e-12, PetscIsInfReal(p->dt_max) ? PETSC_MAX_REAL : p->dt_max));
+  PetscCall(TSAdaptSetStepLimits(adapt, 1e-12, p->dt_max >= PETSC_INFINITY ? PETSC_MAX_REAL : p->dt_max));
   /* concentrations only: potentials are algebraic */
   PetscCall(DMDAVecGetArrayDOF(sim->m->da, sim->tolerance, &tol));
   for (PetscInt i = sim->m->xs; i < sim->m->xs + sim->m->xm; i++) {
@@ -241,7 +254,6 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
   PetscCall(TSSetTolerances(sim->ts, 0.0, sim->tolerance, p->rtol, NULL));
   PetscCall(TSMonitorSet(sim->ts, Monitor, sim, NULL));
   PetscCall(TSSetPostStep(sim->ts, PostStep));
-  PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
   PetscCall(TSGetSNES(sim->ts, &snes));
   PetscCall(SNESSetTolerances(snes, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT, 30, PETSC_DEFAULT));
   PetscCall(SNESSetConvergenceTest(snes, NewtonConverged, sim, NULL));
@@ -271,11 +283,11 @@ static PetscErrorCode WriteMetrics(Simulation sim)
 
   PetscFunctionBeginUser;
   if (!sim->out) PetscFunctionReturn(0);
-  PetscCall(OutputWriteMetric(sim->out, "discharge_capacity", s->discharge_capacity / 36.0, "mAh/cm^2"));
+  PetscCall(OutputWriteMetric(sim->out, "discharge_capacity", s->discharge_capacity / 36000.0, "mAh/cm^2"));
   PetscCall(OutputWriteMetric(sim->out, "discharge_energy", s->discharge_energy / SECONDS_PER_H, "Wh/m^2"));
   PetscCall(OutputWriteMetric(sim->out, "mean_discharge_voltage", s->mean_discharge_voltage, "V"));
-  PetscCall(OutputWriteMetric(sim->out, "charge_capacity", s->charge_capacity / 36.0, "mAh/cm^2"));
-  PetscCall(OutputWriteMetric(sim->out, "theoretical_capacity", CathodeCapacity(p) / 36.0, "mAh/cm^2"));
+  PetscCall(OutputWriteMetric(sim->out, "charge_capacity", s->charge_capacity / 36000.0, "mAh/cm^2"));
+  PetscCall(OutputWriteMetric(sim->out, "theoretical_capacity", CathodeCapacity(p) / 36000.0, "mAh/cm^2"));
   PetscCall(OutputWriteMetric(sim->out, "membrane_asr_bulk", p->separator.thickness / p->electrolyte.conductivity * 1e4, "ohm*cm^2"));
   if (p->electrolyte.kind == ELECTROLYTE_BINARY) {
     PetscCall(OutputWriteMetric(sim->out, "min_interface_concentration", s->min_interface_concentration, "mol/m^3"));
@@ -321,6 +333,15 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     PetscCall(TSSetTimeStep(sim->ts, p->dt_initial));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
     PetscCall(TSRestartStep(sim->ts)); /* the forcing jumps: start the BDF history again */
+    {
+      /* fresh event state per step: a located event must not carry over */
+      PetscInt  direction[EVENT_COUNT] = {-1, -1, -1};
+      PetscBool terminate[EVENT_COUNT] = {PETSC_TRUE, PETSC_TRUE, PETSC_TRUE};
+      PetscReal vtol[EVENT_COUNT]      = {1e-6, 1e-6, 1e-6};
+      PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
+      PetscCall(TSSetEventTolerances(sim->ts, 0.0, vtol));
+    }
+    sim->have_voltage = PETSC_FALSE;    /* and the voltage with it */
     PetscCall(TSSolve(sim->ts, sim->U));
     PetscCall(TSGetSolveTime(sim->ts, &t));
     PetscCall(TSGetConvergedReason(sim->ts, &reason));
@@ -336,7 +357,7 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     else if (reason == TS_CONVERGED_TIME) PetscCall(PetscSNPrintf(why, sizeof why, "duration"));
     else PetscCall(PetscSNPrintf(why, sizeof why, "%s", TSConvergedReasons[reason]));
     if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, t, why));
-    PetscCall(PetscInfo(sim->ts, "protocol step %" PetscInt_FMT " ended at t = %g s: %s\n", k + 1, (double)t, why));
+    if (!p->quiet || PetscLogPrintInfo) PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1, sim->step.step->text, (double)t, (double)sim->V_prev, why));
     if (sim->fired == EVENT_DEPLETION) {
       sim->s.depleted = PETSC_TRUE;
       PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "depletion: the electrolyte at an interface ran out in step %" PetscInt_FMT " at t = %.6g s", k + 1, (double)t));
@@ -388,9 +409,9 @@ PetscErrorCode RunSummaryView(const Params *p, const RunSummary *s, FILE *fp)
   PetscFunctionBeginUser;
   PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  end: %s (t = %.6g s)\n", s->end_reason, (double)s->end_time));
   if (s->discharge_capacity > 0)
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  discharge: %.4f mAh/cm^2 delivered at a mean %.4f V, %.4f Wh/m^2\n", (double)(s->discharge_capacity / 36.0), (double)s->mean_discharge_voltage,
+    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  discharge: %.4f mAh/cm^2 delivered at a mean %.4f V, %.4f Wh/m^2\n", (double)(s->discharge_capacity / 36000.0), (double)s->mean_discharge_voltage,
                            (double)(s->discharge_energy / SECONDS_PER_H)));
-  if (s->charge_capacity > 0) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36.0)));
+  if (s->charge_capacity > 0) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
   if (p->electrolyte.kind == ELECTROLYTE_BINARY)
     PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n", (double)s->min_interface_concentration,
                            (double)(s->min_interface_concentration / p->electrolyte.concentration)));

@@ -23,6 +23,7 @@ static inline void FixtureBase(Params *p)
   p->dt_max               = PETSC_INFINITY;
   p->depletion_fraction   = 1e-3;
   p->newton_potential_tolerance = 1e-10;
+  p->voltage_step               = 0.01;
   p->max_steps            = 1000000;
   p->quiet                = PETSC_TRUE;
   p->nsteps               = 1;
