@@ -153,7 +153,7 @@ typedef struct {
   PetscReal voltage;            /* phi_s at the cathode end minus phi_s at the anode end */
   PetscReal current;            /* current density leaving the cathode end, A/m^2 (>0 discharge) */
   PetscReal min_interface_concentration; /* min over electrolyte faces of Li|SE and active|SE interfaces, mol/m^3 */
-  PetscReal min_theta, max_theta; /* over active cells */
+  PetscReal min_theta, max_theta; /* stoichiometry at the active | electrolyte faces */
   PetscReal lithium_inventory; /* mol/m^2 of cyclable Li in electrolyte + active cells */
 } Observation;
 

@@ -10,7 +10,10 @@
 /* PETSc's PETSC_INFINITY is a large finite number, so "unset" is a comparison. */
 static PetscBool IsSet(PetscReal limit) { return (PetscBool)(limit < PETSC_INFINITY); }
 
-const char *const EventNames[] = {"cutoff voltage", "current limit", "depletion"};
+const char *const EventNames[] = {"cutoff voltage", "current limit", "depletion", "cathode surface stoichiometry limit"};
+
+/* The OCP fits hold inside (0, 1); the kinetics vanish at the ends. */
+#define THETA_MARGIN 1e-3
 
 PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_start, ActiveStep *s)
 {
@@ -48,5 +51,6 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
   ind[EVENT_CURRENT] = 1.0;
   if (IsSet(s->until_voltage) && !s->potentiostatic) ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
   if (IsSet(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
+  ind[EVENT_SATURATION] = p->cathode_model == CATHODE_ACTIVE ? PetscMin(o->min_theta - THETA_MARGIN, 1.0 - THETA_MARGIN - o->max_theta) : 1.0;
   ind[EVENT_DEPLETION] = p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
 }

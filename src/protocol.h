@@ -6,6 +6,7 @@ typedef enum {
   EVENT_VOLTAGE,
   EVENT_CURRENT,
   EVENT_DEPLETION,
+  EVENT_SATURATION,
   EVENT_COUNT
 } EventKind;
 extern const char *const EventNames[];

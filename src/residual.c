@@ -251,20 +251,17 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
       if (fc->side == SIDE_XMAX) sum[0] += phi_b * fc->area, sum[1] += ff.f[FIELD_PHI] * fc->area, sum[3] += fc->area;
       if (fc->side == SIDE_XMIN) sum[0] -= phi_b * fc->area;
     }
-    if (fc->kind == FACE_INTERFACE && m->p->electrolyte.kind == ELECTROLYTE_BINARY) {
-      if (FaceEvaluate(m, fc, t, u, &ff, &k)) mins[0] = PetscMin(mins[0], k.c_face);
-      else mins[0] = PetscMin(mins[0], 0.0);
+    if (fc->kind == FACE_INTERFACE) {
+      const PetscBool ok = FaceEvaluate(m, fc, t, u, &ff, &k);
+      const PetscBool active = (PetscBool)(m->local_phase[fc->electrode_left ? fc->L : fc->R] == PHASE_ACTIVE);
+      if (m->p->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0);
+      if (active && ok) mins[1] = PetscMin(mins[1], k.theta_face), mins[2] = PetscMin(mins[2], -k.theta_face);
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const PhaseType ph = (PhaseType)m->local_phase[k];
     if (!m->local_owned[k] || !PhaseHasDynamics(m->p, ph)) continue;
     sum[2] += u[k * FIELD_COUNT + FIELD_C] * m->local_volume[k];
-    if (ph == PHASE_ACTIVE) {
-      const PetscReal th = u[k * FIELD_COUNT + FIELD_C] / m->p->active.max_concentration;
-      mins[1]            = PetscMin(mins[1], th);
-      mins[2]            = PetscMin(mins[2], -th);
-    }
   }
   PetscCall(VecRestoreArrayRead(Ul, &u));
   PetscCall(DMRestoreLocalVector(m->da, &Ul));
@@ -275,8 +272,8 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
   obs->current                     = gsum[3] > 0 ? gsum[1] / gsum[3] : 0.0;
   obs->lithium_inventory           = gsum[2];
   obs->min_interface_concentration = gmin[0] < PETSC_MAX_REAL ? gmin[0] : m->p->electrolyte.concentration;
-  obs->min_theta                   = gmin[1] < PETSC_MAX_REAL ? gmin[1] : 0.0;
-  obs->max_theta                   = gmin[2] < PETSC_MAX_REAL ? -gmin[2] : 0.0;
+  obs->min_theta                   = gmin[1] < PETSC_MAX_REAL ? gmin[1] : 0.5;
+  obs->max_theta                   = gmin[2] < PETSC_MAX_REAL ? -gmin[2] : 0.5;
   PetscFunctionReturn(0);
 }
 

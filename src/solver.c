@@ -335,9 +335,9 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     PetscCall(TSRestartStep(sim->ts)); /* the forcing jumps: start the BDF history again */
     {
       /* fresh event state per step: a located event must not carry over */
-      PetscInt  direction[EVENT_COUNT] = {-1, -1, -1};
-      PetscBool terminate[EVENT_COUNT] = {PETSC_TRUE, PETSC_TRUE, PETSC_TRUE};
-      PetscReal vtol[EVENT_COUNT]      = {1e-6, 1e-6, 1e-6};
+      PetscInt  direction[EVENT_COUNT] = {-1, -1, -1, -1};
+      PetscBool terminate[EVENT_COUNT] = {PETSC_TRUE, PETSC_TRUE, PETSC_TRUE, PETSC_TRUE};
+      PetscReal vtol[EVENT_COUNT]      = {1e-6, 1e-6, 1e-6, 1e-7};
       PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
       PetscCall(TSSetEventTolerances(sim->ts, 0.0, vtol));
     }
