@@ -183,11 +183,6 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
     for (int a = 0; a < FIELD_COUNT; a++) {
       PetscScalar row[2 * FIELD_COUNT];
       for (int b = 0; b < 2 * FIELD_COUNT; b++) row[b] = fc->area * ff.J[a][b];
-      /* columns of fields a cell holds fixed carry no dependence */
-      for (int b = 0; b < FIELD_COUNT; b++) {
-        if (!PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)b)) row[b] = 0;
-        if (fc->R >= 0 && !PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)b)) row[FIELD_COUNT + b] = 0;
-      }
       has[0] = PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)a);
       has[1] = (PetscBool)(fc->R >= 0 && PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)a));
       if (has[0]) {

@@ -29,6 +29,7 @@ struct _n_Simulation {
   PetscReal concentration_scale; /* mol/m^3, for the Newton test */
   PetscReal last_voltage;        /* at the last accepted step, for the step-size limit */
   PetscBool have_voltage;
+  PetscBool step_start; /* no sample yet in this protocol step */
   RunSummary s;
 };
 
@@ -39,7 +40,10 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U, PetscBool first
   PetscFunctionBeginUser;
   PetscCall(ModelObserve(sim->m, t, U, &o));
   if (!first && t > sim->t_prev) {
-    const PetscReal dt = t - sim->t_prev, dq = 0.5 * (o.current + sim->I_prev) * dt, de = 0.5 * (o.current * o.voltage + sim->I_prev * sim->V_prev) * dt;
+    /* trapezoids; the first step of a protocol step starts from its own current, not the last one's */
+    const PetscReal I0 = sim->step_start ? o.current : sim->I_prev, V0 = sim->step_start ? o.voltage : sim->V_prev;
+    const PetscReal dt = t - sim->t_prev, dq = 0.5 * (o.current + I0) * dt, de = 0.5 * (o.current * o.voltage + I0 * V0) * dt;
+    sim->step_start = PETSC_FALSE;
     sim->capacity += dq;
     sim->energy += de;
     if (sim->step.step->kind == STEP_DISCHARGE) sim->s.discharge_capacity += dq, sim->s.discharge_energy += de;
@@ -342,6 +346,7 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
       PetscCall(TSSetEventTolerances(sim->ts, 0.0, vtol));
     }
     sim->have_voltage = PETSC_FALSE;    /* and the voltage with it */
+    sim->step_start   = PETSC_TRUE;
     PetscCall(TSSolve(sim->ts, sim->U));
     PetscCall(TSGetSolveTime(sim->ts, &t));
     PetscCall(TSGetConvergedReason(sim->ts, &reason));
