@@ -21,18 +21,20 @@ PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_star
   const PetscReal     one_c = CathodeCapacity(p) / SECONDS_PER_H; /* A/m^2 */
 
   PetscFunctionBeginUser;
-  PetscCheck(!(st->c_rate > 0 || st->until_c_rate > 0) || one_c > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+  const PetscBool     rate = (PetscBool)(st->c_rate > 0 && IsSet(st->c_rate)), until_rate = (PetscBool)(st->until_c_rate > 0 && IsSet(st->until_c_rate));
+
+  PetscCheck(!(rate || until_rate) || one_c > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "protocol step %" PetscInt_FMT " '%s': a C-rate needs a cathode with a capacity; a symmetric Li | SE | Li cell takes a current density such as 1 mA/cm^2",
              index + 1, st->text);
   s->index          = index;
   s->step           = st;
   s->potentiostatic = (PetscBool)(st->kind == STEP_HOLD);
   s->voltage        = st->voltage;
-  s->current        = st->c_rate > 0 ? st->c_rate * one_c : st->current;
+  s->current        = rate ? st->c_rate * one_c : st->current;
   if (st->kind == STEP_CHARGE) s->current = -s->current;
   if (st->kind == STEP_REST || st->kind == STEP_HOLD) s->current = 0.0;
   s->until_voltage = st->until_voltage;
-  s->until_current = st->until_c_rate > 0 ? st->until_c_rate * one_c : st->until_current;
+  s->until_current = until_rate ? st->until_c_rate * one_c : st->until_current;
   s->t_start       = t_start;
   s->t_end         = !IsSet(st->duration) ? PETSC_MAX_REAL : t_start + st->duration;
   PetscFunctionReturn(0);
