@@ -1,9 +1,9 @@
 /* The mesh: a cell-centred DMDA grid with one phase per cell, the layer
  * geometry of a 1D stack (optionally graded toward the layer ends), and the
- * face list that the assembly walks. Each face is listed on exactly one rank
- * (the owner of its right cell, or of the boundary cell), so fluxes are
- * computed once and scattered to both sides. Directions with one cell have
- * no faces, which is what makes 1D and 2D one loop. No physics here. */
+ * face list that the assembly walks. A face between two ranks is listed on
+ * both, and each adds the flux to its own cell only, so no rank writes into
+ * another's rows (owner computes). Directions with one cell have no faces,
+ * which is what makes 1D and 2D one loop. No physics here. */
 #include "model.h"
 
 PetscBool PhaseHasField(const Params *p, PhaseType phase, FieldIndex f)
@@ -112,7 +112,7 @@ static PetscErrorCode ModelSetUp(Model *m)
       const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs), g = j * m->nx + i;
       m->local_phase[k]  = m->phase[g];
       m->local_layer[k]  = m->layer[g];
-      m->local_owned[k]  = (PetscBool)(i >= m->xs && i < m->xs + m->xm && j >= m->ys && j < m->ys + m->ym);
+      m->local_owned[k]  = (i >= m->xs && i < m->xs + m->xm && j >= m->ys && j < m->ys + m->ym) ? (j - m->ys) * m->xm + (i - m->xs) : -1;
       m->local_volume[k] = m->hx[i] * m->hy[j];
       m->local_x[k]      = m->x_centres[i];
     }
@@ -122,18 +122,17 @@ static PetscErrorCode ModelSetUp(Model *m)
   for (PetscInt g = 0; g < m->nx * m->ny; g++)
     interface_of[g] = (g % m->nx + 1 < m->nx && FaceKindOf((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1]) == FACE_INTERFACE) ? m->ninterfaces++ : -1;
 
-  /* x faces: the face left of each owned cell, plus the right boundary */
+  m->no_ghosts = (PetscBool)(m->nlocal == m->xm * m->ym);
+  /* x faces: the face left of each owned cell and the right face of the last one */
   cap = (m->xm + 1) * m->ym;
   PetscCall(PetscMalloc1(cap, &m->faces));
   for (PetscInt j = m->ys; j < m->ys + m->ym; j++) {
     for (PetscInt i = m->xs; i <= m->xs + m->xm; i++) {
       const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs);
-      Face           f = {.side = -1, .R = -1, .interface = -1};
+      Face           f = {.side = -1, .R = -1, .interface = -1, .counted = (PetscBool)(i < m->xs + m->xm || i == m->nx)};
       if (i == m->nx) { /* right boundary of the last cell */
-        if (m->xs + m->xm != m->nx) continue;
         f.kind = FACE_BOUNDARY, f.L = k - 1, f.side = SIDE_XMAX, f.dL = 0.5 * m->hx[i - 1], f.x = m->x_faces[i];
-      } else if (i == m->xs + m->xm) continue;
-      else if (i == 0) {
+      } else if (i == 0) {
         f.kind = FACE_BOUNDARY, f.L = k, f.side = SIDE_XMIN, f.dL = 0.5 * m->hx[0], f.x = 0.0;
       } else {
         f.kind = FaceKindOf((PhaseType)m->local_phase[k - 1], (PhaseType)m->local_phase[k]);

@@ -82,6 +82,7 @@ typedef struct {
   PetscReal area;      /* face area per unit depth (1 in 1D), m^(dim-1) */
   PetscBool electrode_left; /* FACE_INTERFACE: the electrode is cell L */
   PetscInt  interface; /* FACE_INTERFACE: index among the interface faces */
+  PetscBool counted;   /* this rank reports the face (its right or boundary cell is owned); faces between ranks are listed on both */
   PetscReal x;         /* face position along x */
 } Face;
 
@@ -115,11 +116,12 @@ typedef struct {
   PetscInt   nlocal;        /* gxm*gym */
   PetscInt  *local_phase;   /* nlocal */
   PetscInt  *local_layer;   /* nlocal */
-  PetscBool *local_owned;   /* nlocal */
+  PetscInt  *local_owned;   /* nlocal: index of the cell in the rank's global arrays, -1 for a ghost */
+  PetscBool  no_ghosts;     /* the patch is all owned (one rank): global arrays serve as local ones */
   PetscReal *local_volume;  /* nlocal, m^dim */
   PetscReal *local_x;       /* nlocal, cell-centre x */
   PetscInt   nfaces;
-  Face      *faces;         /* every face this rank computes (each face once globally) */
+  Face      *faces;         /* every face of an owned cell; each rank adds fluxes to its own cells only */
   PetscInt   ninterfaces;   /* global number of interface faces */
 
   Boundary         bc[SIDE_COUNT][FIELD_COUNT];

@@ -85,8 +85,10 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
   }
 }
 
-/* Cell terms: accumulation, manufactured sources, identity rows. */
-static PetscBool CellResidual(const Model *m, PetscInt k, PetscReal t, const PetscScalar *u, const PetscScalar *udot, PetscScalar *f)
+/* Cell terms: accumulation, manufactured sources, identity rows. u is the
+ * ghosted state at local cell k; udot and f are the rank's global arrays at
+ * its owned index g. */
+static PetscBool CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal t, const PetscScalar *u, const PetscScalar *udot, PetscScalar *f)
 {
   const PhaseType ph = (PhaseType)m->local_phase[k];
   const PetscReal V  = m->local_volume[k];
@@ -95,60 +97,81 @@ static PetscBool CellResidual(const Model *m, PetscInt k, PetscReal t, const Pet
 
   if (m->source) PetscCallAbort(PETSC_COMM_SELF, m->source(m->local_x[k], t, ph, s, m->source_ctx));
   for (int a = 0; a < FIELD_COUNT; a++) {
-    const PetscInt r = k * FIELD_COUNT + a;
+    const PetscInt r = g * FIELD_COUNT + a;
+    const PetscReal ua = u[k * FIELD_COUNT + a];
     if (!PhaseHasField(m->p, ph, (FieldIndex)a)) {
-      f[r] = u[r] - ModelFixedValue(m, ph, (FieldIndex)a);
+      f[r] = ua - ModelFixedValue(m, ph, (FieldIndex)a);
       continue;
     }
     if (a == FIELD_C) {
       f[r] += FARADAY * V * (udot[r] - s[a]);
-      if (u[r] <= 0 || (ph == PHASE_ACTIVE && u[r] >= m->p->active.max_concentration)) ok = PETSC_FALSE;
+      if (ua <= 0 || (ph == PHASE_ACTIVE && ua >= m->p->active.max_concentration)) ok = PETSC_FALSE;
     } else f[r] -= V * s[a];
   }
   return ok;
 }
 
+/* The state with its ghost cells: the global array itself on a rank
+ * without ghosts (one rank), else a scattered local copy. */
+static PetscErrorCode StateGet(Model *m, Vec U, Vec *Ul, const PetscScalar **u)
+{
+  PetscFunctionBeginUser;
+  *Ul = NULL;
+  if (m->no_ghosts) PetscCall(VecGetArrayRead(U, u));
+  else {
+    PetscCall(DMGetLocalVector(m->da, Ul));
+    PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, *Ul));
+    PetscCall(VecGetArrayRead(*Ul, u));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StateRestore(Model *m, Vec U, Vec *Ul, const PetscScalar **u)
+{
+  PetscFunctionBeginUser;
+  if (*Ul) {
+    PetscCall(VecRestoreArrayRead(*Ul, u));
+    PetscCall(DMRestoreLocalVector(m->da, Ul));
+  } else PetscCall(VecRestoreArrayRead(U, u));
+  PetscFunctionReturn(0);
+}
+
+/* Adds a face flux to the owned side(s): out of L, into R. */
+static void AddFlux(const Model *m, const Face *fc, const FaceFlux *ff, PetscScalar *f)
+{
+  const PetscInt side[2] = {fc->L, fc->R};
+  for (int s = 0; s < 2; s++) {
+    const PetscInt k = side[s];
+    if (k < 0 || m->local_owned[k] < 0) continue;
+    for (int a = 0; a < FIELD_COUNT; a++)
+      if (PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a)) f[m->local_owned[k] * FIELD_COUNT + a] += (s ? -1 : 1) * fc->area * ff->f[a];
+  }
+}
+
 PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *ctx)
 {
   Model             *m = (Model *)ctx;
-  Vec                Ul, Udotl, Fl;
+  Vec                Ul;
   const PetscScalar *u, *udot;
   PetscScalar       *f;
   PetscBool          ok = PETSC_TRUE;
 
   PetscFunctionBeginUser;
-  PetscCall(DMGetLocalVector(m->da, &Ul));
-  PetscCall(DMGetLocalVector(m->da, &Udotl));
-  PetscCall(DMGetLocalVector(m->da, &Fl));
-  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
-  PetscCall(DMGlobalToLocal(m->da, Udot, INSERT_VALUES, Udotl));
-  PetscCall(VecZeroEntries(Fl));
-  PetscCall(VecGetArrayRead(Ul, &u));
-  PetscCall(VecGetArrayRead(Udotl, &udot));
-  PetscCall(VecGetArray(Fl, &f));
+  PetscCall(StateGet(m, U, &Ul, &u));
+  PetscCall(VecGetArrayRead(Udot, &udot));
+  PetscCall(VecZeroEntries(F));
+  PetscCall(VecGetArray(F, &f));
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face *fc = &m->faces[n];
-    FaceFlux    ff;
-    if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) {
-      ok = PETSC_FALSE;
-      continue;
-    }
-    for (int a = 0; a < FIELD_COUNT; a++) {
-      if (PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)a)) f[fc->L * FIELD_COUNT + a] += fc->area * ff.f[a];
-      if (fc->R >= 0 && PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)a)) f[fc->R * FIELD_COUNT + a] -= fc->area * ff.f[a];
-    }
+    FaceFlux ff;
+    if (FaceEvaluate(m, &m->faces[n], t, u, &ff, NULL)) AddFlux(m, &m->faces[n], &ff, f);
+    else ok = PETSC_FALSE;
   }
   for (PetscInt k = 0; k < m->nlocal; k++)
-    if (m->local_owned[k] && !CellResidual(m, k, t, u, udot, f)) ok = PETSC_FALSE;
-  PetscCall(VecRestoreArrayRead(Ul, &u));
-  PetscCall(VecRestoreArrayRead(Udotl, &udot));
-  PetscCall(VecRestoreArray(Fl, &f));
-  PetscCall(VecZeroEntries(F));
-  PetscCall(DMLocalToGlobal(m->da, Fl, ADD_VALUES, F));
+    if (m->local_owned[k] >= 0 && !CellResidual(m, k, m->local_owned[k], t, u, udot, f)) ok = PETSC_FALSE;
+  PetscCall(VecRestoreArray(F, &f));
+  PetscCall(VecRestoreArrayRead(Udot, &udot));
+  PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCall(VecPointwiseMult(F, F, m->row_scale));
-  PetscCall(DMRestoreLocalVector(m->da, &Ul));
-  PetscCall(DMRestoreLocalVector(m->da, &Udotl));
-  PetscCall(DMRestoreLocalVector(m->da, &Fl));
   m->domain_error = (PetscBool)!ok;
   if (!ok && ts) {
     SNES snes;
@@ -165,51 +188,43 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
   const PetscScalar *u;
 
   PetscFunctionBeginUser;
-  PetscCall(DMGetLocalVector(m->da, &Ul));
-  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
-  PetscCall(VecGetArrayRead(Ul, &u));
+  PetscCall(StateGet(m, U, &Ul, &u));
   PetscCall(MatZeroEntries(P));
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face *fc = &m->faces[n];
-    FaceFlux    ff;
-    PetscInt    cols[2 * FIELD_COUNT];
-    PetscBool   has[2] = {PETSC_FALSE, PETSC_FALSE};
+    const Face    *fc = &m->faces[n];
+    const PetscInt side[2] = {fc->L, fc->R};
+    FaceFlux       ff;
+    PetscInt       cols[2 * FIELD_COUNT];
 
     if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
     for (int b = 0; b < FIELD_COUNT; b++) {
       cols[b]               = fc->L * FIELD_COUNT + b;
       cols[FIELD_COUNT + b] = fc->R >= 0 ? fc->R * FIELD_COUNT + b : -1; /* negative columns are ignored */
     }
-    for (int a = 0; a < FIELD_COUNT; a++) {
-      PetscScalar row[2 * FIELD_COUNT];
-      for (int b = 0; b < 2 * FIELD_COUNT; b++) row[b] = fc->area * ff.J[a][b];
-      has[0] = PhaseHasField(m->p, (PhaseType)m->local_phase[fc->L], (FieldIndex)a);
-      has[1] = (PetscBool)(fc->R >= 0 && PhaseHasField(m->p, (PhaseType)m->local_phase[fc->R], (FieldIndex)a));
-      if (has[0]) {
-        PetscInt r = fc->L * FIELD_COUNT + a;
-        PetscCall(MatSetValuesLocal(P, 1, &r, 2 * FIELD_COUNT, cols, row, ADD_VALUES));
+    for (int s = 0; s < 2; s++) {
+      const PetscInt k = side[s];
+      PetscInt       rows[FIELD_COUNT];
+      PetscScalar    block[FIELD_COUNT][2 * FIELD_COUNT];
+      if (k < 0 || m->local_owned[k] < 0) continue;
+      for (int a = 0; a < FIELD_COUNT; a++) {
+        rows[a] = PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a) ? k * FIELD_COUNT + a : -1; /* negative rows are ignored */
+        for (int b = 0; b < 2 * FIELD_COUNT; b++) block[a][b] = (s ? -1 : 1) * fc->area * ff.J[a][b];
       }
-      if (has[1]) {
-        PetscInt r = fc->R * FIELD_COUNT + a;
-        for (int b = 0; b < 2 * FIELD_COUNT; b++) row[b] = -row[b];
-        PetscCall(MatSetValuesLocal(P, 1, &r, 2 * FIELD_COUNT, cols, row, ADD_VALUES));
-      }
+      PetscCall(MatSetValuesLocal(P, FIELD_COUNT, rows, 2 * FIELD_COUNT, cols, &block[0][0], ADD_VALUES));
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
-    if (!m->local_owned[k]) continue;
+    const PhaseType ph = (PhaseType)m->local_phase[k];
+    PetscScalar     diag[FIELD_COUNT];
+    PetscInt        rows[FIELD_COUNT];
+    if (m->local_owned[k] < 0) continue;
     for (int a = 0; a < FIELD_COUNT; a++) {
-      const PhaseType ph = (PhaseType)m->local_phase[k];
-      PetscInt        r  = k * FIELD_COUNT + a;
-      PetscScalar     v  = 0;
-      if (!PhaseHasField(m->p, ph, (FieldIndex)a)) v = 1.0;
-      else if (a == FIELD_C) v = shift * FARADAY * m->local_volume[k];
-      else continue;
-      PetscCall(MatSetValuesLocal(P, 1, &r, 1, &r, &v, ADD_VALUES));
+      rows[a] = k * FIELD_COUNT + a;
+      diag[a] = !PhaseHasField(m->p, ph, (FieldIndex)a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
+      PetscCall(MatSetValuesLocal(P, 1, &rows[a], 1, &rows[a], &diag[a], ADD_VALUES));
     }
   }
-  PetscCall(VecRestoreArrayRead(Ul, &u));
-  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCall(MatAssemblyBegin(P, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(P, MAT_FINAL_ASSEMBLY));
   PetscCall(MatDiagonalScale(P, m->row_scale, NULL));
@@ -234,9 +249,7 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
   PetscReal          sum[4] = {0, 0, 0, 0}, mins[3] = {PETSC_MAX_REAL, PETSC_MAX_REAL, PETSC_MAX_REAL}, gsum[4], gmin[3];
 
   PetscFunctionBeginUser;
-  PetscCall(DMGetLocalVector(m->da, &Ul));
-  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
-  PetscCall(VecGetArrayRead(Ul, &u));
+  PetscCall(StateGet(m, U, &Ul, &u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
@@ -255,11 +268,10 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const PhaseType ph = (PhaseType)m->local_phase[k];
-    if (!m->local_owned[k] || !PhaseHasDynamics(m->p, ph)) continue;
+    if (m->local_owned[k] < 0 || !PhaseHasDynamics(m->p, ph)) continue;
     sum[2] += u[k * FIELD_COUNT + FIELD_C] * m->local_volume[k];
   }
-  PetscCall(VecRestoreArrayRead(Ul, &u));
-  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCall(MPIU_Allreduce(sum, gsum, 4, MPIU_REAL, MPIU_SUM, m->comm));
   PetscCall(MPIU_Allreduce(mins, gmin, 3, MPIU_REAL, MPIU_MIN, m->comm));
   /* both ends are averaged over their area (one face in 1D) */
@@ -280,17 +292,14 @@ PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *v
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc1(m->ninterfaces + 1, &local));
-  PetscCall(DMGetLocalVector(m->da, &Ul));
-  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
-  PetscCall(VecGetArrayRead(Ul, &u));
+  PetscCall(StateGet(m, U, &Ul, &u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
     InterfaceFlux k;
-    if (fc->kind == FACE_INTERFACE && FaceEvaluate(m, fc, t, u, &ff, &k)) local[fc->interface] = k.i;
+    if (fc->kind == FACE_INTERFACE && fc->counted && FaceEvaluate(m, fc, t, u, &ff, &k)) local[fc->interface] = k.i;
   }
-  PetscCall(VecRestoreArrayRead(Ul, &u));
-  PetscCall(DMRestoreLocalVector(m->da, &Ul));
+  PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCall(MPIU_Allreduce(local, values, m->ninterfaces, MPIU_REAL, MPIU_SUM, m->comm));
   PetscCall(PetscFree(local));
   PetscFunctionReturn(0);
@@ -298,33 +307,24 @@ PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *v
 
 PetscErrorCode ModelCellCurrents(Model *m, PetscReal t, Vec U, Vec currents)
 {
-  Vec                Ul, Il;
+  Vec                Ul;
   const PetscScalar *u;
   PetscScalar       *cur;
 
   PetscFunctionBeginUser;
-  PetscCall(DMGetLocalVector(m->da, &Ul));
-  PetscCall(DMGetLocalVector(m->da, &Il));
-  PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, Ul));
-  PetscCall(VecZeroEntries(Il));
-  PetscCall(VecGetArrayRead(Ul, &u));
-  PetscCall(VecGetArray(Il, &cur));
+  PetscCall(StateGet(m, U, &Ul, &u));
+  PetscCall(VecZeroEntries(currents));
+  PetscCall(VecGetArray(currents, &cur));
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face *fc = &m->faces[n];
-    FaceFlux    ff;
+    const Face    *fc = &m->faces[n];
+    const PetscInt side[2] = {fc->L, fc->R};
+    FaceFlux       ff;
     if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
     /* the x current of a cell is the mean of its two x faces; outward on XMIN is -x */
-    if (fc->kind == FACE_BOUNDARY) cur[fc->L * FIELD_COUNT + FIELD_PHI] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
-    else {
-      cur[fc->L * FIELD_COUNT + FIELD_PHI] += 0.5 * ff.f[FIELD_PHI];
-      cur[fc->R * FIELD_COUNT + FIELD_PHI] += 0.5 * ff.f[FIELD_PHI];
-    }
+    for (int s = 0; s < 2; s++)
+      if (side[s] >= 0 && m->local_owned[side[s]] >= 0) cur[m->local_owned[side[s]] * FIELD_COUNT + FIELD_PHI] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
   }
-  PetscCall(VecRestoreArrayRead(Ul, &u));
-  PetscCall(VecRestoreArray(Il, &cur));
-  PetscCall(VecZeroEntries(currents));
-  PetscCall(DMLocalToGlobal(m->da, Il, ADD_VALUES, currents));
-  PetscCall(DMRestoreLocalVector(m->da, &Ul));
-  PetscCall(DMRestoreLocalVector(m->da, &Il));
+  PetscCall(VecRestoreArray(currents, &cur));
+  PetscCall(StateRestore(m, U, &Ul, &u));
   PetscFunctionReturn(0);
 }
