@@ -238,6 +238,8 @@ typedef struct {
   PetscReal charge_capacity;                 /* C/m^2 stored during charge and hold steps */
   PetscReal min_interface_concentration;     /* mol/m^3 over the run */
   PetscInt  steps_completed;                 /* protocol steps that ended normally */
+  PetscReal step_end_time[MAX_PROTOCOL_STEPS];  /* s, for each protocol step run */
+  PetscInt  step_end_event[MAX_PROTOCOL_STEPS]; /* the event that ended it (EventKind of protocol.h), -1 for its duration */
   PetscBool failed;                          /* the solver could not continue */
   PetscBool depleted;                        /* the electrolyte at an interface ran out */
   char      end_reason[256];

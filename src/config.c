@@ -1159,11 +1159,11 @@ static PetscErrorCode ResolveProtocol(Config *c, Params *p)
 static PetscErrorCode ResolveOutputSolver(Config *c, Params *p)
 {
   const char *file;
-  char        base[PETSC_MAX_PATH_LEN], fallback[PETSC_MAX_PATH_LEN + 16], *dot;
+  char        path[PETSC_MAX_PATH_LEN], base[PETSC_MAX_PATH_LEN], fallback[PETSC_MAX_PATH_LEN + 16], *dot;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(base, c->file, sizeof base));
-  PetscCall(PetscStrncpy(base, basename(base), sizeof base));
+  PetscCall(PetscStrncpy(path, c->file, sizeof path));
+  PetscCall(PetscStrncpy(base, basename(path), sizeof base)); /* basename may point into path */
   if ((dot = strrchr(base, '.')) && dot != base) *dot = 0;
   PetscCall(PetscSNPrintf(fallback, sizeof fallback, "out/%s.h5", base));
   PetscCall(GetText(c, "output", "file", fallback, &file));

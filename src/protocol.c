@@ -53,6 +53,11 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
   ind[EVENT_CURRENT] = 1.0;
   if (IsSet(s->until_voltage) && !s->potentiostatic) ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
   if (IsSet(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
-  ind[EVENT_SATURATION] = p->cathode_model == CATHODE_ACTIVE ? PetscMin(o->min_theta - THETA_MARGIN, 1.0 - THETA_MARGIN - o->max_theta) : 1.0;
+  /* the surface fills on discharge and empties on charge; a hold may do either, a rest neither */
+  ind[EVENT_SATURATION] = 1.0;
+  if (p->cathode_model == CATHODE_ACTIVE && (s->potentiostatic || s->current != 0)) {
+    const PetscReal room_full = 1.0 - THETA_MARGIN - o->max_theta, room_empty = o->min_theta - THETA_MARGIN;
+    ind[EVENT_SATURATION] = s->potentiostatic ? PetscMin(room_full, room_empty) : (s->current > 0 ? room_full : room_empty);
+  }
   ind[EVENT_DEPLETION] = p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
 }

@@ -21,6 +21,7 @@ struct _n_Simulation {
   char     **argv;
   ActiveStep step;
   PetscInt   fired; /* the event that ended the step, or -1 */
+  PetscBool  armed[EVENT_COUNT]; /* events that start this step short of their limit */
   char       stop_reason[256];
   /* running integrals, trapezoidal over accepted steps */
   PetscReal t_prev, V_prev, I_prev, capacity, energy;
@@ -132,7 +133,25 @@ static PetscErrorCode Indicator(TS ts, PetscReal t, Vec U, PetscScalar fvalue[],
   PetscFunctionBeginUser;
   PetscCall(ModelObserve(sim->m, t, U, &o));
   ProtocolIndicators(sim->p, &sim->step, &o, ind);
-  for (int e = 0; e < EVENT_COUNT; e++) fvalue[e] = ind[e];
+  for (int e = 0; e < EVENT_COUNT; e++) fvalue[e] = sim->armed[e] ? ind[e] : 1.0;
+  PetscFunctionReturn(0);
+}
+
+/* Event tolerances, in the units of the indicators of protocol.c. */
+static const PetscReal EventTolerance[EVENT_COUNT] = {1e-6, 1e-6, 1e-6, 1e-7};
+
+/* An event whose indicator starts a step at or past zero is not handed to
+ * TS: it has no crossing to locate, and a rise back through zero would be
+ * taken for one. PostStep ends such a step if it is still past its limit. */
+static PetscErrorCode ArmEvents(Simulation sim, PetscReal t)
+{
+  Observation o;
+  PetscReal   ind[EVENT_COUNT];
+
+  PetscFunctionBeginUser;
+  PetscCall(ModelObserve(sim->m, t, sim->U, &o));
+  ProtocolIndicators(sim->p, &sim->step, &o, ind);
+  for (int e = 0; e < EVENT_COUNT; e++) sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
   PetscFunctionReturn(0);
 }
 
@@ -146,7 +165,8 @@ static PetscErrorCode PostEvent(TS ts, PetscInt nevents, PetscInt list[], PetscR
 }
 
 /* After each accepted step: a step that started beyond its limit (an IR
- * jump past the cutoff) has no crossing to find, so it ends here; and the
+ * jump past the cutoff) has no crossing to find, so it ends here; an event
+ * that started at its limit and has moved away from it is armed; and the
  * next step is kept short enough that the terminal voltage moves by at most
  * solver.voltage_step. The error control sees concentrations only, and the
  * voltage is what a user reads off the curve. */
@@ -164,6 +184,7 @@ static PetscErrorCode PostStep(TS ts)
   PetscCall(ModelObserve(sim->m, t, U, &o));
   ProtocolIndicators(sim->p, &sim->step, &o, ind);
   for (int e = 0; e < EVENT_COUNT; e++) {
+    if (!sim->armed[e] && ind[e] > EventTolerance[e]) sim->armed[e] = PETSC_TRUE; /* now short of its limit: TS locates its crossing */
     if (ind[e] < 0 && sim->fired < 0) {
       sim->fired = e;
       PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s (already past the limit)", EventNames[e]));
@@ -327,6 +348,10 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
   for (PetscInt k = 0; k < p->nsteps; k++) {
     TSConvergedReason reason;
     char              why[256];
+    PetscInt          direction[EVENT_COUNT], its;
+    PetscBool         terminate[EVENT_COUNT];
+
+    for (int e = 0; e < EVENT_COUNT; e++) direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
 
     PetscCall(ProtocolResolve(p, k, t, &sim->step));
     PetscCall(ProtocolApply(sim->m, &sim->step));
@@ -337,19 +362,21 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     PetscCall(TSSetTimeStep(sim->ts, p->dt_initial));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
     PetscCall(TSRestartStep(sim->ts)); /* the forcing jumps: start the BDF history again */
-    {
-      /* fresh event state per step: a located event must not carry over */
-      PetscInt  direction[EVENT_COUNT] = {-1, -1, -1, -1};
-      PetscBool terminate[EVENT_COUNT] = {PETSC_TRUE, PETSC_TRUE, PETSC_TRUE, PETSC_TRUE};
-      PetscReal vtol[EVENT_COUNT]      = {1e-6, 1e-6, 1e-6, 1e-7};
-      PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
-      PetscCall(TSSetEventTolerances(sim->ts, 0.0, vtol));
-    }
-    sim->have_voltage = PETSC_FALSE;    /* and the voltage with it */
+    PetscCall(TSSetStepNumber(sim->ts, 0)); /* TSSolve evaluates the events at the start of a solve only from step 0 */
+    PetscCall(ArmEvents(sim, t));
+    PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim)); /* fresh: a located event must not carry over */
+    PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
+    sim->have_voltage = PETSC_FALSE; /* and the voltage history with it */
     sim->step_start   = PETSC_TRUE;
     PetscCall(TSSolve(sim->ts, sim->U));
     PetscCall(TSGetSolveTime(sim->ts, &t));
     PetscCall(TSGetConvergedReason(sim->ts, &reason));
+    PetscCall(TSGetSNESIterations(sim->ts, &its)); /* counted per solve, from step 0 */
+    sim->s.newton += its;
+    PetscCall(TSGetKSPIterations(sim->ts, &its));
+    sim->s.linear += its;
+    PetscCall(TSGetStepRejections(sim->ts, &its));
+    sim->s.rejected += its;
     if (t > sim->t_prev) PetscCall(Monitor(sim->ts, 1, t, sim->U, sim)); /* an event may end the step between monitor calls */
     if (reason < 0) {
       PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "solver failure in step %" PetscInt_FMT " ('%s') at t = %g s: %s", k + 1, sim->step.step->text, (double)t,
@@ -358,6 +385,8 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
       if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, t, "solver failure"));
       break;
     }
+    sim->s.step_end_time[k]  = t;
+    sim->s.step_end_event[k] = sim->fired;
     if (sim->fired >= 0) PetscCall(PetscSNPrintf(why, sizeof why, "%s", sim->stop_reason[0] ? sim->stop_reason : EventNames[sim->fired]));
     else if (reason == TS_CONVERGED_TIME) PetscCall(PetscSNPrintf(why, sizeof why, "duration"));
     else PetscCall(PetscSNPrintf(why, sizeof why, "%s", TSConvergedReasons[reason]));
@@ -379,9 +408,6 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
   if (sim->progress) PetscCall(PetscPrintf(sim->comm, "\n"));
   sim->s.solve_seconds = end - start;
   sim->s.end_time      = t;
-  PetscCall(TSGetSNESIterations(sim->ts, &sim->s.newton));
-  PetscCall(TSGetKSPIterations(sim->ts, &sim->s.linear));
-  PetscCall(TSGetStepRejections(sim->ts, &sim->s.rejected));
   sim->s.mean_discharge_voltage = sim->s.discharge_capacity > 0 ? sim->s.discharge_energy / sim->s.discharge_capacity : NAN;
   if (sim->out) {
     PetscCall(WriteFields(sim, t, sim->U));
