@@ -131,6 +131,9 @@ typedef struct {
   void            *source_ctx;
   PetscBool        domain_error; /* set by the residual on an unphysical state */
   Vec              row_scale;    /* turns each residual row into the units of its unknown (V, mol/m^3) */
+  PetscCount       njac;         /* Jacobian entries in assembly order (residual.c) */
+  PetscScalar     *jac_values;   /* njac */
+  PetscObjectId    jac_matrix;   /* the matrix whose COO pattern is set, 0 for none */
 } Model;
 
 PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **m);

@@ -181,52 +181,92 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
   PetscFunctionReturn(0);
 }
 
+/* The Jacobian is assembled as a list of entries in one fixed order, the
+ * order of the loops below: for every face, the rows of each owned side
+ * against the 2 x FIELD_COUNT columns of the two cells; then the diagonal of
+ * every owned cell. JacobianEntries lists their (row, column) once per
+ * matrix (negative indices are ignored: rows of fields a phase does not
+ * solve for, the missing cell of a boundary face); ModelIJacobian fills the
+ * values in the same order and hands them over with one MatSetValuesCOO,
+ * which sums repeated entries. */
+static PetscCount JacobianEntries(const Model *m, PetscInt *rows, PetscInt *cols)
+{
+  PetscCount n = 0;
+
+  for (PetscInt f = 0; f < m->nfaces; f++) {
+    const Face    *fc      = &m->faces[f];
+    const PetscInt side[2] = {fc->L, fc->R};
+    for (int s = 0; s < 2; s++) {
+      const PetscInt k = side[s];
+      if (k < 0 || m->local_owned[k] < 0) continue;
+      for (int a = 0; a < FIELD_COUNT; a++)
+        for (int b = 0; b < 2 * FIELD_COUNT; b++, n++) {
+          const PetscInt c = side[b / FIELD_COUNT];
+          if (!rows) continue;
+          rows[n] = PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a) ? k * FIELD_COUNT + a : -1;
+          cols[n] = c >= 0 ? c * FIELD_COUNT + b % FIELD_COUNT : -1;
+        }
+    }
+  }
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    if (m->local_owned[k] < 0) continue;
+    for (int a = 0; a < FIELD_COUNT; a++, n++)
+      if (rows) rows[n] = cols[n] = k * FIELD_COUNT + a;
+  }
+  return n;
+}
+
+static PetscErrorCode JacobianPreallocate(Model *m, Mat P)
+{
+  PetscInt     *rows, *cols;
+  PetscObjectId id;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectGetId((PetscObject)P, &id));
+  if (id == m->jac_matrix) PetscFunctionReturn(0);
+  m->njac = JacobianEntries(m, NULL, NULL);
+  PetscCall(PetscFree(m->jac_values));
+  PetscCall(PetscMalloc1(m->njac, &m->jac_values));
+  PetscCall(PetscMalloc2(m->njac, &rows, m->njac, &cols));
+  JacobianEntries(m, rows, cols);
+  PetscCall(MatSetPreallocationCOOLocal(P, m->njac, rows, cols));
+  PetscCall(PetscFree2(rows, cols));
+  m->jac_matrix = id;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shift, Mat J, Mat P, void *ctx)
 {
   Model             *m = (Model *)ctx;
   Vec                Ul;
   const PetscScalar *u;
+  PetscScalar       *v;
+  PetscCount         n = 0;
 
   PetscFunctionBeginUser;
+  PetscCall(JacobianPreallocate(m, P));
+  v = m->jac_values;
   PetscCall(StateGet(m, U, &Ul, &u));
-  PetscCall(MatZeroEntries(P));
-  for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face    *fc = &m->faces[n];
+  for (PetscInt f = 0; f < m->nfaces; f++) {
+    const Face    *fc      = &m->faces[f];
     const PetscInt side[2] = {fc->L, fc->R};
     FaceFlux       ff;
-    PetscInt       cols[2 * FIELD_COUNT];
+    const PetscBool ok = FaceEvaluate(m, fc, t, u, &ff, NULL);
 
-    if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
-    for (int b = 0; b < FIELD_COUNT; b++) {
-      cols[b]               = fc->L * FIELD_COUNT + b;
-      cols[FIELD_COUNT + b] = fc->R >= 0 ? fc->R * FIELD_COUNT + b : -1; /* negative columns are ignored */
-    }
     for (int s = 0; s < 2; s++) {
-      const PetscInt k = side[s];
-      PetscInt       rows[FIELD_COUNT];
-      PetscScalar    block[FIELD_COUNT][2 * FIELD_COUNT];
-      if (k < 0 || m->local_owned[k] < 0) continue;
-      for (int a = 0; a < FIELD_COUNT; a++) {
-        rows[a] = PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a) ? k * FIELD_COUNT + a : -1; /* negative rows are ignored */
-        for (int b = 0; b < 2 * FIELD_COUNT; b++) block[a][b] = (s ? -1 : 1) * fc->area * ff.J[a][b];
-      }
-      PetscCall(MatSetValuesLocal(P, FIELD_COUNT, rows, 2 * FIELD_COUNT, cols, &block[0][0], ADD_VALUES));
+      if (side[s] < 0 || m->local_owned[side[s]] < 0) continue;
+      for (int a = 0; a < FIELD_COUNT; a++)
+        for (int b = 0; b < 2 * FIELD_COUNT; b++) v[n++] = ok ? (s ? -1 : 1) * fc->area * ff.J[a][b] : 0.0;
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const PhaseType ph = (PhaseType)m->local_phase[k];
-    PetscScalar     diag[FIELD_COUNT];
-    PetscInt        rows[FIELD_COUNT];
     if (m->local_owned[k] < 0) continue;
-    for (int a = 0; a < FIELD_COUNT; a++) {
-      rows[a] = k * FIELD_COUNT + a;
-      diag[a] = !PhaseHasField(m->p, ph, (FieldIndex)a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
-      PetscCall(MatSetValuesLocal(P, 1, &rows[a], 1, &rows[a], &diag[a], ADD_VALUES));
-    }
+    for (int a = 0; a < FIELD_COUNT; a++) v[n++] = !PhaseHasField(m->p, ph, (FieldIndex)a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
   }
   PetscCall(StateRestore(m, U, &Ul, &u));
-  PetscCall(MatAssemblyBegin(P, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(P, MAT_FINAL_ASSEMBLY));
+  PetscCheck(n == m->njac, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Jacobian assembly wrote %" PetscCount_FMT " entries of %" PetscCount_FMT, n, m->njac);
+  PetscCall(MatSetValuesCOO(P, v, INSERT_VALUES));
   PetscCall(MatDiagonalScale(P, m->row_scale, NULL));
   if (J != P) {
     PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
