@@ -40,7 +40,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
-$(BUILD)/%.o: src/%.c include/*.h | $(BUILD)
+$(BUILD)/%.o: src/%.c include/*.h src/*.h | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libionstack.a: $(LIB_OBJ)
@@ -49,10 +49,10 @@ $(BUILD)/libionstack.a: $(LIB_OBJ)
 bin/ionstack: src/main.c $(BUILD)/libionstack.a | bin
 	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/*.h $(BUILD)/libionstack.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c tests/*.h include/*.h src/*.h $(BUILD)/libionstack.a | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libionstack.a | $(BUILD)/bench
+$(BUILD)/bench/%: bench/%.c include/*.h src/*.h $(BUILD)/libionstack.a | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
 $(BUILD) $(BUILD)/tests $(BUILD)/bench bin out:

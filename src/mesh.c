@@ -146,6 +146,8 @@ static PetscErrorCode ModelSetUp(Model *m)
     }
   }
   m->nfaces = nf;
+  PetscCall(PetscMalloc3(nf, &m->flux, nf, &m->flux_ok, m->nlocal * FIELD_COUNT, &m->flux_u));
+  m->flux_time = NAN;
   PetscCall(PetscFree(interface_of));
   for (PetscInt s = 0; s < SIDE_COUNT; s++)
     for (PetscInt a = 0; a < FIELD_COUNT; a++) m->bc[s][a] = (Boundary){BC_FLUX, 0.0};
@@ -224,6 +226,7 @@ PetscErrorCode ModelDestroy(Model **model)
   PetscCall(PetscFree2(m->phase, m->layer));
   PetscCall(PetscFree5(m->local_phase, m->local_layer, m->local_owned, m->local_volume, m->local_x));
   PetscCall(PetscFree(m->faces));
+  PetscCall(PetscFree3(m->flux, m->flux_ok, m->flux_u));
   PetscCall(PetscFree(*model));
   PetscFunctionReturn(0);
 }

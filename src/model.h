@@ -123,6 +123,10 @@ typedef struct {
   PetscInt   nfaces;
   Face      *faces;         /* every face of an owned cell; each rank adds fluxes to its own cells only */
   PetscInt   ninterfaces;   /* global number of interface faces */
+  FaceFlux  *flux;          /* nfaces: the fluxes of the last state assembled (residual.c) */
+  PetscBool *flux_ok;       /* nfaces: that state was physical at the face */
+  PetscScalar *flux_u;       /* nlocal*FIELD_COUNT: the ghosted state they belong to */
+  PetscReal    flux_time;    /* and its time; NAN before the first */
 
   Boundary         bc[SIDE_COUNT][FIELD_COUNT];
   BoundaryFunction bc_function; /* overrides bc values when set */

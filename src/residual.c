@@ -148,6 +148,24 @@ static void AddFlux(const Model *m, const Face *fc, const FaceFlux *ff, PetscSca
   }
 }
 
+/* The fluxes of every face at state u, kept for the next call at the same
+ * state (compared bit for bit): in a Newton iteration the Jacobian follows
+ * the residual at the same state, and the interface kinetics (an inner
+ * solve per face) need not run twice. Boundary faces are evaluated every
+ * time: their values change with the protocol step, not with the state. */
+static PetscErrorCode FacesEvaluate(Model *m, PetscReal t, const PetscScalar *u)
+{
+  const size_t    bytes = (size_t)m->nlocal * FIELD_COUNT * sizeof(PetscScalar);
+  const PetscBool same  = (PetscBool)(t == m->flux_time && !memcmp(u, m->flux_u, bytes));
+
+  PetscFunctionBeginUser;
+  for (PetscInt n = 0; n < m->nfaces; n++)
+    if (!same || m->faces[n].kind == FACE_BOUNDARY) m->flux_ok[n] = FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL);
+  if (!same) PetscCall(PetscMemcpy(m->flux_u, u, bytes));
+  m->flux_time = t;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *ctx)
 {
   Model             *m = (Model *)ctx;
@@ -161,9 +179,9 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
   PetscCall(VecGetArrayRead(Udot, &udot));
   PetscCall(VecZeroEntries(F));
   PetscCall(VecGetArray(F, &f));
+  PetscCall(FacesEvaluate(m, t, u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    FaceFlux ff;
-    if (FaceEvaluate(m, &m->faces[n], t, u, &ff, NULL)) AddFlux(m, &m->faces[n], &ff, f);
+    if (m->flux_ok[n]) AddFlux(m, &m->faces[n], &m->flux[n], f);
     else ok = PETSC_FALSE;
   }
   for (PetscInt k = 0; k < m->nlocal; k++)
@@ -247,16 +265,16 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
   PetscCall(JacobianPreallocate(m, P));
   v = m->jac_values;
   PetscCall(StateGet(m, U, &Ul, &u));
+  PetscCall(FacesEvaluate(m, t, u));
   for (PetscInt f = 0; f < m->nfaces; f++) {
-    const Face    *fc      = &m->faces[f];
-    const PetscInt side[2] = {fc->L, fc->R};
-    FaceFlux       ff;
-    const PetscBool ok = FaceEvaluate(m, fc, t, u, &ff, NULL);
+    const Face     *fc      = &m->faces[f];
+    const FaceFlux *ff      = &m->flux[f];
+    const PetscInt  side[2] = {fc->L, fc->R};
 
     for (int s = 0; s < 2; s++) {
       if (side[s] < 0 || m->local_owned[side[s]] < 0) continue;
       for (int a = 0; a < FIELD_COUNT; a++)
-        for (int b = 0; b < 2 * FIELD_COUNT; b++) v[n++] = ok ? (s ? -1 : 1) * fc->area * ff.J[a][b] : 0.0;
+        for (int b = 0; b < 2 * FIELD_COUNT; b++) v[n++] = m->flux_ok[f] ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
