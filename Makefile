@@ -17,9 +17,11 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-# Debian packages the build, the tests and the plots need.
-DEB_PACKAGES := petsc-dev libhdf5-openmpi-dev hdf5-tools libyaml-dev pkg-config make gcc git \
-                python3-h5py python3-numpy python3-matplotlib
+# Debian packages the build, the runs and the plots need; the test suite
+# adds ParaView, whose XDMF reader must open the .xmf sidecars.
+DEB_PACKAGES  := petsc-dev libhdf5-openmpi-dev openmpi-bin hdf5-tools libyaml-dev pkg-config make gcc git \
+                 python3-h5py python3-numpy python3-matplotlib
+TEST_PACKAGES := $(DEB_PACKAGES) paraview python3-paraview
 
 # Quiet, fast MPI start-up for the test suite (see docs/running.md).
 export OMPI_MCA_pml ?= ob1
@@ -28,11 +30,12 @@ export OMPI_MCA_ess_singleton_isolated ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: all deps run test bench install clean format
+.PHONY: all deps test-deps run test bench install clean format
 all: bin/ionstack
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+deps test-deps: PACKAGES = $(if $(filter test-deps,$@),$(TEST_PACKAGES),$(DEB_PACKAGES))
+deps test-deps:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -62,7 +65,7 @@ run: deps
 	@$(MAKE) --no-print-directory bin/ionstack
 	./bin/ionstack run configs/default.yaml
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory bin/ionstack $(TEST_BIN)
 	@bash tests/run.sh
 

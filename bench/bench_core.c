@@ -1,6 +1,7 @@
 /* make bench: in-process solve time of the 1D core cells (start-up, config
  * parsing and output excluded), the median of repeated runs, with the work
  * done. Prints figures next to their targets (SPEC section 8); not a test. */
+#include <sys/resource.h>
 #include "ionstack.h"
 
 static PetscErrorCode Bench(const char *label, const char *config, PetscInt noverride, char **keys, char **values, double target_ms)
@@ -44,6 +45,11 @@ int main(int argc, char **argv)
   PetscCall(Bench("thin-film NMC811, 1C discharge to 3.0 V", IONSTACK_SOURCE_DIR "/configs/default.yaml", 1, k1, v1, 5));
   PetscCall(Bench("Li|LPSCl|Li symmetric, 1 mA/cm^2 for 1 h", IONSTACK_SOURCE_DIR "/configs/symmetric.yaml", 1, k2, v2, 5));
   PetscCall(Bench("Li|PEO-LiTFSI|Li, configs/polymer_symmetric", IONSTACK_SOURCE_DIR "/configs/polymer_symmetric.yaml", 0, NULL, NULL, 5));
+  {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-44s %8.1f MiB (target <= 50 MiB; resident set, PETSc, MPI and shared libraries included)\n", "peak memory of the 1D runs above", ru.ru_maxrss / 1024.0));
+  }
   PetscCall(PetscFinalize());
   return 0;
 }

@@ -157,7 +157,7 @@ print("PASS xmf_opens_in_paraview_xdmf_reader" if ok else
 EOF
   grep -E '^(PASS|FAIL) ' "$tmp/pv.out" || fail xmf_opens_in_paraview_xdmf_reader "$(tail -n 3 "$tmp/pv.out")"
 else
-  echo "SKIP xmf_opens_in_paraview_xdmf_reader: pvpython not installed (apt install python3-paraview)"
+  fail xmf_opens_in_paraview_xdmf_reader "pvpython is not installed; make test installs paraview (apt install paraview python3-paraview)"
 fi
 
 # ---- CSV sidecar ----
