@@ -29,8 +29,11 @@ static PetscErrorCode Bench(const char *label, const char *config, PetscInt nove
         double t = best[i];
         best[i] = best[j], best[j] = t;
       }
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-44s %8.2f ms (median of %d; target <= %.0f ms)  %4" PetscInt_FMT " steps, %4" PetscInt_FMT " Newton, %4" PetscInt_FMT " linear, %.1f us/step  [%s]\n", label, best[repeats / 2],
-                        repeats, target_ms, s.steps, s.newton, s.linear, 1e3 * best[repeats / 2] / (s.steps ? s.steps : 1), s.end_reason));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                        "%-44s %8.2f ms (median of %d; target <= %.0f ms)  %4" PetscInt_FMT " steps, %4" PetscInt_FMT " Newton, %4" PetscInt_FMT
+                        " linear, %.1f us/step  [%s]\n",
+                        label, best[repeats / 2], repeats, target_ms, s.steps, s.newton, s.linear, 1e3 * best[repeats / 2] / (s.steps ? s.steps : 1),
+                        s.end_reason));
   PetscFunctionReturn(0);
 }
 
@@ -48,7 +51,8 @@ int main(int argc, char **argv)
   {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-44s %8.1f MiB (target <= 50 MiB; resident set, PETSc, MPI and shared libraries included)\n", "peak memory of the 1D runs above", ru.ru_maxrss / 1024.0));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-44s %8.1f MiB (target <= 50 MiB; resident set, PETSc, MPI and shared libraries included)\n",
+                          "peak memory of the 1D runs above", ru.ru_maxrss / 1024.0));
   }
   PetscCall(PetscFinalize());
   return 0;

@@ -9,49 +9,34 @@
 
 #define IONSTACK_VERSION "0.1.0"
 
-#define FARADAY       96485.33212 /* C/mol */
-#define GAS_CONSTANT  8.314462618 /* J/(mol K) */
+#define FARADAY 96485.33212      /* C/mol */
+#define GAS_CONSTANT 8.314462618 /* J/(mol K) */
 #define SECONDS_PER_H 3600.0
 
 /* Phase of a mesh cell (SPEC 2.1); the integers are the default phase-map labels. */
-typedef enum {
-  PHASE_VOID,
-  PHASE_LITHIUM,
-  PHASE_ELECTROLYTE,
-  PHASE_ACTIVE,
-  PHASE_COMPOSITE,
-  PHASE_COLLECTOR,
-  PHASE_COUNT
-} PhaseType;
+typedef enum { PHASE_VOID, PHASE_LITHIUM, PHASE_ELECTROLYTE, PHASE_ACTIVE, PHASE_COMPOSITE, PHASE_COLLECTOR, PHASE_COUNT } PhaseType;
 extern const char *const PhaseNames[];
 
 /* Unknowns per cell. FIELD_C is the mobile lithium concentration of the
  * cell's phase (salt in an electrolyte, c_s in an active solid); FIELD_PHI the
  * potential of its charge carrier (phi_e in an electrolyte, phi_s in an
  * electron conductor). A phase that lacks a field holds it at zero. */
-typedef enum {
-  FIELD_C,
-  FIELD_PHI,
-  FIELD_COUNT
-} FieldIndex;
+typedef enum { FIELD_C, FIELD_PHI, FIELD_COUNT } FieldIndex;
 
-typedef enum {
-  ELECTROLYTE_SINGLE_ION,
-  ELECTROLYTE_BINARY
-} ElectrolyteKind;
+typedef enum { ELECTROLYTE_SINGLE_ION, ELECTROLYTE_BINARY } ElectrolyteKind;
 extern const char *const ElectrolyteKinds[];
 
 /* Material parameters, already evaluated at the run temperature. */
 typedef struct {
   char            name[64];
   ElectrolyteKind kind;
-  PetscReal       concentration;        /* initial = reference Li+ (salt) concentration, mol/m^3 */
-  PetscReal       conductivity;         /* at the reference concentration, S/m */
+  PetscReal       concentration;         /* initial = reference Li+ (salt) concentration, mol/m^3 */
+  PetscReal       conductivity;          /* at the reference concentration, S/m */
   PetscReal       conductivity_exponent; /* kappa(c) = conductivity (c/c_ref)^n: 1 dilute, 0 constant */
-  PetscReal       diffusivity;          /* salt diffusivity, m^2/s (binary) */
-  PetscReal       transference;         /* cation transference number t+ (1 for single-ion) */
-  PetscReal       thermodynamic_factor; /* chi = 1 + dln f/dln c */
-  PetscReal       density;              /* kg/m^3 */
+  PetscReal       diffusivity;           /* salt diffusivity, m^2/s (binary) */
+  PetscReal       transference;          /* cation transference number t+ (1 for single-ion) */
+  PetscReal       thermodynamic_factor;  /* chi = 1 + dln f/dln c */
+  PetscReal       density;               /* kg/m^3 */
 } Electrolyte;
 
 typedef enum {
@@ -63,26 +48,26 @@ typedef enum {
 extern const char *const OcpModels[];
 
 typedef struct {
-  char      name[64];
-  PetscReal max_concentration; /* c_s,max, mol/m^3 */
-  PetscReal diffusivity;       /* D_s, m^2/s */
-  PetscReal conductivity;      /* sigma_s, S/m */
-  PetscReal theta_min;         /* stoichiometry at the top of charge */
-  PetscReal theta_max;         /* stoichiometry at the end of discharge */
-  PetscReal theta_initial;
-  OcpModel  ocp;
-  PetscReal ocp_value; /* V, for OCP_CONSTANT */
-  PetscInt  ocp_points;
+  char       name[64];
+  PetscReal  max_concentration; /* c_s,max, mol/m^3 */
+  PetscReal  diffusivity;       /* D_s, m^2/s */
+  PetscReal  conductivity;      /* sigma_s, S/m */
+  PetscReal  theta_min;         /* stoichiometry at the top of charge */
+  PetscReal  theta_max;         /* stoichiometry at the end of discharge */
+  PetscReal  theta_initial;
+  OcpModel   ocp;
+  PetscReal  ocp_value; /* V, for OCP_CONSTANT */
+  PetscInt   ocp_points;
   PetscReal *ocp_theta, *ocp_voltage; /* OCP_TABLE, ascending theta */
-  PetscReal density;                  /* kg/m^3 */
+  PetscReal  density;                 /* kg/m^3 */
 } ActiveMaterial;
 
 /* Butler-Volmer kinetics of one interface (SPEC 2.4). */
 typedef struct {
   PetscReal exchange_current_density; /* i0 at the reference state, A/m^2 */
   PetscReal alpha_a, alpha_c;
-  PetscReal film_resistance;          /* Ohm m^2 */
-  PetscBool concentration_dependent;  /* i0 follows the local concentrations */
+  PetscReal film_resistance;         /* Ohm m^2 */
+  PetscBool concentration_dependent; /* i0 follows the local concentrations */
 } Kinetics;
 
 typedef enum {
@@ -98,26 +83,21 @@ typedef struct {
   PetscReal grading; /* ratio of the largest to the smallest cell; >1 refines toward interfaces */
 } Layer;
 
-typedef enum {
-  STEP_DISCHARGE,
-  STEP_CHARGE,
-  STEP_REST,
-  STEP_HOLD
-} StepKind;
+typedef enum { STEP_DISCHARGE, STEP_CHARGE, STEP_REST, STEP_HOLD } StepKind;
 extern const char *const StepKinds[];
 
 /* One protocol step. Unset limits are PETSC_INFINITY. Currents given as a
  * C-rate keep it in *_c_rate (>0) and are resolved against the capacity. */
 typedef struct {
   StepKind  kind;
-  PetscReal current;        /* A/m^2, magnitude */
-  PetscReal c_rate;         /* 1/h, magnitude; 0 when a current was given */
-  PetscReal voltage;        /* hold voltage, V */
-  PetscReal until_voltage;  /* cutoff, V */
-  PetscReal until_current;  /* hold ends below this |current|, A/m^2 */
-  PetscReal until_c_rate;   /* same, as a C-rate */
-  PetscReal duration;       /* s */
-  char      text[256];      /* as written, for output */
+  PetscReal current;       /* A/m^2, magnitude */
+  PetscReal c_rate;        /* 1/h, magnitude; 0 when a current was given */
+  PetscReal voltage;       /* hold voltage, V */
+  PetscReal until_voltage; /* cutoff, V */
+  PetscReal until_current; /* hold ends below this |current|, A/m^2 */
+  PetscReal until_c_rate;  /* same, as a C-rate */
+  PetscReal duration;      /* s */
+  char      text[256];     /* as written, for output */
 } ProtocolStep;
 
 #define MAX_PROTOCOL_STEPS 256
@@ -130,9 +110,9 @@ typedef struct {
   PetscInt dim;
   Layer    anode, separator, cathode;
 
-  PetscReal   lithium_conductivity; /* S/m */
-  PetscReal   lithium_density;      /* kg/m^3 */
-  Electrolyte electrolyte;
+  PetscReal      lithium_conductivity; /* S/m */
+  PetscReal      lithium_density;      /* kg/m^3 */
+  Electrolyte    electrolyte;
   CathodeModel   cathode_model;
   ActiveMaterial active;
   Kinetics       anode_kinetics, cathode_kinetics;
@@ -143,9 +123,9 @@ typedef struct {
   char      output_file[PETSC_MAX_PATH_LEN]; /* .h5; .xmf and .csv sit beside it */
   PetscReal output_interval;                 /* s; 0 = every accepted step */
 
-  PetscReal rtol, atol;         /* time-step error control, relative and absolute (mol/m^3) */
-  PetscReal dt_initial, dt_max; /* s */
-  PetscReal depletion_fraction; /* c/c_ref at an interface that counts as depleted */
+  PetscReal rtol, atol;                 /* time-step error control, relative and absolute (mol/m^3) */
+  PetscReal dt_initial, dt_max;         /* s */
+  PetscReal depletion_fraction;         /* c/c_ref at an interface that counts as depleted */
   PetscReal newton_potential_tolerance; /* V: Newton stops when no potential moves more */
   PetscReal voltage_step;               /* V: largest change of the terminal voltage in one time step */
   PetscInt  max_steps;
@@ -182,7 +162,7 @@ typedef struct {
   PetscReal tplus, chi;
 } ElectrolyteState;
 
-void      ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s);
+void ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s);
 /* Open-circuit potential U(theta) and dU/dtheta. */
 void      ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal *dU);
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T);
@@ -203,8 +183,8 @@ typedef struct {
 } OutputMesh;
 
 typedef struct {
-  const char      *name;  /* e.g. "electrolyte_concentration" */
-  const char      *units; /* e.g. "mol/m^3" */
+  const char      *name;   /* e.g. "electrolyte_concentration" */
+  const char      *units;  /* e.g. "mol/m^3" */
   PetscInt         count;  /* number of values; 0 means one per cell */
   const PetscReal *values; /* rank 0 holds the gathered field; others may pass NULL */
 } OutputField;
@@ -229,19 +209,19 @@ PetscErrorCode OutputClose(Output *out, const char *exit_reason, PetscBool succe
 typedef struct _n_Simulation *Simulation;
 
 typedef struct {
-  PetscInt  steps, rejected, newton, linear; /* accepted time steps, rejected steps, Newton and linear iterations */
-  PetscReal solve_seconds;                   /* wall time inside the time loop */
-  PetscReal end_time;                        /* s */
-  PetscReal discharge_capacity;              /* C/m^2 delivered during discharge steps */
-  PetscReal discharge_energy;                /* J/m^2 delivered during discharge steps */
-  PetscReal mean_discharge_voltage;          /* V */
-  PetscReal charge_capacity;                 /* C/m^2 stored during charge and hold steps */
-  PetscReal min_interface_concentration;     /* mol/m^3 over the run */
-  PetscInt  steps_completed;                 /* protocol steps that ended normally */
+  PetscInt  steps, rejected, newton, linear;    /* accepted time steps, rejected steps, Newton and linear iterations */
+  PetscReal solve_seconds;                      /* wall time inside the time loop */
+  PetscReal end_time;                           /* s */
+  PetscReal discharge_capacity;                 /* C/m^2 delivered during discharge steps */
+  PetscReal discharge_energy;                   /* J/m^2 delivered during discharge steps */
+  PetscReal mean_discharge_voltage;             /* V */
+  PetscReal charge_capacity;                    /* C/m^2 stored during charge and hold steps */
+  PetscReal min_interface_concentration;        /* mol/m^3 over the run */
+  PetscInt  steps_completed;                    /* protocol steps that ended normally */
   PetscReal step_end_time[MAX_PROTOCOL_STEPS];  /* s, for each protocol step run */
   PetscInt  step_end_event[MAX_PROTOCOL_STEPS]; /* the event that ended it (EventKind of protocol.h), -1 for its duration */
-  PetscBool failed;                          /* the solver could not continue */
-  PetscBool depleted;                        /* the electrolyte at an interface ran out */
+  PetscBool failed;                             /* the solver could not continue */
+  PetscBool depleted;                           /* the electrolyte at an interface ran out */
   char      end_reason[256];
 } RunSummary;
 

@@ -1189,9 +1189,11 @@ static PetscErrorCode ResolveOutputSolver(Config *c, Params *p)
   PetscCall(GetReal(c, "solver", "depletion_fraction", NULL, &p->depletion_fraction, NULL));
   PetscCall(CheckRange(c, "solver", "depletion_fraction", p->depletion_fraction, 0, PETSC_FALSE, 1, PETSC_FALSE, "the fraction lies in (0, 1)"));
   PetscCall(GetReal(c, "solver", "voltage_step", NULL, &p->voltage_step, NULL));
-  PetscCall(CheckRange(c, "solver", "voltage_step", p->voltage_step, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "voltage_step must be > 0, e.g. 10 mV"));
+  PetscCall(
+      CheckRange(c, "solver", "voltage_step", p->voltage_step, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "voltage_step must be > 0, e.g. 10 mV"));
   PetscCall(GetReal(c, "solver", "newton_tolerance", NULL, &p->newton_potential_tolerance, NULL));
-  PetscCall(CheckRange(c, "solver", "newton_tolerance", p->newton_potential_tolerance, 0, PETSC_FALSE, 1, PETSC_FALSE, "newton_tolerance lies in (0, 1 V)"));
+  PetscCall(CheckRange(c, "solver", "newton_tolerance", p->newton_potential_tolerance, 0, PETSC_FALSE, 1, PETSC_FALSE,
+                       "newton_tolerance lies in (0, 1 V)"));
   PetscCall(GetInt(c, "solver", "max_steps", NULL, &p->max_steps));
   PetscCall(CheckRange(c, "solver", "max_steps", (PetscReal)p->max_steps, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "at least 1 step"));
   PetscCall(TextPrintf(&c->yaml, "solver:\n"));

@@ -12,12 +12,12 @@
 
 typedef struct {
   const InterfaceSetup *s;
-  PetscReal             f;         /* F/RT */
-  PetscReal             theta, c;  /* cell values */
-  PetscReal             phi_gap;   /* phi_s - phi_e of the cell centres */
-  PetscReal             r_s, r_e;  /* half-cell resistances */
-  PetscReal             a_c, a_s;  /* c_face = c + a_c i,  theta_face = theta - a_s i */
-  PetscReal             beta;      /* diffusion-potential coefficient (binary) */
+  PetscReal             f;            /* F/RT */
+  PetscReal             theta, c;     /* cell values */
+  PetscReal             phi_gap;      /* phi_s - phi_e of the cell centres */
+  PetscReal             r_s, r_e;     /* half-cell resistances */
+  PetscReal             a_c, a_s;     /* c_face = c + a_c i,  theta_face = theta - a_s i */
+  PetscReal             beta;         /* diffusion-potential coefficient (binary) */
   PetscReal             i_min, i_max; /* the range of i that keeps c_face > 0 and theta_face in (0,1) */
 } KineticFace;
 
@@ -48,13 +48,14 @@ static void FaceEval(const KineticFace *fc, PetscReal i, FaceState *st)
     }
   }
   {
-    const PetscReal i0 = k->exchange_current_density * PetscExpReal(lng);
+    const PetscReal i0       = k->exchange_current_density * PetscExpReal(lng);
     const PetscReal ln_ratio = fc->a_c != 0.0 ? PetscLogReal(st->c_face / fc->c) : 0.0;
-    st->eta = fc->phi_gap - (fc->r_s + fc->r_e + k->film_resistance) * i - fc->beta * ln_ratio - U;
+    st->eta                  = fc->phi_gap - (fc->r_s + fc->r_e + k->film_resistance) * i - fc->beta * ln_ratio - U;
     {
       const PetscReal xa = PetscMin(k->alpha_a * fc->f * st->eta, 500.0), xc = PetscMin(-k->alpha_c * fc->f * st->eta, 500.0);
       const PetscReal Ea = PetscExpReal(xa), Ec = PetscExpReal(xc);
-      const PetscReal deta_di = -(fc->r_s + fc->r_e + k->film_resistance) - (fc->a_c != 0.0 ? fc->beta * fc->a_c / st->c_face : 0.0) + st->dU * fc->a_s;
+      const PetscReal deta_di =
+          -(fc->r_s + fc->r_e + k->film_resistance) - (fc->a_c != 0.0 ? fc->beta * fc->a_c / st->c_face : 0.0) + st->dU * fc->a_s;
 
       st->BV       = i0 * (Ea - Ec);
       st->dBV_deta = i0 * fc->f * (k->alpha_a * Ea + k->alpha_c * Ec);
@@ -91,8 +92,10 @@ static PetscReal FaceSolve(const KineticFace *fc, PetscReal guess, FaceState *st
     PetscReal next;
     FaceEval(fc, i, st);
     if (PetscAbsReal(st->G) <= 1e-14 * (scale + PetscAbsReal(i))) break;
-    if (st->G > 0) hi = i;
-    else lo = i;
+    if (st->G > 0)
+      hi = i;
+    else
+      lo = i;
     next = i - st->G / st->dG_di;
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
     if (next == i || hi - lo <= 4 * PETSC_MACHINE_EPSILON * (PetscAbsReal(lo) + PetscAbsReal(hi))) {
@@ -108,15 +111,15 @@ static PetscReal FaceSolve(const KineticFace *fc, PetscReal guess, FaceState *st
 void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], const PetscReal u_electrolyte[], InterfaceFlux *out)
 {
   const Kinetics *k = s->kinetics;
-  KineticFace            fc;
+  KineticFace     fc;
   FaceState       st;
   PetscReal       kappa, dkappa = 0.0, D = 0.0, dD = 0.0, tplus = 1.0, chi = 1.0;
 
-  fc.s       = s;
-  fc.f       = FARADAY / (GAS_CONSTANT * s->T);
-  fc.c       = u_electrolyte[FIELD_C];
-  fc.theta   = s->active ? u_electrode[FIELD_C] / s->active->max_concentration : 0.5;
-  fc.phi_gap = u_electrode[FIELD_PHI] - u_electrolyte[FIELD_PHI];
+  fc.s           = s;
+  fc.f           = FARADAY / (GAS_CONSTANT * s->T);
+  fc.c           = u_electrolyte[FIELD_C];
+  fc.theta       = s->active ? u_electrode[FIELD_C] / s->active->max_concentration : 0.5;
+  fc.phi_gap     = u_electrode[FIELD_PHI] - u_electrolyte[FIELD_PHI];
   out->in_domain = (PetscBool)(fc.c > 0 && (!s->active || (fc.theta > 0 && fc.theta < 1)));
   if (!out->in_domain) {
     PetscCallVoid(PetscMemzero(out, sizeof(*out)));
@@ -146,7 +149,8 @@ void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], c
     /* linearized guess: the small-overpotential charge-transfer resistance in series */
     PetscReal U = 0, dU;
     if (s->active) ActiveOcp(s->active, fc.theta, &U, &dU);
-    out->i = FaceSolve(&fc, (fc.phi_gap - U) / (fc.r_s + fc.r_e + k->film_resistance + 1.0 / (k->exchange_current_density * fc.f * (k->alpha_a + k->alpha_c))), &st);
+    out->i = FaceSolve(
+        &fc, (fc.phi_gap - U) / (fc.r_s + fc.r_e + k->film_resistance + 1.0 / (k->exchange_current_density * fc.f * (k->alpha_a + k->alpha_c))), &st);
   }
   out->eta        = st.eta;
   out->c_face     = st.c_face;
@@ -158,9 +162,11 @@ void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], c
     const PetscReal deta_dc  = s->d_e * i * dkappa / (kappa * kappa) - (fc.a_c != 0.0 ? fc.beta * (dcf_dc / st.c_face - 1.0 / fc.c) : 0.0);
     const PetscReal deta_dcs = s->active ? -st.dU / s->active->max_concentration : 0.0;
     const PetscReal dlng_dcs = s->active ? st.dlng_dtheta / s->active->max_concentration : 0.0;
-    const PetscReal Gq[4]    = {-st.dBV_deta * deta_dcs - st.BV * dlng_dcs, -st.dBV_deta, -st.dBV_deta * deta_dc - st.BV * st.dlng_dc * dcf_dc, st.dBV_deta};
+    const PetscReal Gq[4]    = {-st.dBV_deta * deta_dcs - st.BV * dlng_dcs, -st.dBV_deta, -st.dBV_deta * deta_dc - st.BV * st.dlng_dc * dcf_dc,
+                                st.dBV_deta};
 
-    for (int b = 0; b < 4; b++) out->di[b] = -Gq[b] / st.dG_di;
+    for (int b = 0; b < 4; b++)
+      out->di[b] = -Gq[b] / st.dG_di;
   }
   out->in_domain = (PetscBool)(st.c_face > 0 && (!s->active || (st.theta_face > 0 && st.theta_face < 1)) && PetscIsNormalReal(st.dG_di));
 }

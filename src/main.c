@@ -21,7 +21,7 @@ typedef enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_SOLVER = 3 } ExitCode;
  * as one clean line instead of a PETSc traceback. */
 static int Report(PetscErrorCode ierr, const char *what)
 {
-  const char *generic = NULL;
+  const char *generic  = NULL;
   char       *specific = NULL;
   PetscErrorMessage(ierr, &generic, &specific);
   fprintf(stderr, "ionstack: %s: %s\n", what, specific && specific[0] ? specific : (generic ? generic : "unknown error"));
@@ -102,7 +102,7 @@ static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int
 int main(int argc, char **argv)
 {
   PetscErrorCode ierr;
-  int            status = EXIT_OK;
+  int            status  = EXIT_OK;
   const char    *command = argc > 1 ? argv[1] : "";
 
   if (argc < 2 || !strcmp(command, "-h") || !strcmp(command, "--help") || !strcmp(command, "help")) {

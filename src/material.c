@@ -67,8 +67,10 @@ static void OcpTable(const ActiveMaterial *a, PetscReal x, PetscReal *U, PetscRe
 
   while (hi - lo > 1) {
     PetscInt mid = (lo + hi) / 2;
-    if (x < t[mid]) hi = mid;
-    else lo = mid;
+    if (x < t[mid])
+      hi = mid;
+    else
+      lo = mid;
   }
   *dU = (v[hi] - v[lo]) / (t[hi] - t[lo]);
   *U  = v[lo] + *dU * (x - t[lo]);

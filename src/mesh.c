@@ -43,7 +43,8 @@ static void LayerWidths(const Layer *layer, PetscReal *w)
     w[k]              = layer->grading > 1.0 ? PetscPowReal(layer->grading, t) : 1.0;
     sum += w[k];
   }
-  for (PetscInt k = 0; k < layer->cells; k++) w[k] *= layer->thickness / sum;
+  for (PetscInt k = 0; k < layer->cells; k++)
+    w[k] *= layer->thickness / sum;
 }
 
 static FaceKind FaceKindOf(PhaseType a, PhaseType b)
@@ -55,7 +56,8 @@ static FaceKind FaceKindOf(PhaseType a, PhaseType b)
   if (a == PHASE_ELECTROLYTE && b == PHASE_ELECTROLYTE) return FACE_ELECTROLYTE;
   if (a == PHASE_ACTIVE && b == PHASE_ACTIVE) return FACE_SOLID;
   if (ea && eb) return FACE_CONDUCTION;
-  if ((a == PHASE_ELECTROLYTE && (b == PHASE_LITHIUM || b == PHASE_ACTIVE)) || (b == PHASE_ELECTROLYTE && (a == PHASE_LITHIUM || a == PHASE_ACTIVE))) return FACE_INTERFACE;
+  if ((a == PHASE_ELECTROLYTE && (b == PHASE_LITHIUM || b == PHASE_ACTIVE)) || (b == PHASE_ELECTROLYTE && (a == PHASE_LITHIUM || a == PHASE_ACTIVE)))
+    return FACE_INTERFACE;
   return FACE_NONE; /* electrolyte | collector blocks both carriers */
 }
 
@@ -72,12 +74,15 @@ static PetscErrorCode ModelRowScale(Model *m)
   PetscCall(DMCreateGlobalVector(m->da, &m->row_scale));
   PetscCall(DMDAVecGetArrayDOF(m->da, m->row_scale, &s));
   for (PetscInt i = m->xs; i < m->xs + m->xm; i++) {
-    const PhaseType ph = (PhaseType)m->phase[i];
-    const PetscReal h2 = m->hx[i] * m->hx[i] / (m->hx[i] * m->hy[0]);
+    const PhaseType ph    = (PhaseType)m->phase[i];
+    const PetscReal h2    = m->hx[i] * m->hx[i] / (m->hx[i] * m->hy[0]);
     PetscReal       sigma = 1.0, D = 0.0;
-    if (ph == PHASE_ELECTROLYTE) sigma = p->electrolyte.conductivity, D = p->electrolyte.diffusivity;
-    else if (ph == PHASE_ACTIVE) sigma = p->active.conductivity, D = p->active.diffusivity;
-    else if (ph == PHASE_LITHIUM || ph == PHASE_COLLECTOR) sigma = p->lithium_conductivity;
+    if (ph == PHASE_ELECTROLYTE)
+      sigma = p->electrolyte.conductivity, D = p->electrolyte.diffusivity;
+    else if (ph == PHASE_ACTIVE)
+      sigma = p->active.conductivity, D = p->active.diffusivity;
+    else if (ph == PHASE_LITHIUM || ph == PHASE_COLLECTOR)
+      sigma = p->lithium_conductivity;
     s[i][FIELD_PHI] = PhaseHasField(p, ph, FIELD_PHI) ? h2 / sigma : 1.0;
     s[i][FIELD_C]   = PhaseHasField(p, ph, FIELD_C) && D > 0 ? h2 / (FARADAY * D) : 1.0;
   }
@@ -94,8 +99,11 @@ static PetscErrorCode ModelSetUp(Model *m)
     const PetscInt i = c % m->nx;
     if (i + 1 < m->nx) {
       const PhaseType a = (PhaseType)m->phase[c], b = (PhaseType)m->phase[c + 1];
-      PetscCheck(!((a == PHASE_LITHIUM && (b == PHASE_ACTIVE || b == PHASE_COMPOSITE)) || (b == PHASE_LITHIUM && (a == PHASE_ACTIVE || a == PHASE_COMPOSITE))), m->comm,
-                 PETSC_ERR_USER_INPUT, "Lithium touches the cathode at x = %g um: the cell is short-circuited; put an electrolyte between them", (double)(m->x_faces[i + 1] * 1e6));
+      PetscCheck(!((a == PHASE_LITHIUM && (b == PHASE_ACTIVE || b == PHASE_COMPOSITE)) ||
+                   (b == PHASE_LITHIUM && (a == PHASE_ACTIVE || a == PHASE_COMPOSITE))),
+                 m->comm, PETSC_ERR_USER_INPUT,
+                 "Lithium touches the cathode at x = %g um: the cell is short-circuited; put an electrolyte between them",
+                 (double)(m->x_faces[i + 1] * 1e6));
     }
   }
   PetscCall(DMDACreate1d(m->comm, DM_BOUNDARY_NONE, m->nx, FIELD_COUNT, 1, NULL, &m->da));
@@ -106,7 +114,8 @@ static PetscErrorCode ModelSetUp(Model *m)
   PetscCall(DMDAGetCorners(m->da, &m->xs, &m->ys, NULL, &m->xm, &m->ym, NULL));
   PetscCall(DMDAGetGhostCorners(m->da, &m->gxs, &m->gys, NULL, &m->gxm, &m->gym, NULL));
   m->nlocal = m->gxm * m->gym;
-  PetscCall(PetscMalloc5(m->nlocal, &m->local_phase, m->nlocal, &m->local_layer, m->nlocal, &m->local_owned, m->nlocal, &m->local_volume, m->nlocal, &m->local_x));
+  PetscCall(PetscMalloc5(m->nlocal, &m->local_phase, m->nlocal, &m->local_layer, m->nlocal, &m->local_owned, m->nlocal, &m->local_volume, m->nlocal,
+                         &m->local_x));
   for (PetscInt j = m->gys; j < m->gys + m->gym; j++) {
     for (PetscInt i = m->gxs; i < m->gxs + m->gxm; i++) {
       const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs), g = j * m->nx + i;
@@ -120,7 +129,8 @@ static PetscErrorCode ModelSetUp(Model *m)
   /* interfaces are numbered globally in x-fastest order of their left cell */
   PetscCall(PetscMalloc1(m->nx * m->ny, &interface_of));
   for (PetscInt g = 0; g < m->nx * m->ny; g++)
-    interface_of[g] = (g % m->nx + 1 < m->nx && FaceKindOf((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1]) == FACE_INTERFACE) ? m->ninterfaces++ : -1;
+    interface_of[g] =
+        (g % m->nx + 1 < m->nx && FaceKindOf((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1]) == FACE_INTERFACE) ? m->ninterfaces++ : -1;
 
   m->no_ghosts = (PetscBool)(m->nlocal == m->xm * m->ym);
   /* x faces: the face left of each owned cell and the right face of the last one */
@@ -138,7 +148,7 @@ static PetscErrorCode ModelSetUp(Model *m)
         f.kind = FaceKindOf((PhaseType)m->local_phase[k - 1], (PhaseType)m->local_phase[k]);
         f.L = k - 1, f.R = k, f.dL = 0.5 * m->hx[i - 1], f.dR = 0.5 * m->hx[i], f.x = m->x_faces[i];
         f.electrode_left = (PetscBool)(m->local_phase[k] == PHASE_ELECTROLYTE);
-        f.interface = interface_of[j * m->nx + i - 1];
+        f.interface      = interface_of[j * m->nx + i - 1];
       }
       f.area = m->hy[j];
       if (f.kind == FACE_NONE || (f.kind == FACE_BOUNDARY && m->local_phase[f.L] == PHASE_VOID)) continue;
@@ -150,7 +160,8 @@ static PetscErrorCode ModelSetUp(Model *m)
   m->flux_time = NAN;
   PetscCall(PetscFree(interface_of));
   for (PetscInt s = 0; s < SIDE_COUNT; s++)
-    for (PetscInt a = 0; a < FIELD_COUNT; a++) m->bc[s][a] = (Boundary){BC_FLUX, 0.0};
+    for (PetscInt a = 0; a < FIELD_COUNT; a++)
+      m->bc[s][a] = (Boundary){BC_FLUX, 0.0};
   m->bc[SIDE_XMIN][FIELD_PHI] = (Boundary){BC_VALUE, 0.0}; /* the anode end is ground */
   PetscCall(ModelRowScale(m));
   PetscFunctionReturn(0);
@@ -188,11 +199,13 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
 
   PetscFunctionBeginUser;
   PetscCheck(p->dim == 1, comm, PETSC_ERR_SUP, "mesh.dim = %" PetscInt_FMT ": only 1D stacks are available in this version", p->dim);
-  for (int l = 0; l < 3; l++) nx += layers[l]->cells;
+  for (int l = 0; l < 3; l++)
+    nx += layers[l]->cells;
   PetscCall(ModelAlloc(comm, p, nx, &m));
   for (int l = 0; l < 3; l++) {
     LayerWidths(layers[l], m->hx + i);
-    for (PetscInt k = 0; k < layers[l]->cells; k++, i++) m->phase[i] = phases[l], m->layer[i] = l;
+    for (PetscInt k = 0; k < layers[l]->cells; k++, i++)
+      m->phase[i] = phases[l], m->layer[i] = l;
   }
   ModelFinishGeometry(m);
   PetscCall(ModelSetUp(m));
@@ -206,7 +219,8 @@ PetscErrorCode ModelCreateUniform(MPI_Comm comm, Params *p, PhaseType phase, Pet
 
   PetscFunctionBeginUser;
   PetscCall(ModelAlloc(comm, p, n, &m));
-  for (PetscInt i = 0; i < n; i++) m->hx[i] = length / n, m->phase[i] = phase, m->layer[i] = phase == PHASE_ELECTROLYTE ? LAYER_SEPARATOR : LAYER_CATHODE;
+  for (PetscInt i = 0; i < n; i++)
+    m->hx[i] = length / n, m->phase[i] = phase, m->layer[i] = phase == PHASE_ELECTROLYTE ? LAYER_SEPARATOR : LAYER_CATHODE;
   ModelFinishGeometry(m);
   PetscCall(ModelSetUp(m));
   *model = m;

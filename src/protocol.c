@@ -8,7 +8,10 @@
 #include "protocol.h"
 
 /* PETSc's PETSC_INFINITY is a large finite number, so "unset" is a comparison. */
-static PetscBool IsSet(PetscReal limit) { return (PetscBool)(limit < PETSC_INFINITY); }
+static PetscBool IsSet(PetscReal limit)
+{
+  return (PetscBool)(limit < PETSC_INFINITY);
+}
 
 const char *const EventNames[] = {"cutoff voltage", "current limit", "depletion", "cathode surface stoichiometry limit"};
 
@@ -17,14 +20,15 @@ const char *const EventNames[] = {"cutoff voltage", "current limit", "depletion"
 
 PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_start, ActiveStep *s)
 {
-  const ProtocolStep *st  = &p->steps[index];
+  const ProtocolStep *st    = &p->steps[index];
   const PetscReal     one_c = CathodeCapacity(p) / SECONDS_PER_H; /* A/m^2 */
 
   PetscFunctionBeginUser;
-  const PetscBool     rate = (PetscBool)(st->c_rate > 0 && IsSet(st->c_rate)), until_rate = (PetscBool)(st->until_c_rate > 0 && IsSet(st->until_c_rate));
+  const PetscBool rate = (PetscBool)(st->c_rate > 0 && IsSet(st->c_rate)), until_rate = (PetscBool)(st->until_c_rate > 0 && IsSet(st->until_c_rate));
 
   PetscCheck(!(rate || until_rate) || one_c > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-             "protocol step %" PetscInt_FMT " '%s': a C-rate needs a cathode with a capacity; a symmetric Li | SE | Li cell takes a current density such as 1 mA/cm^2",
+             "protocol step %" PetscInt_FMT
+             " '%s': a C-rate needs a cathode with a capacity; a symmetric Li | SE | Li cell takes a current density such as 1 mA/cm^2",
              index + 1, st->text);
   s->index          = index;
   s->step           = st;
@@ -51,7 +55,8 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
 {
   ind[EVENT_VOLTAGE] = 1.0;
   ind[EVENT_CURRENT] = 1.0;
-  if (IsSet(s->until_voltage) && !s->potentiostatic) ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
+  if (IsSet(s->until_voltage) && !s->potentiostatic)
+    ind[EVENT_VOLTAGE] = s->current >= 0 ? o->voltage - s->until_voltage : s->until_voltage - o->voltage;
   if (IsSet(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
   /* the surface fills on discharge and empties on charge; a hold may do either, a rest neither */
   ind[EVENT_SATURATION] = 1.0;
@@ -59,5 +64,6 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
     const PetscReal room_full = 1.0 - THETA_MARGIN - o->max_theta, room_empty = o->min_theta - THETA_MARGIN;
     ind[EVENT_SATURATION] = s->potentiostatic ? PetscMin(room_full, room_empty) : (s->current > 0 ? room_full : room_empty);
   }
-  ind[EVENT_DEPLETION] = p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
+  ind[EVENT_DEPLETION] =
+      p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
 }

@@ -24,15 +24,19 @@ static void BulkFlux(const Model *m, PhaseType a, PhaseType b, const PetscReal u
   const Params *p = m->p;
 
   if (a == PHASE_ELECTROLYTE) {
-    if (p->electrolyte.kind == ELECTROLYTE_BINARY) FluxBinaryElectrolyte(&p->electrolyte, p->temperature, uL, uR, dL, dR, ff);
-    else FluxOhm(p->electrolyte.conductivity, p->electrolyte.conductivity, uL, uR, dL, dR, ff);
+    if (p->electrolyte.kind == ELECTROLYTE_BINARY)
+      FluxBinaryElectrolyte(&p->electrolyte, p->temperature, uL, uR, dL, dR, ff);
+    else
+      FluxOhm(p->electrolyte.conductivity, p->electrolyte.conductivity, uL, uR, dL, dR, ff);
   } else if (a == PHASE_ACTIVE && b == PHASE_ACTIVE) {
     FaceFlux ohm;
     FluxSolidDiffusion(p->active.diffusivity, p->active.diffusivity, uL, uR, dL, dR, ff);
     FluxOhm(p->active.conductivity, p->active.conductivity, uL, uR, dL, dR, &ohm);
     ff->f[FIELD_PHI] = ohm.f[FIELD_PHI];
-    for (int b2 = 0; b2 < 2 * FIELD_COUNT; b2++) ff->J[FIELD_PHI][b2] = ohm.J[FIELD_PHI][b2];
-  } else FluxOhm(ElectronConductivity(p, a), ElectronConductivity(p, b), uL, uR, dL, dR, ff);
+    for (int b2 = 0; b2 < 2 * FIELD_COUNT; b2++)
+      ff->J[FIELD_PHI][b2] = ohm.J[FIELD_PHI][b2];
+  } else
+    FluxOhm(ElectronConductivity(p, a), ElectronConductivity(p, b), uL, uR, dL, dR, ff);
 }
 
 /* Flux across face fc from L to R (outward from L on a boundary), with its
@@ -46,16 +50,20 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
     const Boundary *bc = m->bc[fc->side];
     PetscReal       uB[FIELD_COUNT], value[FIELD_COUNT];
 
-    for (int a = 0; a < FIELD_COUNT; a++) value[a] = bc[a].value;
+    for (int a = 0; a < FIELD_COUNT; a++)
+      value[a] = bc[a].value;
     if (m->bc_function) PetscCallAbort(PETSC_COMM_SELF, m->bc_function((Side)fc->side, t, value, m->bc_ctx));
-    for (int a = 0; a < FIELD_COUNT; a++) uB[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
+    for (int a = 0; a < FIELD_COUNT; a++)
+      uB[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
     if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uB[FIELD_C] <= 0)) return PETSC_FALSE;
     BulkFlux(m, pL, pL, uL, uB, fc->dL, 0.0, ff);
     for (int a = 0; a < FIELD_COUNT; a++) {
-      for (int b = FIELD_COUNT; b < 2 * FIELD_COUNT; b++) ff->J[a][b] = 0.0;
+      for (int b = FIELD_COUNT; b < 2 * FIELD_COUNT; b++)
+        ff->J[a][b] = 0.0;
       if (bc[a].kind == BC_FLUX) {
         ff->f[a] = value[a];
-        for (int b = 0; b < FIELD_COUNT; b++) ff->J[a][b] = 0.0;
+        for (int b = 0; b < FIELD_COUNT; b++)
+          ff->J[a][b] = 0.0;
       }
     }
     return PETSC_TRUE;
@@ -66,8 +74,13 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
     if (fc->kind == FACE_INTERFACE) {
       const PetscInt  e  = fc->electrode_left ? fc->L : fc->R;
       const PhaseType pe = (PhaseType)m->local_phase[e];
-      InterfaceSetup  s  = {FaceKinetics(m, e), &m->p->electrolyte, pe == PHASE_ACTIVE ? &m->p->active : NULL, m->p->temperature, ElectronConductivity(m->p, pe),
-                            fc->electrode_left ? fc->dL : fc->dR, fc->electrode_left ? fc->dR : fc->dL};
+      InterfaceSetup  s  = {FaceKinetics(m, e),
+                            &m->p->electrolyte,
+                          pe == PHASE_ACTIVE ? &m->p->active : NULL,
+                            m->p->temperature,
+                            ElectronConductivity(m->p, pe),
+                          fc->electrode_left ? fc->dL : fc->dR,
+                          fc->electrode_left ? fc->dR : fc->dL};
       InterfaceFlux   k;
 
       InterfaceEvaluate(&s, fc->electrode_left ? uL : uR, fc->electrode_left ? uR : uL, &k);
@@ -75,7 +88,8 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
       /* anodic i leaves the electrode as current and as lithium (x F): both fields carry i */
       for (int a = 0; a < FIELD_COUNT; a++) {
         ff->f[a] = fc->electrode_left ? k.i : -k.i;
-        for (int b = 0; b < 4; b++) ff->J[a][b] = fc->electrode_left ? k.di[b] : -k.di[(b + 2) % 4];
+        for (int b = 0; b < 4; b++)
+          ff->J[a][b] = fc->electrode_left ? k.di[b] : -k.di[(b + 2) % 4];
       }
       return k.in_domain;
     }
@@ -90,14 +104,14 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
  * its owned index g. */
 static PetscBool CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal t, const PetscScalar *u, const PetscScalar *udot, PetscScalar *f)
 {
-  const PhaseType ph = (PhaseType)m->local_phase[k];
-  const PetscReal V  = m->local_volume[k];
+  const PhaseType ph             = (PhaseType)m->local_phase[k];
+  const PetscReal V              = m->local_volume[k];
   PetscReal       s[FIELD_COUNT] = {0, 0};
-  PetscBool       ok = PETSC_TRUE;
+  PetscBool       ok             = PETSC_TRUE;
 
   if (m->source) PetscCallAbort(PETSC_COMM_SELF, m->source(m->local_x[k], t, ph, s, m->source_ctx));
   for (int a = 0; a < FIELD_COUNT; a++) {
-    const PetscInt r = g * FIELD_COUNT + a;
+    const PetscInt  r  = g * FIELD_COUNT + a;
     const PetscReal ua = u[k * FIELD_COUNT + a];
     if (!PhaseHasField(m->p, ph, (FieldIndex)a)) {
       f[r] = ua - ModelFixedValue(m, ph, (FieldIndex)a);
@@ -106,7 +120,8 @@ static PetscBool CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal 
     if (a == FIELD_C) {
       f[r] += FARADAY * V * (udot[r] - s[a]);
       if (ua <= 0 || (ph == PHASE_ACTIVE && ua >= m->p->active.max_concentration)) ok = PETSC_FALSE;
-    } else f[r] -= V * s[a];
+    } else
+      f[r] -= V * s[a];
   }
   return ok;
 }
@@ -117,7 +132,8 @@ static PetscErrorCode StateGet(Model *m, Vec U, Vec *Ul, const PetscScalar **u)
 {
   PetscFunctionBeginUser;
   *Ul = NULL;
-  if (m->no_ghosts) PetscCall(VecGetArrayRead(U, u));
+  if (m->no_ghosts)
+    PetscCall(VecGetArrayRead(U, u));
   else {
     PetscCall(DMGetLocalVector(m->da, Ul));
     PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, *Ul));
@@ -132,7 +148,8 @@ static PetscErrorCode StateRestore(Model *m, Vec U, Vec *Ul, const PetscScalar *
   if (*Ul) {
     PetscCall(VecRestoreArrayRead(*Ul, u));
     PetscCall(DMRestoreLocalVector(m->da, Ul));
-  } else PetscCall(VecRestoreArrayRead(U, u));
+  } else
+    PetscCall(VecRestoreArrayRead(U, u));
   PetscFunctionReturn(0);
 }
 
@@ -144,7 +161,8 @@ static void AddFlux(const Model *m, const Face *fc, const FaceFlux *ff, PetscSca
     const PetscInt k = side[s];
     if (k < 0 || m->local_owned[k] < 0) continue;
     for (int a = 0; a < FIELD_COUNT; a++)
-      if (PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a)) f[m->local_owned[k] * FIELD_COUNT + a] += (s ? -1 : 1) * fc->area * ff->f[a];
+      if (PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a))
+        f[m->local_owned[k] * FIELD_COUNT + a] += (s ? -1 : 1) * fc->area * ff->f[a];
   }
 }
 
@@ -181,8 +199,10 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
   PetscCall(VecGetArray(F, &f));
   PetscCall(FacesEvaluate(m, t, u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    if (m->flux_ok[n]) AddFlux(m, &m->faces[n], &m->flux[n], f);
-    else ok = PETSC_FALSE;
+    if (m->flux_ok[n])
+      AddFlux(m, &m->faces[n], &m->flux[n], f);
+    else
+      ok = PETSC_FALSE;
   }
   for (PetscInt k = 0; k < m->nlocal; k++)
     if (m->local_owned[k] >= 0 && !CellResidual(m, k, m->local_owned[k], t, u, udot, f)) ok = PETSC_FALSE;
@@ -274,13 +294,15 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
     for (int s = 0; s < 2; s++) {
       if (side[s] < 0 || m->local_owned[side[s]] < 0) continue;
       for (int a = 0; a < FIELD_COUNT; a++)
-        for (int b = 0; b < 2 * FIELD_COUNT; b++) v[n++] = m->flux_ok[f] ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
+        for (int b = 0; b < 2 * FIELD_COUNT; b++)
+          v[n++] = m->flux_ok[f] ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const PhaseType ph = (PhaseType)m->local_phase[k];
     if (m->local_owned[k] < 0) continue;
-    for (int a = 0; a < FIELD_COUNT; a++) v[n++] = !PhaseHasField(m->p, ph, (FieldIndex)a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
+    for (int a = 0; a < FIELD_COUNT; a++)
+      v[n++] = !PhaseHasField(m->p, ph, (FieldIndex)a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
   }
   PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCheck(n == m->njac, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Jacobian assembly wrote %" PetscCount_FMT " entries of %" PetscCount_FMT, n, m->njac);
@@ -318,7 +340,7 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
       if (fc->side == SIDE_XMIN) sum[0] -= phi_b * fc->area;
     }
     if (fc->kind == FACE_INTERFACE) {
-      const PetscBool ok = FaceEvaluate(m, fc, t, u, &ff, &k);
+      const PetscBool ok     = FaceEvaluate(m, fc, t, u, &ff, &k);
       const PetscBool active = (PetscBool)(m->local_phase[fc->electrode_left ? fc->L : fc->R] == PHASE_ACTIVE);
       if (m->p->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0);
       if (active && ok) mins[1] = PetscMin(mins[1], k.theta_face), mins[2] = PetscMin(mins[2], -k.theta_face);
@@ -374,13 +396,14 @@ PetscErrorCode ModelCellCurrents(Model *m, PetscReal t, Vec U, Vec currents)
   PetscCall(VecZeroEntries(currents));
   PetscCall(VecGetArray(currents, &cur));
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face    *fc = &m->faces[n];
+    const Face    *fc      = &m->faces[n];
     const PetscInt side[2] = {fc->L, fc->R};
     FaceFlux       ff;
     if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
     /* the x current of a cell is the mean of its two x faces; outward on XMIN is -x */
     for (int s = 0; s < 2; s++)
-      if (side[s] >= 0 && m->local_owned[side[s]] >= 0) cur[m->local_owned[side[s]] * FIELD_COUNT + FIELD_PHI] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
+      if (side[s] >= 0 && m->local_owned[side[s]] >= 0)
+        cur[m->local_owned[side[s]] * FIELD_COUNT + FIELD_PHI] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
   }
   PetscCall(VecRestoreArray(currents, &cur));
   PetscCall(StateRestore(m, U, &Ul, &u));

@@ -20,18 +20,18 @@ struct _n_Simulation {
   int        argc;
   char     **argv;
   ActiveStep step;
-  PetscInt   fired; /* the event that ended the step, or -1 */
+  PetscInt   fired;              /* the event that ended the step, or -1 */
   PetscBool  armed[EVENT_COUNT]; /* events that start this step short of their limit */
   char       stop_reason[256];
   /* running integrals, trapezoidal over accepted steps */
-  PetscReal t_prev, V_prev, I_prev, capacity, energy;
-  PetscReal next_output;
-  PetscBool progress;
-  PetscReal concentration_scale; /* mol/m^3, for the Newton test */
-  PetscReal update_phi, update_c; /* the last Newton update, V and mol/m^3, for its contraction rate */
-  PetscReal last_voltage;        /* at the last accepted step, for the step-size limit */
-  PetscBool have_voltage;
-  PetscBool step_start; /* no sample yet in this protocol step */
+  PetscReal  t_prev, V_prev, I_prev, capacity, energy;
+  PetscReal  next_output;
+  PetscBool  progress;
+  PetscReal  concentration_scale;  /* mol/m^3, for the Newton test */
+  PetscReal  update_phi, update_c; /* the last Newton update, V and mol/m^3, for its contraction rate */
+  PetscReal  last_voltage;         /* at the last accepted step, for the step-size limit */
+  PetscBool  have_voltage;
+  PetscBool  step_start; /* no sample yet in this protocol step */
   RunSummary s;
 };
 
@@ -52,14 +52,15 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U, PetscBool first
     if (sim->step.step->kind == STEP_CHARGE || sim->step.step->kind == STEP_HOLD) sim->s.charge_capacity -= dq;
   }
   sim->t_prev = t, sim->V_prev = o.voltage, sim->I_prev = o.current;
-  if (sim->p->electrolyte.kind == ELECTROLYTE_BINARY) sim->s.min_interface_concentration = PetscMin(sim->s.min_interface_concentration, o.min_interface_concentration);
+  if (sim->p->electrolyte.kind == ELECTROLYTE_BINARY)
+    sim->s.min_interface_concentration = PetscMin(sim->s.min_interface_concentration, o.min_interface_concentration);
   if (sim->out) {
     OutputSample smp = {t, o.voltage, o.current, sim->capacity, sim->energy, sim->s.steps, sim->step.index};
     PetscCall(OutputAppendSample(sim->out, &smp));
   }
   if (sim->progress) {
-    PetscCall(PetscPrintf(sim->comm, "\r  step %2" PetscInt_FMT "/%" PetscInt_FMT "  t = %10.4g s  V = %8.5f V  i = %9.4g mA/cm^2  ", sim->step.index + 1, sim->p->nsteps, (double)t,
-                          (double)o.voltage, (double)(o.current * 0.1)));
+    PetscCall(PetscPrintf(sim->comm, "\r  step %2" PetscInt_FMT "/%" PetscInt_FMT "  t = %10.4g s  V = %8.5f V  i = %9.4g mA/cm^2  ",
+                          sim->step.index + 1, sim->p->nsteps, (double)t, (double)o.voltage, (double)(o.current * 0.1)));
   }
   PetscFunctionReturn(0);
 }
@@ -101,7 +102,8 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
     }
     PetscCall(VecRestoreArrayRead(sim->gathered, &g));
   }
-  for (int k = 0; k < 5; k++) fields[k] = (OutputField){names[k], units[k], 0, values + k * n};
+  for (int k = 0; k < 5; k++)
+    fields[k] = (OutputField){names[k], units[k], 0, values + k * n};
   fields[5] = (OutputField){"interface_current_density", "A/m^2", m->ninterfaces, icur};
   PetscCall(OutputWriteFields(sim->out, t, 6, fields));
   PetscCall(PetscFree(values));
@@ -120,7 +122,8 @@ static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ct
   if (t >= sim->next_output) {
     PetscCall(WriteFields(sim, t, U));
     if (sim->p->output_interval > 0)
-      while (sim->next_output <= t) sim->next_output += sim->p->output_interval;
+      while (sim->next_output <= t)
+        sim->next_output += sim->p->output_interval;
   }
   PetscFunctionReturn(0);
 }
@@ -134,7 +137,8 @@ static PetscErrorCode Indicator(TS ts, PetscReal t, Vec U, PetscScalar fvalue[],
   PetscFunctionBeginUser;
   PetscCall(ModelObserve(sim->m, t, U, &o));
   ProtocolIndicators(sim->p, &sim->step, &o, ind);
-  for (int e = 0; e < EVENT_COUNT; e++) fvalue[e] = sim->armed[e] ? ind[e] : 1.0;
+  for (int e = 0; e < EVENT_COUNT; e++)
+    fvalue[e] = sim->armed[e] ? ind[e] : 1.0;
   PetscFunctionReturn(0);
 }
 
@@ -152,7 +156,8 @@ static PetscErrorCode ArmEvents(Simulation sim, PetscReal t)
   PetscFunctionBeginUser;
   PetscCall(ModelObserve(sim->m, t, sim->U, &o));
   ProtocolIndicators(sim->p, &sim->step, &o, ind);
-  for (int e = 0; e < EVENT_COUNT; e++) sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
+  for (int e = 0; e < EVENT_COUNT; e++)
+    sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
   PetscFunctionReturn(0);
 }
 
@@ -220,7 +225,8 @@ static PetscBool NewtonSettled(PetscReal update, PetscReal previous, PetscReal t
   return (PetscBool)(update <= tol || (rate < 1 && rate / (1 - rate) * update <= tol));
 }
 
-static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm, SNESConvergedReason *reason, void *ctx)
+static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm, SNESConvergedReason *reason,
+                                      void *ctx)
 {
   Simulation sim = (Simulation)ctx;
   PetscInt   maxit;
@@ -230,15 +236,20 @@ static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, P
   PetscFunctionBeginUser;
   *reason = SNES_CONVERGED_ITERATING;
   PetscCall(SNESGetTolerances(snes, NULL, NULL, NULL, &maxit, NULL));
-  if (PetscIsInfOrNanReal(fnorm)) *reason = SNES_DIVERGED_FNORM_NAN;
-  else if (fnorm == 0.0) *reason = SNES_CONVERGED_FNORM_ABS;
+  if (PetscIsInfOrNanReal(fnorm))
+    *reason = SNES_DIVERGED_FNORM_NAN;
+  else if (fnorm == 0.0)
+    *reason = SNES_CONVERGED_FNORM_ABS;
   else if (it > 0) {
     PetscCall(SNESGetSolutionUpdate(snes, &dx));
     PetscCall(VecStrideNorm(dx, FIELD_PHI, NORM_INFINITY, &dphi));
     PetscCall(VecStrideNorm(dx, FIELD_C, NORM_INFINITY, &dc));
     if (it == 1) sim->update_phi = sim->update_c = 0; /* no rate yet */
-    if (NewtonSettled(dphi, sim->update_phi, sim->p->newton_potential_tolerance) && NewtonSettled(dc, sim->update_c, 1e-12 * sim->concentration_scale)) *reason = SNES_CONVERGED_SNORM_RELATIVE;
-    else if (it >= maxit) *reason = SNES_DIVERGED_MAX_IT;
+    if (NewtonSettled(dphi, sim->update_phi, sim->p->newton_potential_tolerance) &&
+        NewtonSettled(dc, sim->update_c, 1e-12 * sim->concentration_scale))
+      *reason = SNES_CONVERGED_SNORM_RELATIVE;
+    else if (it >= maxit)
+      *reason = SNES_DIVERGED_MAX_IT;
     sim->update_phi = dphi, sim->update_c = dc;
   }
   PetscFunctionReturn(0);
@@ -246,13 +257,13 @@ static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, P
 
 PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv, Simulation *simulation)
 {
-  Simulation  sim;
-  SNES        snes;
-  KSP         ksp;
-  PC          pc;
-  TSAdapt     adapt;
-  Mat         J;
-  PetscMPIInt size;
+  Simulation    sim;
+  SNES          snes;
+  KSP           ksp;
+  PC            pc;
+  TSAdapt       adapt;
+  Mat           J;
+  PetscMPIInt   size;
   PetscScalar **tol;
 
   PetscFunctionBeginUser;
@@ -311,7 +322,7 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
   PetscCall(TSSetFromOptions(sim->ts)); /* last: the command line wins */
   PetscCall(ModelInitialState(sim->m, sim->U));
   sim->s.min_interface_concentration = PETSC_MAX_REAL;
-  *simulation = sim;
+  *simulation                        = sim;
   PetscFunctionReturn(0);
 }
 
@@ -342,8 +353,8 @@ static PetscErrorCode WriteMetrics(Simulation sim)
 
 PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
 {
-  const Params *p = sim->p;
-  PetscReal     t = 0;
+  const Params  *p = sim->p;
+  PetscReal      t = 0;
   PetscLogDouble start, end;
 
   PetscFunctionBeginUser;
@@ -365,7 +376,8 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     PetscInt          direction[EVENT_COUNT], its;
     PetscBool         terminate[EVENT_COUNT];
 
-    for (int e = 0; e < EVENT_COUNT; e++) direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
+    for (int e = 0; e < EVENT_COUNT; e++)
+      direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
 
     PetscCall(ProtocolResolve(p, k, t, &sim->step));
     PetscCall(ProtocolApply(sim->m, &sim->step));
@@ -375,10 +387,11 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     PetscCall(TSSetMaxTime(sim->ts, sim->step.t_end));
     PetscCall(TSSetTimeStep(sim->ts, p->dt_initial));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
-    PetscCall(TSRestartStep(sim->ts)); /* the forcing jumps: start the BDF history again */
+    PetscCall(TSRestartStep(sim->ts));      /* the forcing jumps: start the BDF history again */
     PetscCall(TSSetStepNumber(sim->ts, 0)); /* TSSolve evaluates the events at the start of a solve only from step 0 */
     PetscCall(ArmEvents(sim, t));
-    PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim)); /* fresh: a located event must not carry over */
+    PetscCall(
+        TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim)); /* fresh: a located event must not carry over */
     PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
     sim->have_voltage = PETSC_FALSE; /* and the voltage history with it */
     sim->step_start   = PETSC_TRUE;
@@ -393,26 +406,34 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     sim->s.rejected += its;
     if (t > sim->t_prev) PetscCall(Monitor(sim->ts, 1, t, sim->U, sim)); /* an event may end the step between monitor calls */
     if (reason < 0) {
-      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "solver failure in step %" PetscInt_FMT " ('%s') at t = %g s: %s", k + 1, sim->step.step->text, (double)t,
-                              TSConvergedReasons[reason]));
+      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "solver failure in step %" PetscInt_FMT " ('%s') at t = %g s: %s", k + 1,
+                              sim->step.step->text, (double)t, TSConvergedReasons[reason]));
       sim->s.failed = PETSC_TRUE;
       if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, t, "solver failure"));
       break;
     }
     sim->s.step_end_time[k]  = t;
     sim->s.step_end_event[k] = sim->fired;
-    if (sim->fired >= 0) PetscCall(PetscSNPrintf(why, sizeof why, "%s", sim->stop_reason[0] ? sim->stop_reason : EventNames[sim->fired]));
-    else if (reason == TS_CONVERGED_TIME) PetscCall(PetscSNPrintf(why, sizeof why, "duration"));
-    else PetscCall(PetscSNPrintf(why, sizeof why, "%s", TSConvergedReasons[reason]));
+    if (sim->fired >= 0)
+      PetscCall(PetscSNPrintf(why, sizeof why, "%s", sim->stop_reason[0] ? sim->stop_reason : EventNames[sim->fired]));
+    else if (reason == TS_CONVERGED_TIME)
+      PetscCall(PetscSNPrintf(why, sizeof why, "duration"));
+    else
+      PetscCall(PetscSNPrintf(why, sizeof why, "%s", TSConvergedReasons[reason]));
     if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, t, why));
-    if (!p->quiet || PetscLogPrintInfo) PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1, sim->step.step->text, (double)t, (double)sim->V_prev, why));
+    if (!p->quiet || PetscLogPrintInfo)
+      PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1,
+                            sim->step.step->text, (double)t, (double)sim->V_prev, why));
     if (sim->fired == EVENT_DEPLETION) {
       sim->s.depleted = PETSC_TRUE;
-      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "depletion: the electrolyte at an interface ran out in step %" PetscInt_FMT " at t = %.6g s", k + 1, (double)t));
+      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
+                              "depletion: the electrolyte at an interface ran out in step %" PetscInt_FMT " at t = %.6g s", k + 1, (double)t));
       break;
     }
     if (reason == TS_CONVERGED_ITS) {
-      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "maximum number of time steps (solver.max_steps = %" PetscInt_FMT ") reached in step %" PetscInt_FMT, p->max_steps, k + 1));
+      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
+                              "maximum number of time steps (solver.max_steps = %" PetscInt_FMT ") reached in step %" PetscInt_FMT, p->max_steps,
+                              k + 1));
       sim->s.failed = PETSC_TRUE;
       break;
     }
@@ -420,8 +441,8 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
   }
   PetscCall(PetscTime(&end));
   if (sim->progress) PetscCall(PetscPrintf(sim->comm, "\n"));
-  sim->s.solve_seconds = end - start;
-  sim->s.end_time      = t;
+  sim->s.solve_seconds          = end - start;
+  sim->s.end_time               = t;
   sim->s.mean_discharge_voltage = sim->s.discharge_capacity > 0 ? sim->s.discharge_energy / sim->s.discharge_capacity : NAN;
   if (sim->out) {
     PetscCall(WriteFields(sim, t, sim->U));
@@ -454,14 +475,18 @@ PetscErrorCode RunSummaryView(const Params *p, const RunSummary *s, FILE *fp)
   PetscFunctionBeginUser;
   PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  end: %s (t = %.6g s)\n", s->end_reason, (double)s->end_time));
   if (s->discharge_capacity > 0)
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  discharge: %.4f mAh/cm^2 delivered at a mean %.4f V, %.4f Wh/m^2\n", (double)(s->discharge_capacity / 36000.0), (double)s->mean_discharge_voltage,
+    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  discharge: %.4f mAh/cm^2 delivered at a mean %.4f V, %.4f Wh/m^2\n",
+                           (double)(s->discharge_capacity / 36000.0), (double)s->mean_discharge_voltage,
                            (double)(s->discharge_energy / SECONDS_PER_H)));
-  if (s->charge_capacity > 0) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
+  if (s->charge_capacity > 0)
+    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
   if (p->electrolyte.kind == ELECTROLYTE_BINARY)
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n", (double)s->min_interface_concentration,
-                           (double)(s->min_interface_concentration / p->electrolyte.concentration)));
-  PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  solver: %" PetscInt_FMT " time steps (%" PetscInt_FMT " rejected), %" PetscInt_FMT " Newton, %" PetscInt_FMT " linear iterations, %.3f s\n", s->steps,
-                         s->rejected, s->newton, s->linear, (double)s->solve_seconds));
+    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n",
+                           (double)s->min_interface_concentration, (double)(s->min_interface_concentration / p->electrolyte.concentration)));
+  PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp,
+                         "  solver: %" PetscInt_FMT " time steps (%" PetscInt_FMT " rejected), %" PetscInt_FMT " Newton, %" PetscInt_FMT
+                         " linear iterations, %.3f s\n",
+                         s->steps, s->rejected, s->newton, s->linear, (double)s->solve_seconds));
   PetscFunctionReturn(0);
 }
 

@@ -21,13 +21,14 @@ PetscReal FaceConductance(PetscReal kL, PetscReal kR, PetscReal dL, PetscReal dR
 static void FluxZero(FaceFlux *out)
 {
   PetscCallVoid(PetscArrayzero(out->f, FIELD_COUNT));
-  for (int a = 0; a < FIELD_COUNT; a++) PetscCallVoid(PetscArrayzero(out->J[a], 2 * FIELD_COUNT));
+  for (int a = 0; a < FIELD_COUNT; a++)
+    PetscCallVoid(PetscArrayzero(out->J[a], 2 * FIELD_COUNT));
 }
 
 /* Linear two-point flux -G (uR - uL) of one field. */
 static void FluxLinear(PetscReal G, FieldIndex field, const PetscReal uL[], const PetscReal uR[], PetscReal scale, FaceFlux *out)
 {
-  out->f[field] = -scale * G * (uR[field] - uL[field]);
+  out->f[field]                      = -scale * G * (uR[field] - uL[field]);
   out->J[field][field]               = scale * G;
   out->J[field][FIELD_COUNT + field] = -scale * G;
 }
@@ -56,9 +57,9 @@ void FluxBinaryElectrolyte(const Electrolyte *e, PetscReal T, const PetscReal uL
     const PetscReal Gk    = FaceConductance(sL.kappa, sR.kappa, dL, dR, &dGk_dkL, &dGk_dkR);
     const PetscReal GD    = FaceConductance(sL.D, sR.D, dL, dR, &dGD_dDL, &dGD_dDR);
     const PetscReal tplus = 0.5 * (sL.tplus + sR.tplus), chi = 0.5 * (sL.chi + sR.chi);
-    const PetscReal beta  = 2.0 * GAS_CONSTANT * T / FARADAY * (1.0 - tplus) * chi; /* diffusion-potential coefficient */
-    const PetscReal X     = (uR[FIELD_PHI] - uL[FIELD_PHI]) - beta * (PetscLogReal(cR) - PetscLogReal(cL));
-    const PetscReal i     = -Gk * X;
+    const PetscReal beta = 2.0 * GAS_CONSTANT * T / FARADAY * (1.0 - tplus) * chi; /* diffusion-potential coefficient */
+    const PetscReal X    = (uR[FIELD_PHI] - uL[FIELD_PHI]) - beta * (PetscLogReal(cR) - PetscLogReal(cL));
+    const PetscReal i    = -Gk * X;
     /* derivatives of i with respect to (cL, phiL, cR, phiR) */
     const PetscReal di[4] = {-dGk_dkL * sL.dkappa_dc * X - Gk * beta / cL, Gk, -dGk_dkR * sR.dkappa_dc * X + Gk * beta / cR, -Gk};
 

@@ -6,27 +6,27 @@
 static inline void FixtureBase(Params *p)
 {
   PetscMemzero(p, sizeof *p);
-  p->temperature          = 298.15;
-  p->area                 = 1e-4;
-  p->dim                  = 1;
-  p->anode                = (Layer){20e-6, 4, 1.0};
-  p->separator            = (Layer){100e-6, 40, 1.0};
-  p->cathode              = (Layer){20e-6, 4, 1.0};
-  p->lithium_conductivity = 1.1e7;
-  p->lithium_density      = 534;
-  p->anode_kinetics       = (Kinetics){10.0, 0.5, 0.5, 0.0, PETSC_FALSE};
-  p->cathode_kinetics     = p->anode_kinetics;
-  p->cathode_model        = CATHODE_LITHIUM;
-  p->rtol                 = 1e-6;
-  p->atol                 = 1e-6;
-  p->dt_initial           = 1e-3;
-  p->dt_max               = PETSC_INFINITY;
-  p->depletion_fraction   = 1e-3;
+  p->temperature                = 298.15;
+  p->area                       = 1e-4;
+  p->dim                        = 1;
+  p->anode                      = (Layer){20e-6, 4, 1.0};
+  p->separator                  = (Layer){100e-6, 40, 1.0};
+  p->cathode                    = (Layer){20e-6, 4, 1.0};
+  p->lithium_conductivity       = 1.1e7;
+  p->lithium_density            = 534;
+  p->anode_kinetics             = (Kinetics){10.0, 0.5, 0.5, 0.0, PETSC_FALSE};
+  p->cathode_kinetics           = p->anode_kinetics;
+  p->cathode_model              = CATHODE_LITHIUM;
+  p->rtol                       = 1e-6;
+  p->atol                       = 1e-6;
+  p->dt_initial                 = 1e-3;
+  p->dt_max                     = PETSC_INFINITY;
+  p->depletion_fraction         = 1e-3;
   p->newton_potential_tolerance = 1e-10;
   p->voltage_step               = 0.01;
-  p->max_steps            = 1000000;
-  p->quiet                = PETSC_TRUE;
-  p->nsteps               = 1;
+  p->max_steps                  = 1000000;
+  p->quiet                      = PETSC_TRUE;
+  p->nsteps                     = 1;
 }
 
 /* A single-ion conductor: sigma in S/m. */
@@ -39,7 +39,7 @@ static inline void FixtureSingleIon(Params *p, PetscReal sigma)
 static inline void FixtureBinary(Params *p, PetscReal Dp, PetscReal Dm, PetscReal c0)
 {
   const PetscReal kappa = FARADAY * FARADAY * (Dp + Dm) * c0 / (GAS_CONSTANT * p->temperature);
-  p->electrolyte = (Electrolyte){"test-binary", ELECTROLYTE_BINARY, c0, kappa, 1.0, 2 * Dp * Dm / (Dp + Dm), Dp / (Dp + Dm), 1.0, 1200.0};
+  p->electrolyte        = (Electrolyte){"test-binary", ELECTROLYTE_BINARY, c0, kappa, 1.0, 2 * Dp * Dm / (Dp + Dm), Dp / (Dp + Dm), 1.0, 1200.0};
 }
 
 /* A thin-film NMC811 cathode (Chen et al. 2020 values). */

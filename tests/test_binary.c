@@ -14,19 +14,19 @@
 static const double Dp = 1e-11, Dm = 3e-11, c0 = 1000.0;
 
 typedef struct {
-  double V, c_right, end_time;
+  double  V, c_right, end_time;
   double *c; /* cell concentrations of the separator */
   int     depleted;
 } Result;
 
 static PetscErrorCode Run(PetscInt cells, PetscReal grading, double current, double duration, Result *r)
 {
-  Params      p;
-  Simulation  sim;
-  RunSummary  s;
-  Model      *m;
-  Vec         U;
-  Observation o;
+  Params             p;
+  Simulation         sim;
+  RunSummary         s;
+  Model             *m;
+  Vec                U;
+  Observation        o;
   const PetscScalar *u;
 
   PetscFunctionBeginUser;
@@ -47,7 +47,8 @@ static PetscErrorCode Run(PetscInt cells, PetscReal grading, double current, dou
   r->depleted = s.depleted;
   PetscCall(PetscMalloc1(cells, &r->c));
   PetscCall(VecGetArrayRead(U, &u));
-  for (PetscInt k = 0; k < cells; k++) r->c[k] = u[(p.anode.cells + k) * FIELD_COUNT + FIELD_C];
+  for (PetscInt k = 0; k < cells; k++)
+    r->c[k] = u[(p.anode.cells + k) * FIELD_COUNT + FIELD_C];
   PetscCall(VecRestoreArrayRead(U, &u));
   PetscCall(SimulationDestroy(&sim));
   PetscFunctionReturn(0);
@@ -77,9 +78,9 @@ int main(int argc, char **argv)
   check_rel("limiting_current_equals_4FD+c0/L", ilim, 4 * FARADAY * Dp * c0 / L, 1e-14);
 
   { /* steady state at r = 0.5: linear profile, exact in FV */
-    Result r;
-    double worst = 0;
-    const double cur = 0.5 * ilim;
+    Result       r;
+    double       worst = 0;
+    const double cur   = 0.5 * ilim;
     PetscCall(Run(40, 1.0, cur, 40 * L * L / D, &r));
     for (int k = 0; k < 40; k++) {
       const double x = (k + 0.5) * L / 40, want = c0 - (1 - tplus) * cur * (x - L / 2) / (FARADAY * D);
@@ -106,7 +107,8 @@ int main(int argc, char **argv)
   { /* Fourier-series transient of the depleting face at t = 0.05 L^2/D */
     const double cur = 0.5 * ilim, t = 0.05 * L * L / D, g = (1 - tplus) * cur / (FARADAY * D);
     double       want = c0 - g * L / 2, err[3];
-    for (int n = 1; n < 2000; n += 2) want += 4 * g * L / (n * n * M_PI * M_PI) * exp(-n * n * M_PI * M_PI * D * t / (L * L));
+    for (int n = 1; n < 2000; n += 2)
+      want += 4 * g * L / (n * n * M_PI * M_PI) * exp(-n * n * M_PI * M_PI * D * t / (L * L));
     for (int lev = 0; lev < 3; lev++) {
       Result r;
       PetscCall(Run(20 << lev, 1.0, cur, t, &r));

@@ -45,11 +45,13 @@ static void Flux(const Manufactured *mf, double x, double t, double f[2])
   const double h = 1e-6 * mf->L;
   double       up[2], um[2], u[2], du[2];
   Exact(mf, x + h, t, up), Exact(mf, x - h, t, um), Exact(mf, x, t, u);
-  for (int a = 0; a < 2; a++) du[a] = (up[a] - um[a]) / (2 * h);
+  for (int a = 0; a < 2; a++)
+    du[a] = (up[a] - um[a]) / (2 * h);
   switch (mf->kase) {
   case CASE_BINARY: {
     ElectrolyteState es;
-    const double     beta = 2 * GAS_CONSTANT * mf->p->temperature / FARADAY * (1 - mf->p->electrolyte.transference) * mf->p->electrolyte.thermodynamic_factor;
+    const double     beta =
+        2 * GAS_CONSTANT * mf->p->temperature / FARADAY * (1 - mf->p->electrolyte.transference) * mf->p->electrolyte.thermodynamic_factor;
     ElectrolyteEvaluate(&mf->p->electrolyte, u[FIELD_C], &es);
     f[FIELD_PHI] = -es.kappa * du[FIELD_PHI] + beta * es.kappa * du[FIELD_C] / u[FIELD_C];
     f[FIELD_C]   = -FARADAY * es.D * du[FIELD_C] + es.tplus * f[FIELD_PHI];
@@ -70,7 +72,8 @@ static PetscErrorCode Source(PetscReal x, PetscReal t, PhaseType phase, PetscRea
   const double        h  = 1e-3 * mf->L;
   double              f1[2], f2[2], f3[2], f4[2];
   Flux(mf, x - 2 * h, t, f1), Flux(mf, x - h, t, f2), Flux(mf, x + h, t, f3), Flux(mf, x + 2 * h, t, f4);
-  for (int a = 0; a < 2; a++) s[a] = (f1[a] - 8 * f2[a] + 8 * f3[a] - f4[a]) / (12 * h);
+  for (int a = 0; a < 2; a++)
+    s[a] = (f1[a] - 8 * f2[a] + 8 * f3[a] - f4[a]) / (12 * h);
   s[FIELD_C] /= FARADAY;
   if (mf->kase == CASE_TRANSIENT) s[FIELD_C] += 5000 * (x / mf->L) * 3 * cos(3 * t);
   return 0;
@@ -106,30 +109,34 @@ static PetscErrorCode SteadyJacobian(SNES snes, Vec U, Mat J, Mat P, void *ctx)
 /* Max error over cells of each field, relative to the field's variation. */
 static PetscErrorCode Solve(Case kase, PetscInt n, PetscReal dt, double *err)
 {
-  Params       p;
-  Model       *m;
-  Manufactured mf;
-  Vec          U;
-  Mat          J;
-  PhaseType    phase = kase == CASE_LITHIUM ? PHASE_LITHIUM : (kase == CASE_ACTIVE || kase == CASE_TRANSIENT) ? PHASE_ACTIVE : PHASE_ELECTROLYTE;
-  const double T     = 1.0;
-  const double scale[5][2] = {{1, 1e-3}, {1, 1e-3}, {300, 0.02}, {10000, 0.01}, {5000, 0.01}};
+  Params        p;
+  Model        *m;
+  Manufactured  mf;
+  Vec           U;
+  Mat           J;
+  PhaseType     phase = kase == CASE_LITHIUM ? PHASE_LITHIUM : (kase == CASE_ACTIVE || kase == CASE_TRANSIENT) ? PHASE_ACTIVE : PHASE_ELECTROLYTE;
+  const double  T     = 1.0;
+  const double  scale[5][2] = {{1, 1e-3}, {1, 1e-3}, {300, 0.02}, {10000, 0.01}, {5000, 0.01}};
   PetscScalar **u;
 
   PetscFunctionBeginUser;
   FixtureBase(&p);
-  if (kase == CASE_BINARY) FixtureBinary(&p, 1e-11, 3e-11, 1000);
-  else FixtureSingleIon(&p, 0.3);
+  if (kase == CASE_BINARY)
+    FixtureBinary(&p, 1e-11, 3e-11, 1000);
+  else
+    FixtureSingleIon(&p, 0.3);
   FixtureThinFilm(&p, 3e-6, n);
   mf = (Manufactured){kase, &p, kase == CASE_ACTIVE || kase == CASE_TRANSIENT ? 3e-6 : 100e-6};
   PetscCall(ModelCreateUniform(PETSC_COMM_WORLD, &p, phase, n, mf.L, &m));
   m->source = Source, m->source_ctx = &mf, m->bc_function = BoundaryValues, m->bc_ctx = &mf;
   for (int s = SIDE_XMIN; s <= SIDE_XMAX; s++)
-    for (int a = 0; a < FIELD_COUNT; a++) m->bc[s][a] = (Boundary){PhaseHasField(&p, phase, (FieldIndex)a) ? BC_VALUE : BC_FLUX, 0.0};
+    for (int a = 0; a < FIELD_COUNT; a++)
+      m->bc[s][a] = (Boundary){PhaseHasField(&p, phase, (FieldIndex)a) ? BC_VALUE : BC_FLUX, 0.0};
   PetscCall(DMCreateGlobalVector(m->da, &U));
   PetscCall(DMCreateMatrix(m->da, &J));
   PetscCall(DMDAVecGetArrayDOF(m->da, U, &u));
-  for (PetscInt i = m->xs; i < m->xs + m->xm; i++) Exact(&mf, m->x_centres[i], 0.0, u[i]);
+  for (PetscInt i = m->xs; i < m->xs + m->xm; i++)
+    Exact(&mf, m->x_centres[i], 0.0, u[i]);
   PetscCall(DMDAVecRestoreArrayDOF(m->da, U, &u));
   if (kase == CASE_TRANSIENT) {
     TS      ts;
@@ -189,11 +196,15 @@ int main(int argc, char **argv)
     double err[3][2];
     Params p;
     FixtureBase(&p);
-    if (k == CASE_BINARY) FixtureBinary(&p, 1e-11, 3e-11, 1000);
-    else FixtureSingleIon(&p, 0.3);
+    if (k == CASE_BINARY)
+      FixtureBinary(&p, 1e-11, 3e-11, 1000);
+    else
+      FixtureSingleIon(&p, 0.3);
     for (int lev = 0; lev < 3; lev++) {
-      if (k == CASE_TRANSIENT) PetscCall(Solve((Case)k, 8, 0.05 / (1 << lev), err[lev]));
-      else PetscCall(Solve((Case)k, 16 << lev, 0, err[lev]));
+      if (k == CASE_TRANSIENT)
+        PetscCall(Solve((Case)k, 8, 0.05 / (1 << lev), err[lev]));
+      else
+        PetscCall(Solve((Case)k, 16 << lev, 0, err[lev]));
     }
     for (int a = 0; a < 2; a++) {
       const PhaseType ph = k == CASE_LITHIUM ? PHASE_LITHIUM : (k == CASE_ACTIVE || k == CASE_TRANSIENT) ? PHASE_ACTIVE : PHASE_ELECTROLYTE;

@@ -56,7 +56,8 @@ int main(int argc, char **argv)
     p.steps[0]   = FixtureStep(STEP_DISCHARGE, one_c, T1, PETSC_INFINITY);
     p.steps[1]   = FixtureStep(STEP_DISCHARGE, one_c, PETSC_INFINITY, V_ref);
     PetscCall(Run(&p, &s, &V));
-    check(s.steps_completed == 2 && s.step_end_event[1] == EVENT_VOLTAGE, "cutoff_in_first_time_step_of_a_later_step_fires", "ended by event %g (want %g)", s.step_end_event[1], EVENT_VOLTAGE);
+    check(s.steps_completed == 2 && s.step_end_event[1] == EVENT_VOLTAGE, "cutoff_in_first_time_step_of_a_later_step_fires",
+          "ended by event %g (want %g)", s.step_end_event[1], EVENT_VOLTAGE);
     check_abs("cutoff_in_first_time_step_of_a_later_step_voltage", V, V_ref, 2e-6);
     check_abs("cutoff_in_first_time_step_of_a_later_step_time", s.step_end_time[1], T1 + 5, 0.05 * 5);
   }
@@ -71,10 +72,14 @@ int main(int argc, char **argv)
       p.steps[2] = FixtureStep(STEP_CHARGE, one_c / 3, PETSC_INFINITY, 4.2);
       p.steps[3] = FixtureStep(STEP_DISCHARGE, one_c, PETSC_INFINITY, 3.0);
       PetscCall(Run(&p, &s, &V));
-      ends = ends && s.steps_completed == 4 && s.step_end_event[0] >= 0 && s.step_end_event[1] == -1 && s.step_end_event[2] == EVENT_VOLTAGE && s.step_end_event[3] >= 0;
-      for (int k = 0; k < 3; k++) end[k] = s.step_end_time[k + 1];
-      if (rep == 0) PetscCall(PetscArraycpy(first, end, 3));
-      else same = same && !memcmp(first, end, sizeof end);
+      ends = ends && s.steps_completed == 4 && s.step_end_event[0] >= 0 && s.step_end_event[1] == -1 && s.step_end_event[2] == EVENT_VOLTAGE &&
+             s.step_end_event[3] >= 0;
+      for (int k = 0; k < 3; k++)
+        end[k] = s.step_end_time[k + 1];
+      if (rep == 0)
+        PetscCall(PetscArraycpy(first, end, 3));
+      else
+        same = same && !memcmp(first, end, sizeof end);
     }
     check(ends, "steps_starting_on_a_limit_they_leave_run_their_course", "charge ended at %g s, second discharge at %g s", first[1], first[2]);
     check(same, "same_protocol_same_answer_ten_times", "first run ends at %.17g s, last at %.17g s", first[2], end[2]);
@@ -86,8 +91,9 @@ int main(int argc, char **argv)
     p.steps[0]   = FixtureStep(STEP_DISCHARGE, one_c, PETSC_INFINITY, 3.7);
     p.steps[1]   = FixtureStep(STEP_DISCHARGE, one_c, PETSC_INFINITY, 3.9);
     PetscCall(Run(&p, &s, &V));
-    check(s.steps_completed == 2 && s.step_end_event[1] == EVENT_VOLTAGE && s.step_end_time[1] - s.step_end_time[0] == 1.0, "step_starting_past_its_cutoff_ends_after_one_step",
-          "lasted %g s, want one time step of %g s", s.step_end_time[1] - s.step_end_time[0], 1.0);
+    check(s.steps_completed == 2 && s.step_end_event[1] == EVENT_VOLTAGE && s.step_end_time[1] - s.step_end_time[0] == 1.0,
+          "step_starting_past_its_cutoff_ends_after_one_step", "lasted %g s, want one time step of %g s", s.step_end_time[1] - s.step_end_time[0],
+          1.0);
   }
   PetscCall(PetscFinalize());
   return test_failures ? 1 : 0;

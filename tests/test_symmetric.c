@@ -10,7 +10,7 @@
 /* Butler-Volmer inverse by scalar Newton: eta with i = i0 [e^(aa f eta) - e^(-ac f eta)]. */
 static double Overpotential(double i, const Kinetics *k, double T)
 {
-  const double f = FARADAY / (GAS_CONSTANT * T);
+  const double f   = FARADAY / (GAS_CONSTANT * T);
   double       eta = 0;
   for (int it = 0; it < 100; it++) {
     double g  = k->exchange_current_density * (exp(k->alpha_a * f * eta) - exp(-k->alpha_c * f * eta)) - i;
@@ -62,11 +62,12 @@ int main(int argc, char **argv)
       PetscCall(RunCell(&p, &V));
       eta_a = Overpotential(cur, &p.anode_kinetics, p.temperature);
       eta_c = Overpotential(-cur, &p.cathode_kinetics, p.temperature);
-      Vref  = -(cur * (p.separator.thickness / p.electrolyte.conductivity + (p.anode.thickness + p.cathode.thickness) / p.lithium_conductivity) + eta_a - eta_c +
-               2 * p.anode_kinetics.film_resistance * cur);
+      Vref  = -(cur * (p.separator.thickness / p.electrolyte.conductivity + (p.anode.thickness + p.cathode.thickness) / p.lithium_conductivity) +
+               eta_a - eta_c + 2 * p.anode_kinetics.film_resistance * cur);
       if (variant == 0) {
-        const double asinh_form = -(cur * (p.separator.thickness / p.electrolyte.conductivity + (p.anode.thickness + p.cathode.thickness) / p.lithium_conductivity) +
-                                    2 * 2 * GAS_CONSTANT * p.temperature / FARADAY * asinh(cur / (2 * p.anode_kinetics.exchange_current_density)));
+        const double asinh_form =
+            -(cur * (p.separator.thickness / p.electrolyte.conductivity + (p.anode.thickness + p.cathode.thickness) / p.lithium_conductivity) +
+              2 * 2 * GAS_CONSTANT * p.temperature / FARADAY * asinh(cur / (2 * p.anode_kinetics.exchange_current_density)));
         snprintf(name, sizeof name, "symmetric_single_ion_asinh_closed_form_%d_cells", cells[r]);
         check_rel(name, V, asinh_form, 1e-9);
       } else {

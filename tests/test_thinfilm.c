@@ -17,19 +17,20 @@ static const double l = 3e-6;
 static double Series(double x, double t, double j, double D)
 {
   double u = j * t / l + j * (l - x) * (l - x) / (2 * D * l) - j * l / (6 * D);
-  for (int n = 1; n < 4000; n++) u -= 2 * j * l / D * cos(n * M_PI * x / l) * exp(-n * n * M_PI * M_PI * D * t / (l * l)) / (n * n * M_PI * M_PI);
+  for (int n = 1; n < 4000; n++)
+    u -= 2 * j * l / D * cos(n * M_PI * x / l) * exp(-n * n * M_PI * M_PI * D * t / (l * l)) / (n * n * M_PI * M_PI);
   return u;
 }
 
 static PetscErrorCode JacobianError(Params *p, double *worst)
 {
-  Simulation sim;
-  RunSummary s;
-  Model     *m;
-  Vec        U, Udot, F0, F1, Up, Udp;
-  Mat        J;
-  TS         ts;
-  PetscInt   n;
+  Simulation   sim;
+  RunSummary   s;
+  Model       *m;
+  Vec          U, Udot, F0, F1, Up, Udp;
+  Mat          J;
+  TS           ts;
+  PetscInt     n;
   const double shift = 3.7;
 
   PetscFunctionBeginUser;
@@ -48,9 +49,9 @@ static PetscErrorCode JacobianError(Params *p, double *worst)
   PetscCall(VecGetSize(U, &n));
   *worst = 0;
   for (PetscInt jcol = 0; jcol < n; jcol++) {
-    PetscScalar uj, rownorm;
+    PetscScalar        uj, rownorm;
     const PetscScalar *f0, *f1;
-    PetscReal h;
+    PetscReal          h;
     PetscCall(VecCopy(U, Up));
     PetscCall(VecCopy(Udot, Udp));
     PetscCall(VecGetValues(U, 1, &jcol, &uj));
@@ -71,7 +72,8 @@ static PetscErrorCode JacobianError(Params *p, double *worst)
       if (PetscAbsScalar(a) > 0 || PetscAbsScalar(f1[i] - f0[i]) > 0) {
         const double fd = (f1[i] - f0[i]) / h;
         /* forward differences: error ~ h |f''|; compare relative to the entry */
-        if (PetscAbsScalar(a) > 1e-12 || PetscAbsReal(fd) > 1e-12) *worst = PetscMax(*worst, PetscAbsReal(fd - a) / PetscMax(PetscAbsScalar(a), PetscAbsReal(fd)));
+        if (PetscAbsScalar(a) > 1e-12 || PetscAbsReal(fd) > 1e-12)
+          *worst = PetscMax(*worst, PetscAbsReal(fd - a) / PetscMax(PetscAbsScalar(a), PetscAbsReal(fd)));
       }
       (void)rownorm;
     }
@@ -80,10 +82,10 @@ static PetscErrorCode JacobianError(Params *p, double *worst)
   }
   PetscCall(MatDestroy(&J));
   PetscCall(VecDestroy(&Udot));
-    PetscCall(VecDestroy(&F0));
-    PetscCall(VecDestroy(&F1));
-    PetscCall(VecDestroy(&Up));
-    PetscCall(VecDestroy(&Udp));
+  PetscCall(VecDestroy(&F0));
+  PetscCall(VecDestroy(&F1));
+  PetscCall(VecDestroy(&Up));
+  PetscCall(VecDestroy(&Udp));
   PetscCall(SimulationDestroy(&sim));
   PetscFunctionReturn(0);
 }
@@ -106,7 +108,7 @@ int main(int argc, char **argv)
       FixtureSingleIon(&p, 0.3);
       FixtureThinFilm(&p, l, cells);
       p.rtol = p.atol = 1e-8;
-      p.steps[0] = FixtureStep(STEP_DISCHARGE, cur, T, PETSC_INFINITY);
+      p.steps[0]      = FixtureStep(STEP_DISCHARGE, cur, T, PETSC_INFINITY);
       PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
       PetscCall(SimulationRun(sim, &s));
       PetscCall(SimulationGetModel(sim, &m, &U, NULL));
@@ -115,7 +117,9 @@ int main(int argc, char **argv)
       for (PetscInt k = 0; k < cells; k++) {
         const PetscInt i = p.anode.cells + p.separator.cells + k;
         const double   x = m->x_centres[i] - m->x_faces[p.anode.cells + p.separator.cells];
-        err[lev]         = fmax(err[lev], fabs(u[i * FIELD_COUNT + FIELD_C] - p.active.theta_initial * p.active.max_concentration - Series(x, T, j, p.active.diffusivity)) / (j * T / l));
+        err[lev]         = fmax(err[lev], fabs(u[i * FIELD_COUNT + FIELD_C] - p.active.theta_initial * p.active.max_concentration -
+                                               Series(x, T, j, p.active.diffusivity)) /
+                                              (j * T / l));
       }
       PetscCall(VecRestoreArrayRead(U, &u));
       PetscCall(SimulationDestroy(&sim));
@@ -124,12 +128,12 @@ int main(int argc, char **argv)
     check(err[2] < 5e-4, "thin_film_slab_diffusion_finest_error", "max error %.2e of the inserted amount, tol %.0e", err[2], 5e-4);
   }
   { /* 2. conservation over a cycle, binary electrolyte and a film */
-    Params      p;
-    Simulation  sim;
-    RunSummary  s;
-    Model      *m;
-    Vec         U;
-    Observation o0, o1;
+    Params       p;
+    Simulation   sim;
+    RunSummary   s;
+    Model       *m;
+    Vec          U;
+    Observation  o0, o1;
     const double cur = 2.0, T = 300.0;
     FixtureBase(&p);
     FixtureBinary(&p, 1e-11, 3e-11, 1000);
@@ -143,8 +147,8 @@ int main(int argc, char **argv)
     PetscCall(ModelObserve(m, 0, U, &o0));
     PetscCall(SimulationRun(sim, &s));
     PetscCall(ModelObserve(m, s.end_time, U, &o1));
-    check(fabs(o1.lithium_inventory - o0.lithium_inventory) < 1e-9 * cur * T / FARADAY, "lithium_conserved_over_cycle", "inventory change %.3e mol/m^2 of %.3e moved", o1.lithium_inventory - o0.lithium_inventory,
-          cur * T / FARADAY);
+    check(fabs(o1.lithium_inventory - o0.lithium_inventory) < 1e-9 * cur * T / FARADAY, "lithium_conserved_over_cycle",
+          "inventory change %.3e mol/m^2 of %.3e moved", o1.lithium_inventory - o0.lithium_inventory, cur * T / FARADAY);
     check_rel("charge_returns_discharge_capacity", s.charge_capacity, s.discharge_capacity, 1e-9);
     PetscCall(SimulationDestroy(&sim));
   }
@@ -154,13 +158,15 @@ int main(int argc, char **argv)
       double worst = 0;
       char   name[128];
       FixtureBase(&p);
-      if (kind) FixtureBinary(&p, 1e-11, 3e-11, 1000);
-      else FixtureSingleIon(&p, 0.3);
+      if (kind)
+        FixtureBinary(&p, 1e-11, 3e-11, 1000);
+      else
+        FixtureSingleIon(&p, 0.3);
       p.separator.cells = 8, p.anode.cells = 3, p.cathode.cells = 3;
       if (cathode) FixtureThinFilm(&p, l, 5);
       p.anode_kinetics.concentration_dependent = PETSC_TRUE;
       p.anode_kinetics.film_resistance         = 1e-4;
-      p.steps[0] = FixtureStep(STEP_DISCHARGE, 5.0, 20.0, PETSC_INFINITY);
+      p.steps[0]                               = FixtureStep(STEP_DISCHARGE, 5.0, 20.0, PETSC_INFINITY);
       PetscCall(JacobianError(&p, &worst));
       snprintf(name, sizeof name, "assembled_jacobian_%s_%s", kind ? "binary" : "single_ion", cathode ? "thin_film" : "symmetric");
       check(worst < 1e-4, name, "max rel err of an entry against forward differences %.2e, tol %.0e", worst, 1e-4);

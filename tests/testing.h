@@ -10,7 +10,8 @@ static int test_failures = 0;
 /* Reports one check; returns its outcome so callers can print detail. */
 static inline int check(int ok, const char *name, const char *fmt, double got, double want)
 {
-  if (ok) printf("PASS %s", name);
+  if (ok)
+    printf("PASS %s", name);
   else {
     printf("FAIL %s", name);
     test_failures++;
