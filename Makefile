@@ -5,7 +5,7 @@ PETSC_DIR ?= /usr/lib/petsc
 
 PREFIX   ?= /usr/local
 BUILD    := build
-CFLAGS   := -O2 -g -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter -fopenmp -fPIC \
+CFLAGS   := -O2 -g -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -fPIC \
             -Iinclude $(PETSC_CC_INCLUDES) -DIONSTACK_SOURCE_DIR='"$(CURDIR)"' \
             -DIONSTACK_PREFIX='"$(PREFIX)"' -DIONSTACK_GIT='"$(shell git describe --always --dirty 2>/dev/null || echo unknown)"'
 LDLIBS   := -fopenmp $(PETSC_LIB) -lyaml -lm

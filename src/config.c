@@ -286,7 +286,7 @@ static Entry *FindEntry(Config *c, const char *key)
 
 /* Checks a key against the schema before storing it, so that an unknown key
  * is reported with where it was written. */
-static PetscErrorCode CheckKey(Config *c, const char *section, const char *key, const char *origin)
+static PetscErrorCode CheckKey(const char *section, const char *key, const char *origin)
 {
   char list[2048];
 
@@ -308,7 +308,7 @@ static PetscErrorCode SetEntry(Config *c, const char *section, const char *key, 
   Entry *e;
 
   PetscFunctionBeginUser;
-  PetscCall(CheckKey(c, section, key, origin));
+  PetscCall(CheckKey(section, key, origin));
   PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, key));
   e = FindEntry(c, full);
   PetscCheck(!e || replace, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s is given twice (first at %s)", origin, full, e ? e->origin : "");
@@ -719,7 +719,7 @@ static PetscErrorCode ResolveKinetics(Config *c, const char *section, const Mate
 }
 
 /* A lithium-metal electrode (the anode, or the cathode of a symmetric cell). */
-static PetscErrorCode ResolveLithium(Config *c, const char *section, Params *p, Layer *L, Kinetics *k, PetscReal *sigma, PetscReal *rho)
+static PetscErrorCode ResolveLithium(Config *c, const char *section, Layer *L, Kinetics *k, PetscReal *sigma, PetscReal *rho)
 {
   const char           *name;
   const MaterialRecord *m;
@@ -1009,7 +1009,7 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
     for (size_t i = 0; i < NSCHEMA; i++)
       PetscCheck(!(schema[i].flags & F_ACTIVE) || strcmp(schema[i].section, "cathode") || !Given(c, "cathode", schema[i].key), PETSC_COMM_SELF,
                  PETSC_ERR_USER_INPUT, "%s: cathode.%s applies only to cathode model active, not to a lithium cathode", c->file, schema[i].key);
-    PetscCall(ResolveLithium(c, "cathode", p, &p->cathode, &p->cathode_kinetics, &sigma, &rho));
+    PetscCall(ResolveLithium(c, "cathode", &p->cathode, &p->cathode_kinetics, &sigma, &rho));
     PetscCall(TextPrintf(&c->yaml, "  model: lithium\n"));
     /* Params holds one lithium conductivity and density for both electrodes. */
     PetscCheck(PetscAbsReal(sigma - p->lithium_conductivity) <= 1e-12 * p->lithium_conductivity &&
@@ -1025,7 +1025,7 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
 }
 
 /* "1C", "0.5 C", "C/3" are C-rates (1/h); anything else is a current density. */
-static PetscErrorCode ParseCurrent(Config *c, const char *text, const char *where, PetscReal *current, PetscReal *c_rate)
+static PetscErrorCode ParseCurrent(const char *text, const char *where, PetscReal *current, PetscReal *c_rate)
 {
   char   compact[128];
   size_t n = 0;
@@ -1057,7 +1057,7 @@ static PetscErrorCode ParseCurrent(Config *c, const char *text, const char *wher
 
 /* discharge|charge at <I> [until <V>] [for <t>]; rest for <t>;
  * hold at <V> [until <I>] [for <t>]. Keywords are case-insensitive. */
-static PetscErrorCode ParseStep(Config *c, Params *p, const char *text, const char *origin, ProtocolStep *st)
+static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin, ProtocolStep *st)
 {
   char        buf[256], where[PETSC_MAX_PATH_LEN + 320];
   char       *tok[64], *clause[3] = {NULL, NULL, NULL};
@@ -1100,7 +1100,7 @@ static PetscErrorCode ParseStep(Config *c, Params *p, const char *text, const ch
     PetscCheck(clause[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a %s needs 'at <current>', e.g. 'at 1C' or 'at 2 mA/cm^2'", where, tok[0]);
     PetscCheck(clause[1] || clause[2], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a %s needs 'until <voltage>' and/or 'for <duration>'", where,
                tok[0]);
-    PetscCall(ParseCurrent(c, clause[0], where, &st->current, &st->c_rate));
+    PetscCall(ParseCurrent(clause[0], where, &st->current, &st->c_rate));
     if (clause[1]) PetscCall(UnitsParse(clause[1], "voltage", where, &st->until_voltage));
   } else if (!strcasecmp(tok[0], "rest")) {
     st->kind = STEP_REST;
@@ -1113,7 +1113,7 @@ static PetscErrorCode ParseStep(Config *c, Params *p, const char *text, const ch
     PetscCall(UnitsParse(clause[0], "voltage", where, &st->voltage));
     if (clause[1]) {
       PetscReal Ilim, rate;
-      PetscCall(ParseCurrent(c, clause[1], where, &Ilim, &rate));
+      PetscCall(ParseCurrent(clause[1], where, &Ilim, &rate));
       if (rate > 0)
         st->until_c_rate = rate;
       else
@@ -1148,7 +1148,7 @@ static PetscErrorCode ResolveProtocol(Config *c, Params *p)
   p->nsteps = c->nsteps;
   PetscCall(TextPrintf(&c->yaml, "protocol:\n"));
   for (PetscInt i = 0; i < c->nsteps; i++) {
-    PetscCall(ParseStep(c, p, c->steps[i].text, c->steps[i].origin, &p->steps[i]));
+    PetscCall(ParseStep(p, c->steps[i].text, c->steps[i].origin, &p->steps[i]));
     PetscCall(TextPrintf(&c->yaml, "  - "));
     PetscCall(TextQuoted(&c->yaml, c->steps[i].text));
     PetscCall(TextPrintf(&c->yaml, "\n"));
@@ -1313,7 +1313,7 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
   PetscCheck(p->dim == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: dim %d is not allowed; allowed: 1", c->label, (int)p->dim);
   PetscCall(TextPrintf(&c->yaml, "mesh:\n  dim: %d\n", (int)p->dim));
 
-  PetscCall(ResolveLithium(c, "anode", p, &p->anode, &p->anode_kinetics, &p->lithium_conductivity, &p->lithium_density));
+  PetscCall(ResolveLithium(c, "anode", &p->anode, &p->anode_kinetics, &p->lithium_conductivity, &p->lithium_density));
   PetscCall(ResolveSeparator(c, p));
   PetscCall(ResolveCathode(c, p));
   PetscCall(ResolveProtocol(c, p));

@@ -275,6 +275,7 @@ static PetscErrorCode JacobianPreallocate(Model *m, Mat P)
 
 PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shift, Mat J, Mat P, void *ctx)
 {
+  (void)ts, (void)Udot; /* unused: PETSc's callback signature */
   Model             *m = (Model *)ctx;
   Vec                Ul;
   const PetscScalar *u;

@@ -113,6 +113,7 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
 
 static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ctx)
 {
+  (void)ts; /* unused: PETSc's callback signature */
   Simulation sim = (Simulation)ctx;
 
   PetscFunctionBeginUser;
@@ -130,6 +131,7 @@ static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ct
 
 static PetscErrorCode Indicator(TS ts, PetscReal t, Vec U, PetscScalar fvalue[], void *ctx)
 {
+  (void)ts; /* unused: PETSc's callback signature */
   Simulation  sim = (Simulation)ctx;
   Observation o;
   PetscReal   ind[EVENT_COUNT];
@@ -163,6 +165,7 @@ static PetscErrorCode ArmEvents(Simulation sim, PetscReal t)
 
 static PetscErrorCode PostEvent(TS ts, PetscInt nevents, PetscInt list[], PetscReal t, Vec U, PetscBool forward, void *ctx)
 {
+  (void)ts, (void)t, (void)U, (void)forward; /* unused: PETSc's callback signature */
   Simulation sim = (Simulation)ctx;
 
   PetscFunctionBeginUser;
@@ -228,6 +231,7 @@ static PetscBool NewtonSettled(PetscReal update, PetscReal previous, PetscReal t
 static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm, SNESConvergedReason *reason,
                                       void *ctx)
 {
+  (void)xnorm, (void)snorm; /* unused: PETSc's callback signature */
   Simulation sim = (Simulation)ctx;
   PetscInt   maxit;
   PetscReal  dphi, dc;

@@ -50,6 +50,7 @@ static void Binary(const Params *p, const double *uL, const double *uR, FaceFlux
 }
 static void Solid(const Params *p, const double *uL, const double *uR, FaceFlux *f)
 {
+  (void)p; /* unused: the signature is shared */
   FluxSolidDiffusion(4e-15, 4e-15, uL, uR, 1e-7, 1e-7, f);
 }
 

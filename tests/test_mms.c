@@ -68,6 +68,7 @@ static void Flux(const Manufactured *mf, double x, double t, double f[2])
 /* s = div(flux) (+ dc/dt), by a fourth-order central difference of the flux. */
 static PetscErrorCode Source(PetscReal x, PetscReal t, PhaseType phase, PetscReal s[], void *ctx)
 {
+  (void)phase; /* unused: the signature is shared */
   const Manufactured *mf = (const Manufactured *)ctx;
   const double        h  = 1e-3 * mf->L;
   double              f1[2], f2[2], f3[2], f4[2];
@@ -88,6 +89,7 @@ static PetscErrorCode BoundaryValues(Side side, PetscReal t, PetscReal u[], void
 
 static PetscErrorCode SteadyResidual(SNES snes, Vec U, Vec F, void *ctx)
 {
+  (void)snes; /* unused: the signature is shared */
   Model *m = (Model *)ctx;
   Vec    zero;
   PetscFunctionBeginUser;
@@ -100,6 +102,7 @@ static PetscErrorCode SteadyResidual(SNES snes, Vec U, Vec F, void *ctx)
 
 static PetscErrorCode SteadyJacobian(SNES snes, Vec U, Mat J, Mat P, void *ctx)
 {
+  (void)snes; /* unused: the signature is shared */
   Model *m = (Model *)ctx;
   PetscFunctionBeginUser;
   PetscCall(ModelIJacobian(NULL, 0.0, U, U, 0.0, J, P, m));
