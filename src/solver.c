@@ -113,10 +113,10 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
 
 static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ctx)
 {
-  (void)ts; /* unused: PETSc's callback signature */
   Simulation sim = (Simulation)ctx;
 
   PetscFunctionBeginUser;
+  (void)ts;                                                  /* unused: PETSc's callback signature */
   if (step == 0 || t <= sim->t_prev) PetscFunctionReturn(0); /* the initial state was sampled already */
   sim->s.steps++;
   PetscCall(Sample(sim, t, U, PETSC_FALSE));
@@ -129,16 +129,24 @@ static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ct
   PetscFunctionReturn(0);
 }
 
+/* Observes state U at t and evaluates the event indicators of the step. */
+static PetscErrorCode StepIndicators(Simulation sim, PetscReal t, Vec U, Observation *o, PetscReal ind[EVENT_COUNT])
+{
+  PetscFunctionBeginUser;
+  PetscCall(ModelObserve(sim->m, t, U, o));
+  ProtocolIndicators(sim->p, &sim->step, o, ind);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode Indicator(TS ts, PetscReal t, Vec U, PetscScalar fvalue[], void *ctx)
 {
-  (void)ts; /* unused: PETSc's callback signature */
   Simulation  sim = (Simulation)ctx;
   Observation o;
   PetscReal   ind[EVENT_COUNT];
 
   PetscFunctionBeginUser;
-  PetscCall(ModelObserve(sim->m, t, U, &o));
-  ProtocolIndicators(sim->p, &sim->step, &o, ind);
+  (void)ts; /* unused: PETSc's callback signature */
+  PetscCall(StepIndicators(sim, t, U, &o, ind));
   for (int e = 0; e < EVENT_COUNT; e++)
     fvalue[e] = sim->armed[e] ? ind[e] : 1.0;
   PetscFunctionReturn(0);
@@ -149,26 +157,33 @@ static const PetscReal EventTolerance[EVENT_COUNT] = {1e-6, 1e-6, 1e-6, 1e-7};
 
 /* An event whose indicator starts a step at or past zero is not handed to
  * TS: it has no crossing to locate, and a rise back through zero would be
- * taken for one. PostStep ends such a step if it is still past its limit. */
+ * taken for one. It is armed once an accepted step finds it short of its
+ * limit; PostStep ends the step if it is still past it. */
+static void ArmShortOfLimit(Simulation sim, const PetscReal ind[EVENT_COUNT])
+{
+  for (int e = 0; e < EVENT_COUNT; e++)
+    if (ind[e] > EventTolerance[e]) sim->armed[e] = PETSC_TRUE;
+}
+
 static PetscErrorCode ArmEvents(Simulation sim, PetscReal t)
 {
   Observation o;
   PetscReal   ind[EVENT_COUNT];
 
   PetscFunctionBeginUser;
-  PetscCall(ModelObserve(sim->m, t, sim->U, &o));
-  ProtocolIndicators(sim->p, &sim->step, &o, ind);
+  PetscCall(StepIndicators(sim, t, sim->U, &o, ind));
   for (int e = 0; e < EVENT_COUNT; e++)
-    sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
+    sim->armed[e] = PETSC_FALSE;
+  ArmShortOfLimit(sim, ind);
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode PostEvent(TS ts, PetscInt nevents, PetscInt list[], PetscReal t, Vec U, PetscBool forward, void *ctx)
 {
-  (void)ts, (void)t, (void)U, (void)forward; /* unused: PETSc's callback signature */
   Simulation sim = (Simulation)ctx;
 
   PetscFunctionBeginUser;
+  (void)ts, (void)t, (void)U, (void)forward; /* unused: PETSc's callback signature */
   if (nevents > 0) sim->fired = list[0];
   PetscFunctionReturn(0);
 }
@@ -190,10 +205,9 @@ static PetscErrorCode PostStep(TS ts)
   PetscCall(TSGetApplicationContext(ts, &sim));
   PetscCall(TSGetTime(ts, &t));
   PetscCall(TSGetSolution(ts, &U));
-  PetscCall(ModelObserve(sim->m, t, U, &o));
-  ProtocolIndicators(sim->p, &sim->step, &o, ind);
+  PetscCall(StepIndicators(sim, t, U, &o, ind));
+  ArmShortOfLimit(sim, ind);
   for (int e = 0; e < EVENT_COUNT; e++) {
-    if (!sim->armed[e] && ind[e] > EventTolerance[e]) sim->armed[e] = PETSC_TRUE; /* now short of its limit: TS locates its crossing */
     if (ind[e] < 0 && sim->fired < 0) {
       sim->fired = e;
       PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s (already past the limit)", EventNames[e]));
@@ -231,13 +245,13 @@ static PetscBool NewtonSettled(PetscReal update, PetscReal previous, PetscReal t
 static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, PetscReal snorm, PetscReal fnorm, SNESConvergedReason *reason,
                                       void *ctx)
 {
-  (void)xnorm, (void)snorm; /* unused: PETSc's callback signature */
   Simulation sim = (Simulation)ctx;
   PetscInt   maxit;
   PetscReal  dphi, dc;
   Vec        dx;
 
   PetscFunctionBeginUser;
+  (void)xnorm, (void)snorm; /* unused: PETSc's callback signature */
   *reason = SNES_CONVERGED_ITERATING;
   PetscCall(SNESGetTolerances(snes, NULL, NULL, NULL, &maxit, NULL));
   if (PetscIsInfOrNanReal(fnorm))

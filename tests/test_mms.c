@@ -68,10 +68,10 @@ static void Flux(const Manufactured *mf, double x, double t, double f[2])
 /* s = div(flux) (+ dc/dt), by a fourth-order central difference of the flux. */
 static PetscErrorCode Source(PetscReal x, PetscReal t, PhaseType phase, PetscReal s[], void *ctx)
 {
-  (void)phase; /* unused: the signature is shared */
   const Manufactured *mf = (const Manufactured *)ctx;
   const double        h  = 1e-3 * mf->L;
   double              f1[2], f2[2], f3[2], f4[2];
+  (void)phase; /* unused: the signature is shared */
   Flux(mf, x - 2 * h, t, f1), Flux(mf, x - h, t, f2), Flux(mf, x + h, t, f3), Flux(mf, x + 2 * h, t, f4);
   for (int a = 0; a < 2; a++)
     s[a] = (f1[a] - 8 * f2[a] + 8 * f3[a] - f4[a]) / (12 * h);
@@ -89,10 +89,10 @@ static PetscErrorCode BoundaryValues(Side side, PetscReal t, PetscReal u[], void
 
 static PetscErrorCode SteadyResidual(SNES snes, Vec U, Vec F, void *ctx)
 {
-  (void)snes; /* unused: the signature is shared */
   Model *m = (Model *)ctx;
   Vec    zero;
   PetscFunctionBeginUser;
+  (void)snes; /* unused: the signature is shared */
   PetscCall(VecDuplicate(U, &zero));
   PetscCall(VecZeroEntries(zero));
   PetscCall(ModelIFunction(NULL, 0.0, U, zero, F, m));
@@ -102,9 +102,9 @@ static PetscErrorCode SteadyResidual(SNES snes, Vec U, Vec F, void *ctx)
 
 static PetscErrorCode SteadyJacobian(SNES snes, Vec U, Mat J, Mat P, void *ctx)
 {
-  (void)snes; /* unused: the signature is shared */
   Model *m = (Model *)ctx;
   PetscFunctionBeginUser;
+  (void)snes; /* unused: the signature is shared */
   PetscCall(ModelIJacobian(NULL, 0.0, U, U, 0.0, J, P, m));
   PetscFunctionReturn(0);
 }

@@ -11,8 +11,6 @@
 #include "protocol.h"
 #include "testing.h"
 
-static const double one_c = FARADAY * 63104.0 * (0.9084 - 0.2661) * 3e-6 / SECONDS_PER_H; /* A/m^2 of FixtureThinFilm */
-
 static void Cell(Params *p)
 {
   FixtureBase(p);
@@ -41,10 +39,12 @@ int main(int argc, char **argv)
 {
   Params     p;
   RunSummary s;
-  double     V;
+  double     V, one_c;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
-  { /* 1. the reference voltage 5 s into the second step, then a cutoff there with 20 s steps */
+  Cell(&p);
+  one_c = CathodeCapacity(&p) / SECONDS_PER_H; /* A/m^2 */
+  {                                            /* 1. the reference voltage 5 s into the second step, then a cutoff there with 20 s steps */
     const double T1 = 600, dt = 20;
     double       V_ref;
     Cell(&p);

@@ -49,7 +49,7 @@ static PetscErrorCode JacobianError(Params *p, double *worst)
   PetscCall(VecGetSize(U, &n));
   *worst = 0;
   for (PetscInt jcol = 0; jcol < n; jcol++) {
-    PetscScalar        uj, rownorm;
+    PetscScalar        uj;
     const PetscScalar *f0, *f1;
     PetscReal          h;
     PetscCall(VecCopy(U, Up));
@@ -68,14 +68,12 @@ static PetscErrorCode JacobianError(Params *p, double *worst)
     for (PetscInt i = 0; i < n; i++) {
       PetscScalar a;
       PetscCall(MatGetValues(J, 1, &i, 1, &jcol, &a));
-      rownorm = PetscAbsScalar(a) + 1e-30;
       if (PetscAbsScalar(a) > 0 || PetscAbsScalar(f1[i] - f0[i]) > 0) {
         const double fd = (f1[i] - f0[i]) / h;
         /* forward differences: error ~ h |f''|; compare relative to the entry */
         if (PetscAbsScalar(a) > 1e-12 || PetscAbsReal(fd) > 1e-12)
           *worst = PetscMax(*worst, PetscAbsReal(fd - a) / PetscMax(PetscAbsScalar(a), PetscAbsReal(fd)));
       }
-      (void)rownorm;
     }
     PetscCall(VecRestoreArrayRead(F0, &f0));
     PetscCall(VecRestoreArrayRead(F1, &f1));
