@@ -6,11 +6,11 @@ PETSC_DIR ?= /usr/lib/petsc
 PREFIX   ?= /usr/local
 BUILD    := build
 CFLAGS   := -O2 -g -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fopenmp -fPIC \
-            -Iinclude $(PETSC_CC_INCLUDES) -DIONSTACK_SOURCE_DIR='"$(CURDIR)"' \
+            -Iinclude -Isrc $(PETSC_CC_INCLUDES) -DIONSTACK_SOURCE_DIR='"$(CURDIR)"' \
             -DIONSTACK_PREFIX='"$(PREFIX)"' -DIONSTACK_GIT='"$(shell git describe --always --dirty 2>/dev/null || echo unknown)"'
 LDLIBS   := -fopenmp $(PETSC_LIB) -lyaml -lm
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -43,20 +43,21 @@ deps test-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
-$(BUILD)/%.o: src/%.c include/*.h src/*.h | $(BUILD)
+$(BUILD)/%.o: src/%.c include/*.h src/*.h src/*/*.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libionstack.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 bin/ionstack: src/main.c $(BUILD)/libionstack.a | bin
-	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/*.h include/*.h src/*.h $(BUILD)/libionstack.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+$(BUILD)/tests/%: tests/%.c tests/*.h include/*.h src/*.h src/*/*.h $(BUILD)/libionstack.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: bench/%.c include/*.h src/*.h $(BUILD)/libionstack.a | $(BUILD)/bench
-	$(CC) $(CFLAGS) -Isrc $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
+$(BUILD)/bench/%: bench/%.c include/*.h src/*.h src/*/*.h $(BUILD)/libionstack.a | $(BUILD)/bench
+	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
 $(BUILD) $(BUILD)/tests $(BUILD)/bench bin out:
 	mkdir -p $@
@@ -80,7 +81,7 @@ install: bin/ionstack
 	install -m 755 postprocess/*.py $(PREFIX)/share/ionstack/postprocess/
 
 format:
-	clang-format -i src/*.c include/*.h tests/*.c tests/*.h bench/*.c
+	clang-format -i src/*.c src/*/*.c src/*.h src/*/*.h include/*.h tests/*.c tests/*.h bench/*.c
 
 clean:
 	rm -rf $(BUILD) bin

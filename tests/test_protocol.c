@@ -8,7 +8,7 @@
  * 3. a step that starts beyond its cutoff ends after one time step and
  *    says so. */
 #include "fixtures.h"
-#include "protocol.h"
+#include "solve/protocol.h"
 #include "testing.h"
 
 static void Cell(Params *p)
