@@ -132,8 +132,13 @@ typedef struct {
 
   PetscBool quiet; /* no progress line (set by the driver, not the config) */
 
-  char  config_file[PETSC_MAX_PATH_LEN];
-  char *resolved_yaml; /* every key with its resolved value, for provenance */
+  char  options_prefix[64]; /* PETSc options prefix of this run's solvers (set by the caller, not the config) */
+
+  char      config_file[PETSC_MAX_PATH_LEN];
+  char     *resolved_yaml; /* every key with its resolved value, for provenance */
+  PetscInt  ninputs;       /* files the run reads (config, material files, OCP tables): output never writes them */
+  char    **inputs;
+  PetscReal memory_limit; /* bytes a mesh may need (mesh.memory_limit) */
 } Params;
 
 /* ---- config layer: units.c, config.c, library.c ---- */
@@ -201,8 +206,11 @@ PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, c
 PetscErrorCode OutputAppendSample(Output out, const OutputSample *s);
 PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason);
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
+/* How a run ended, as /provenance/status records it. */
+typedef enum { OUTPUT_COMPLETE, OUTPUT_FAILED, OUTPUT_INTERRUPTED } OutputStatus;
+extern const char *const OutputStatuses[];
 /* Records the exit reason, writes the .xmf and .csv, renames .part to the final name. */
-PetscErrorCode OutputClose(Output *out, const char *exit_reason, PetscBool success);
+PetscErrorCode OutputClose(Output *out, const char *exit_reason, OutputStatus status);
 
 /* ---- time integration and protocol: solver.c, protocol.c ---- */
 

@@ -96,7 +96,7 @@ static PetscErrorCode WriteRun(MPI_Comm comm, const char *path, PetscBool kill, 
   PetscCall(OutputWriteStepEnd(out, 1, "rest for 10 min", s.time, "duration"));
   PetscCall(OutputWriteMetric(out, "delivered_capacity", s.capacity / 36000.0, "mAh/cm^2"));
   PetscCall(OutputWriteMetric(out, "mean_voltage", 3.955, "V"));
-  PetscCall(OutputClose(&out, "protocol complete", PETSC_TRUE));
+  PetscCall(OutputClose(&out, "protocol complete", OUTPUT_COMPLETE));
   PetscCheck(!out, comm, PETSC_ERR_PLIB, "OutputClose did not clear the handle");
   PetscCall(PetscFree(p));
   PetscFunctionReturn(0);
@@ -281,7 +281,7 @@ static PetscErrorCode CheckEmptyRun(const char *dir)
   mesh = (OutputMesh){NCELLS, (PetscReal *)x_faces, x_centres, (PetscInt *)phases};
   snprintf(path, sizeof path, "%s/empty.h5", dir);
   PetscCall(OutputCreate(PETSC_COMM_WORLD, path, NULL, 0, NULL, &mesh, &out));
-  PetscCall(OutputClose(&out, "diverged before the first output", PETSC_FALSE));
+  PetscCall(OutputClose(&out, "diverged before the first output", OUTPUT_FAILED));
   file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (check(file >= 0, "empty_run_renamed", NULL, 0, 0)) {
     CheckText(file, "/provenance/status", "failed", "empty_run_");

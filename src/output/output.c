@@ -83,6 +83,8 @@ struct _n_Output {
   size_t        nsamples, samples_cap;
 };
 
+const char *const OutputStatuses[] = {"complete", "failed", "interrupted", "OutputStatus", "OUTPUT_", NULL};
+
 /* ---- small HDF5 helpers; every path is absolute ("/fields/time") ---- */
 
 static PetscErrorCode H5WriteStringAttribute(Output out, hid_t obj, const char *objpath, const char *name, const char *value)
@@ -798,7 +800,7 @@ static PetscErrorCode WriteCsv(Output out, const char *tmp)
 
 /* ---- close ---- */
 
-static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, PetscBool success)
+static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, OutputStatus status)
 {
   char buf[64], xmf[PETSC_MAX_PATH_LEN + 8], csv[PETSC_MAX_PATH_LEN + 8], csv_tmp[PETSC_MAX_PATH_LEN + 16];
 
@@ -810,7 +812,7 @@ static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, Pets
   PetscCall(Now(buf, sizeof buf));
   PetscCall(H5WriteText(out, "/provenance/end_time", buf));
   PetscCall(H5WriteText(out, "/provenance/exit_reason", exit_reason ? exit_reason : ""));
-  PetscCall(H5WriteText(out, "/provenance/status", success ? "complete" : "failed"));
+  PetscCall(H5WriteText(out, "/provenance/status", OutputStatuses[status]));
   PetscCall(WriteCsv(out, csv_tmp));
   H5Check(H5Tclose(out->str), out, "close", "the string type");
   out->str = H5I_INVALID_HID;
@@ -823,7 +825,7 @@ static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, Pets
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OutputClose(Output *out, const char *exit_reason, PetscBool success)
+PetscErrorCode OutputClose(Output *out, const char *exit_reason, OutputStatus status)
 {
   Output         o;
   PetscErrorCode ierr = 0;
@@ -836,7 +838,7 @@ PetscErrorCode OutputClose(Output *out, const char *exit_reason, PetscBool succe
   o    = *out;
   *out = NULL;
   if (o->rank == 0) {
-    ierr = OutputClose_Root(o, exit_reason, success);
+    ierr = OutputClose_Root(o, exit_reason, status);
     /* After a failure, release what is still open and leave the .part as it
      * is; the error being reported already says what went wrong, so these
      * return values are not checked. */

@@ -465,7 +465,7 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
   if (sim->out) {
     PetscCall(WriteFields(sim, t, sim->U));
     PetscCall(WriteMetrics(sim));
-    PetscCall(OutputClose(&sim->out, sim->s.end_reason, (PetscBool)!sim->s.failed));
+    PetscCall(OutputClose(&sim->out, sim->s.end_reason, sim->s.failed ? OUTPUT_FAILED : OUTPUT_COMPLETE));
   }
   *summary = sim->s;
   PetscFunctionReturn(0);
