@@ -132,7 +132,7 @@ typedef struct {
 
   PetscBool quiet; /* no progress line (set by the driver, not the config) */
 
-  char  options_prefix[64]; /* PETSc options prefix of this run's solvers (set by the caller, not the config) */
+  char options_prefix[64]; /* PETSc options prefix of this run's solvers (set by the caller, not the config) */
 
   char      config_file[PETSC_MAX_PATH_LEN];
   char     *resolved_yaml; /* every key with its resolved value, for provenance */
@@ -155,6 +155,18 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp); /* human-readable summary 
 /* Maps "-separator_thickness" to "separator.thickness" when it names a config
  * key; returns PETSC_FALSE for options that belong to PETSc. */
 PetscErrorCode ConfigOptionKey(const char *option, char *key, size_t len, PetscBool *is_config);
+
+/* Command-line and options-database checks (config/options.c). Collect
+ * reads every config key from the options database (-section_key, with the
+ * given prefix) as override pairs for ParamsLoad, and lists the keys with
+ * their units and defaults under -help. ArgumentsCheck refuses a stray word
+ * (a value with spaces left unquoted) from argv[first] on. CheckUnused
+ * refuses every option nobody read, naming the nearest config key;
+ * config_only limits it to options that look like config keys. */
+PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt *n, char ***keys, char ***values);
+PetscErrorCode ConfigOptionsFree(PetscInt n, char ***keys, char ***values);
+PetscErrorCode ConfigArgumentsCheck(int argc, char **argv, int first);
+PetscErrorCode ConfigOptionsCheckUnused(MPI_Comm comm, const char *prefix, PetscBool config_only);
 
 PetscErrorCode MaterialsList(MPI_Comm comm, FILE *fp);
 PetscErrorCode MaterialsShow(MPI_Comm comm, const char *name, FILE *fp);
@@ -212,12 +224,18 @@ extern const char *const OutputStatuses[];
 /* Records the exit reason, writes the .xmf and .csv, renames .part to the final name. */
 PetscErrorCode OutputClose(Output *out, const char *exit_reason, OutputStatus status);
 
-/* ---- time integration and protocol: solver.c, protocol.c ---- */
+/* ---- time integration and protocol: solve/ ---- */
 
 typedef struct _n_Simulation *Simulation;
 
+/* How a run ended. A physical end (cutoff, depletion, stoichiometry limit)
+ * is RUN_COMPLETE; RUN_FAILED means the solver could not continue. */
+typedef enum { RUN_COMPLETE, RUN_FAILED, RUN_INTERRUPTED } RunStatus;
+extern const char *const RunStatuses[];
+
 typedef struct {
   PetscInt  steps, rejected, newton, linear;    /* accepted time steps, rejected steps, Newton and linear iterations */
+  PetscInt  domain_errors;                      /* residual evaluations that met an unphysical state (retried smaller) */
   PetscReal solve_seconds;                      /* wall time inside the time loop */
   PetscReal end_time;                           /* s */
   PetscReal discharge_capacity;                 /* C/m^2 delivered during discharge steps */
@@ -228,14 +246,35 @@ typedef struct {
   PetscInt  steps_completed;                    /* protocol steps that ended normally */
   PetscReal step_end_time[MAX_PROTOCOL_STEPS];  /* s, for each protocol step run */
   PetscInt  step_end_event[MAX_PROTOCOL_STEPS]; /* the event that ended it (EventKind of protocol.h), -1 for its duration */
-  PetscBool failed;                             /* the solver could not continue */
-  PetscBool depleted;                           /* the electrolyte at an interface ran out */
-  char      end_reason[256];
+  PetscBool step_at_start[MAX_PROTOCOL_STEPS];  /* the step was past its limit as soon as it was applied */
+  RunStatus status;
+  PetscBool depleted;  /* the electrolyte at an interface ran out */
+  int       interrupt; /* the signal that interrupted the run, 0 for none */
+  char      end_reason[512];
 } RunSummary;
 
-/* Builds the mesh and the solver; writes nothing. */
+/* Builds the mesh and the solvers; writes nothing. On failure it frees what
+ * it built. Collective on comm. The run's PETSc options carry
+ * p->options_prefix. */
 PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv, Simulation *sim);
-/* Runs the protocol, writing output when p->output_file is set. */
+/* Finds the consistent state at t = 0 with the first protocol step applied
+ * (potentials that carry its current), which also makes the solvers read
+ * every option they use; writes nothing. SimulationRun calls it when the
+ * caller has not. */
+PetscErrorCode SimulationSetUp(Simulation sim);
+/* Runs the protocol, writing output when p->output_file is set. A solver
+ * failure or an interrupt is not an error: *summary says how the run ended,
+ * and the output keeps what was computed. An output write error is an error
+ * (PETSC_ERR_FILE_WRITE) after the file has been closed as failed. */
 PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary);
 PetscErrorCode SimulationDestroy(Simulation *sim);
-PetscErrorCode RunSummaryView(const Params *p, const RunSummary *s, FILE *fp);
+PetscErrorCode RunSummaryView(MPI_Comm comm, const Params *p, const RunSummary *s, FILE *fp);
+
+/* Interrupts (solve/interrupt.c). SIGINT, SIGTERM (what batch systems send
+ * at the time limit) and SIGHUP set a process-wide flag that a run checks
+ * after every time step, so it stops with its output closed; a second
+ * signal of the same kind ends the process at once. The flag is the one
+ * piece of process-wide state: signals are. */
+PetscErrorCode InterruptInstall(void);
+int            InterruptPending(void); /* the signal received, or 0 */
+void           InterruptClear(void);

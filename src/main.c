@@ -81,7 +81,7 @@ static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int
     if (!quiet) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "ionstack %s: %s, %" PetscInt_FMT " protocol steps\n", IONSTACK_VERSION, argv[2], p.nsteps));
     PetscCall(SimulationRun(sim, &s));
     if (!quiet) {
-      PetscCall(RunSummaryView(&p, &s, stdout));
+      PetscCall(RunSummaryView(PETSC_COMM_WORLD, &p, &s, stdout));
       if (p.output_file[0]) {
         char base[PETSC_MAX_PATH_LEN];
         PetscCall(PetscStrncpy(base, p.output_file, sizeof base));
@@ -89,7 +89,7 @@ static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int
         PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  output: %s.h5, %s.xmf, %s.csv\n", base, base, base));
       }
     }
-    if (s.failed) {
+    if (s.status != RUN_COMPLETE) {
       PetscCall(PetscFPrintf(PETSC_COMM_WORLD, stderr, "ionstack: run stopped: %s\n", s.end_reason));
       *status = EXIT_SOLVER;
     }

@@ -34,36 +34,26 @@ typedef struct {
   const Electrolyte    *electrolyte;
   const ActiveMaterial *active; /* NULL for lithium metal: U = 0, no solid diffusion */
   PetscReal             T;
-  PetscReal             sigma_s; /* electrode conductivity */
+  PetscReal             sigma_s;  /* electrode conductivity */
   PetscReal             d_s, d_e; /* centre-to-face distances */
 } InterfaceSetup;
 
 typedef struct {
-  PetscReal i;            /* anodic current density, electrode -> electrolyte, A/m^2 */
-  PetscReal di[4];        /* d i / d (c_s, phi_s, c, phi_e) */
-  PetscReal eta;          /* surface overpotential, V */
-  PetscReal c_face;       /* electrolyte concentration at the face */
-  PetscReal theta_face;   /* solid stoichiometry at the face (active) */
-  PetscBool in_domain;    /* FALSE when the state is unphysical (c <= 0, theta outside (0,1)) */
+  PetscReal i;          /* anodic current density, electrode -> electrolyte, A/m^2 */
+  PetscReal di[4];      /* d i / d (c_s, phi_s, c, phi_e) */
+  PetscReal eta;        /* surface overpotential, V */
+  PetscReal c_face;     /* electrolyte concentration at the face */
+  PetscReal theta_face; /* solid stoichiometry at the face (active) */
+  PetscBool in_domain;  /* FALSE when the state is unphysical (c <= 0, theta outside (0,1)) */
 } InterfaceFlux;
 
 void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], const PetscReal u_electrolyte[], InterfaceFlux *out);
 
 /* ---- mesh (mesh.c) ---- */
 
-typedef enum {
-  SIDE_XMIN,
-  SIDE_XMAX,
-  SIDE_YMIN,
-  SIDE_YMAX,
-  SIDE_COUNT
-} Side;
+typedef enum { SIDE_XMIN, SIDE_XMAX, SIDE_YMIN, SIDE_YMAX, SIDE_COUNT } Side;
 
-typedef enum {
-  LAYER_ANODE,
-  LAYER_SEPARATOR,
-  LAYER_CATHODE
-} LayerIndex;
+typedef enum { LAYER_ANODE, LAYER_SEPARATOR, LAYER_CATHODE } LayerIndex;
 
 typedef enum {
   FACE_NONE,        /* a void on either side, or no transport across */
@@ -76,14 +66,14 @@ typedef enum {
 
 typedef struct {
   FaceKind  kind;
-  PetscInt  L, R;      /* ghosted local cell indices (R = -1 on a boundary) */
-  PetscInt  side;      /* boundary side, or -1 */
-  PetscReal dL, dR;    /* centre-to-face distances, m */
-  PetscReal area;      /* face area per unit depth (1 in 1D), m^(dim-1) */
+  PetscInt  L, R;           /* ghosted local cell indices (R = -1 on a boundary) */
+  PetscInt  side;           /* boundary side, or -1 */
+  PetscReal dL, dR;         /* centre-to-face distances, m */
+  PetscReal area;           /* face area per unit depth (1 in 1D), m^(dim-1) */
   PetscBool electrode_left; /* FACE_INTERFACE: the electrode is cell L */
-  PetscInt  interface; /* FACE_INTERFACE: index among the interface faces */
-  PetscBool counted;   /* this rank reports the face (its right or boundary cell is owned); faces between ranks are listed on both */
-  PetscReal x;         /* face position along x */
+  PetscInt  interface;      /* FACE_INTERFACE: index among the interface faces */
+  PetscBool counted;        /* this rank reports the face (its right or boundary cell is owned); faces between ranks are listed on both */
+  PetscReal x;              /* face position along x */
 } Face;
 
 typedef enum {
@@ -112,32 +102,34 @@ typedef struct {
   PetscInt  *phase, *layer; /* nx*ny cells, x fastest */
 
   /* the ghosted local patch */
-  PetscInt   gxs, gys, gxm, gym, xs, ys, xm, ym;
-  PetscInt   nlocal;        /* gxm*gym */
-  PetscInt  *local_phase;   /* nlocal */
-  PetscInt  *local_layer;   /* nlocal */
-  PetscInt  *local_owned;   /* nlocal: index of the cell in the rank's global arrays, -1 for a ghost */
-  PetscBool  no_ghosts;     /* the patch is all owned (one rank): global arrays serve as local ones */
-  PetscReal *local_volume;  /* nlocal, m^dim */
-  PetscReal *local_x;       /* nlocal, cell-centre x */
-  PetscInt   nfaces;
-  Face      *faces;         /* every face of an owned cell; each rank adds fluxes to its own cells only */
-  PetscInt   ninterfaces;   /* global number of interface faces */
-  FaceFlux  *flux;          /* nfaces: the fluxes of the last state assembled (residual.c) */
-  PetscBool *flux_ok;       /* nfaces: that state was physical at the face */
-  PetscScalar *flux_u;       /* nlocal*FIELD_COUNT: the ghosted state they belong to */
-  PetscReal    flux_time;    /* and its time; NAN before the first */
+  PetscInt     gxs, gys, gxm, gym, xs, ys, xm, ym;
+  PetscInt     nlocal;       /* gxm*gym */
+  PetscInt    *local_phase;  /* nlocal */
+  PetscInt    *local_layer;  /* nlocal */
+  PetscInt    *local_owned;  /* nlocal: index of the cell in the rank's global arrays, -1 for a ghost */
+  PetscBool    no_ghosts;    /* the patch is all owned (one rank): global arrays serve as local ones */
+  PetscReal   *local_volume; /* nlocal, m^dim */
+  PetscReal   *local_x;      /* nlocal, cell-centre x */
+  PetscInt     nfaces;
+  Face        *faces;       /* every face of an owned cell; each rank adds fluxes to its own cells only */
+  PetscInt     ninterfaces; /* global number of interface faces */
+  FaceFlux    *flux;        /* nfaces: the fluxes of the last state assembled (residual.c) */
+  PetscBool   *flux_ok;     /* nfaces: that state was physical at the face */
+  PetscScalar *flux_u;      /* nlocal*FIELD_COUNT: the ghosted state they belong to */
+  PetscReal    flux_time;   /* and its time; NAN before the first */
 
   Boundary         bc[SIDE_COUNT][FIELD_COUNT];
   BoundaryFunction bc_function; /* overrides bc values when set */
   void            *bc_ctx;
   SourceFunction   source;
   void            *source_ctx;
-  PetscBool        domain_error; /* set by the residual on an unphysical state */
-  Vec              row_scale;    /* turns each residual row into the units of its unknown (V, mol/m^3) */
-  PetscCount       njac;         /* Jacobian entries in assembly order (residual.c) */
-  PetscScalar     *jac_values;   /* njac */
-  PetscObjectId    jac_matrix;   /* the matrix whose COO pattern is set, 0 for none */
+  PetscBool        domain_error;  /* set by the residual on an unphysical state (on every rank) */
+  PetscInt         domain_errors; /* how many residual evaluations met one */
+  Vec              held;          /* while set, the fields with a time derivative are held at these values (ModelHold) */
+  Vec              row_scale;     /* turns each residual row into the units of its unknown (V, mol/m^3) */
+  PetscCount       njac;          /* Jacobian entries in assembly order (residual.c) */
+  PetscScalar     *jac_values;    /* njac */
+  PetscObjectId    jac_matrix;    /* the matrix whose COO pattern is set, 0 for none */
 } Model;
 
 PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **m);
@@ -145,6 +137,12 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **m);
 PetscErrorCode ModelCreateUniform(MPI_Comm comm, Params *p, PhaseType phase, PetscInt n, PetscReal length, Model **m);
 PetscErrorCode ModelDestroy(Model **m);
 PetscErrorCode ModelInitialState(Model *m, Vec U);
+/* Holds every field with a time derivative at its value in U, so that the
+ * residual determines the algebraic fields (potentials) alone: the state
+ * consistent with a new boundary condition at the same instant. ModelRelease
+ * ends it. */
+PetscErrorCode ModelHold(Model *m, Vec U);
+PetscErrorCode ModelRelease(Model *m);
 /* Held value of a field a phase does not solve for. */
 PetscReal ModelFixedValue(const Model *m, PhaseType phase, FieldIndex f);
 PetscBool PhaseHasField(const Params *p, PhaseType phase, FieldIndex f);
@@ -159,11 +157,11 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
 /* Quantities read off a state: terminal voltage and current, the interface
  * currents and face concentrations. Collective. */
 typedef struct {
-  PetscReal voltage;            /* phi_s at the cathode end minus phi_s at the anode end */
-  PetscReal current;            /* current density leaving the cathode end, A/m^2 (>0 discharge) */
+  PetscReal voltage;                     /* phi_s at the cathode end minus phi_s at the anode end */
+  PetscReal current;                     /* current density leaving the cathode end, A/m^2 (>0 discharge) */
   PetscReal min_interface_concentration; /* min over electrolyte faces of Li|SE and active|SE interfaces, mol/m^3 */
-  PetscReal min_theta, max_theta; /* stoichiometry at the active | electrolyte faces */
-  PetscReal lithium_inventory; /* mol/m^2 of cyclable Li in electrolyte + active cells */
+  PetscReal min_theta, max_theta;        /* stoichiometry at the active | electrolyte faces */
+  PetscReal lithium_inventory;           /* mol/m^2 of cyclable Li in electrolyte + active cells */
 } Observation;
 
 PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs);

@@ -40,22 +40,27 @@ static void BulkFlux(const Model *m, PhaseType a, PhaseType b, const PetscReal u
 }
 
 /* Flux across face fc from L to R (outward from L on a boundary), with its
- * derivatives. Returns PETSC_FALSE when the states are unphysical. */
-static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const PetscScalar *u, FaceFlux *ff, InterfaceFlux *kin)
+ * derivatives; *ok is PETSC_FALSE when the states are unphysical. */
+static PetscErrorCode FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const PetscScalar *u, FaceFlux *ff, InterfaceFlux *kin, PetscBool *ok)
 {
   const PetscReal *uL = u + fc->L * FIELD_COUNT;
   const PhaseType  pL = (PhaseType)m->local_phase[fc->L];
 
+  PetscFunctionBeginUser;
+  *ok = PETSC_TRUE;
   if (fc->kind == FACE_BOUNDARY) {
     const Boundary *bc = m->bc[fc->side];
     PetscReal       uB[FIELD_COUNT], value[FIELD_COUNT];
 
     for (int a = 0; a < FIELD_COUNT; a++)
       value[a] = bc[a].value;
-    if (m->bc_function) PetscCallAbort(PETSC_COMM_SELF, m->bc_function((Side)fc->side, t, value, m->bc_ctx));
+    if (m->bc_function) PetscCall(m->bc_function((Side)fc->side, t, value, m->bc_ctx));
     for (int a = 0; a < FIELD_COUNT; a++)
       uB[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
-    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uB[FIELD_C] <= 0)) return PETSC_FALSE;
+    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uB[FIELD_C] <= 0)) {
+      *ok = PETSC_FALSE;
+      PetscFunctionReturn(0);
+    }
     BulkFlux(m, pL, pL, uL, uB, fc->dL, 0.0, ff);
     for (int a = 0; a < FIELD_COUNT; a++) {
       for (int b = FIELD_COUNT; b < 2 * FIELD_COUNT; b++)
@@ -66,7 +71,7 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
           ff->J[a][b] = 0.0;
       }
     }
-    return PETSC_TRUE;
+    PetscFunctionReturn(0);
   } else {
     const PetscReal *uR = u + fc->R * FIELD_COUNT;
     const PhaseType  pR = (PhaseType)m->local_phase[fc->R];
@@ -91,25 +96,36 @@ static PetscBool FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const
         for (int b = 0; b < 4; b++)
           ff->J[a][b] = fc->electrode_left ? k.di[b] : -k.di[(b + 2) % 4];
       }
-      return k.in_domain;
+      *ok = k.in_domain;
+      PetscFunctionReturn(0);
     }
-    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0)) return PETSC_FALSE;
-    BulkFlux(m, pL, pR, uL, uR, fc->dL, fc->dR, ff);
-    return PETSC_TRUE;
+    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0))
+      *ok = PETSC_FALSE;
+    else
+      BulkFlux(m, pL, pR, uL, uR, fc->dL, fc->dR, ff);
+    PetscFunctionReturn(0);
   }
 }
 
-/* Cell terms: accumulation, manufactured sources, identity rows. u is the
- * ghosted state at local cell k; udot and f are the rank's global arrays at
- * its owned index g. */
-static PetscBool CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal t, const PetscScalar *u, const PetscScalar *udot, PetscScalar *f)
+/* A field held at its value in m->held (ModelHold): a field with a time derivative. */
+static inline PetscBool Held(const Model *m, PetscInt k, int a)
+{
+  return (PetscBool)(m->held && a == FIELD_C && PhaseHasDynamics(m->p, (PhaseType)m->local_phase[k]));
+}
+
+/* Cell terms: accumulation, manufactured sources, identity rows, held
+ * fields (whose rows replace the balance that was summed into them). u is
+ * the ghosted state at local cell k; udot, held and f are the rank's global
+ * arrays at its owned index g. */
+static PetscErrorCode CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal t, const PetscScalar *u, const PetscScalar *udot,
+                                   const PetscScalar *held, PetscScalar *f, PetscBool *ok)
 {
   const PhaseType ph             = (PhaseType)m->local_phase[k];
   const PetscReal V              = m->local_volume[k];
   PetscReal       s[FIELD_COUNT] = {0, 0};
-  PetscBool       ok             = PETSC_TRUE;
 
-  if (m->source) PetscCallAbort(PETSC_COMM_SELF, m->source(m->local_x[k], t, ph, s, m->source_ctx));
+  PetscFunctionBeginUser;
+  if (m->source) PetscCall(m->source(m->local_x[k], t, ph, s, m->source_ctx));
   for (int a = 0; a < FIELD_COUNT; a++) {
     const PetscInt  r  = g * FIELD_COUNT + a;
     const PetscReal ua = u[k * FIELD_COUNT + a];
@@ -118,12 +134,12 @@ static PetscBool CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal 
       continue;
     }
     if (a == FIELD_C) {
-      f[r] += FARADAY * V * (udot[r] - s[a]);
-      if (ua <= 0 || (ph == PHASE_ACTIVE && ua >= m->p->active.max_concentration)) ok = PETSC_FALSE;
+      f[r] = Held(m, k, a) ? ua - held[r] : f[r] + FARADAY * V * (udot[r] - s[a]);
+      if (ua <= 0 || (ph == PHASE_ACTIVE && ua >= m->p->active.max_concentration)) *ok = PETSC_FALSE;
     } else
       f[r] -= V * s[a];
   }
-  return ok;
+  PetscFunctionReturn(0);
 }
 
 /* The state with its ghost cells: the global array itself on a rank
@@ -178,7 +194,7 @@ static PetscErrorCode FacesEvaluate(Model *m, PetscReal t, const PetscScalar *u)
 
   PetscFunctionBeginUser;
   for (PetscInt n = 0; n < m->nfaces; n++)
-    if (!same || m->faces[n].kind == FACE_BOUNDARY) m->flux_ok[n] = FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL);
+    if (!same || m->faces[n].kind == FACE_BOUNDARY) PetscCall(FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL, &m->flux_ok[n]));
   if (!same) PetscCall(PetscMemcpy(m->flux_u, u, bytes));
   m->flux_time = t;
   PetscFunctionReturn(0);
@@ -188,13 +204,14 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
 {
   Model             *m = (Model *)ctx;
   Vec                Ul;
-  const PetscScalar *u, *udot;
+  const PetscScalar *u, *udot, *held = NULL;
   PetscScalar       *f;
   PetscBool          ok = PETSC_TRUE;
 
   PetscFunctionBeginUser;
   PetscCall(StateGet(m, U, &Ul, &u));
   PetscCall(VecGetArrayRead(Udot, &udot));
+  if (m->held) PetscCall(VecGetArrayRead(m->held, &held));
   PetscCall(VecZeroEntries(F));
   PetscCall(VecGetArray(F, &f));
   PetscCall(FacesEvaluate(m, t, u));
@@ -205,12 +222,16 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
       ok = PETSC_FALSE;
   }
   for (PetscInt k = 0; k < m->nlocal; k++)
-    if (m->local_owned[k] >= 0 && !CellResidual(m, k, m->local_owned[k], t, u, udot, f)) ok = PETSC_FALSE;
+    if (m->local_owned[k] >= 0) PetscCall(CellResidual(m, k, m->local_owned[k], t, u, udot, held, f, &ok));
   PetscCall(VecRestoreArray(F, &f));
+  if (m->held) PetscCall(VecRestoreArrayRead(m->held, &held));
   PetscCall(VecRestoreArrayRead(Udot, &udot));
   PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCall(VecPointwiseMult(F, F, m->row_scale));
+  /* every rank must take the same branch of the line search and the step control */
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &ok, 1, MPIU_BOOL, MPI_LAND, m->comm));
   m->domain_error = (PetscBool)!ok;
+  m->domain_errors += !ok;
   if (!ok && ts) {
     SNES snes;
     PetscCall(TSGetSNES(ts, &snes));
@@ -298,14 +319,14 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
       if (side[s] < 0 || m->local_owned[side[s]] < 0) continue;
       for (int a = 0; a < FIELD_COUNT; a++)
         for (int b = 0; b < 2 * FIELD_COUNT; b++)
-          v[n++] = m->flux_ok[f] ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
+          v[n++] = m->flux_ok[f] && !Held(m, side[s], a) ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const PhaseType ph = (PhaseType)m->local_phase[k];
     if (m->local_owned[k] < 0) continue;
     for (int a = 0; a < FIELD_COUNT; a++)
-      v[n++] = !PhaseHasField(m->p, ph, (FieldIndex)a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
+      v[n++] = !PhaseHasField(m->p, ph, (FieldIndex)a) || Held(m, k, a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
   }
   PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCheck(n == m->njac, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Jacobian assembly wrote %" PetscCount_FMT " entries of %" PetscCount_FMT, n, m->njac);
@@ -315,6 +336,23 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
     PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelHold(Model *m, Vec U)
+{
+  PetscFunctionBeginUser;
+  if (!m->held) PetscCall(VecDuplicate(U, &m->held));
+  PetscCall(VecCopy(U, m->held));
+  m->flux_time = NAN; /* the same state now has other rows */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelRelease(Model *m)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDestroy(&m->held));
+  m->flux_time = NAN;
   PetscFunctionReturn(0);
 }
 
@@ -337,14 +375,16 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
     InterfaceFlux k;
-    if (fc->kind == FACE_BOUNDARY && FaceEvaluate(m, fc, t, u, &ff, NULL)) {
+    PetscBool     ok;
+    if (fc->kind == FACE_BOUNDARY) PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
+    if (fc->kind == FACE_BOUNDARY && ok) {
       const PetscReal phi_b = BoundaryPotential(m, fc, u, &ff);
       if (fc->side == SIDE_XMAX) sum[0] += phi_b * fc->area, sum[1] += ff.f[FIELD_PHI] * fc->area, sum[3] += fc->area;
       if (fc->side == SIDE_XMIN) sum[0] -= phi_b * fc->area;
     }
     if (fc->kind == FACE_INTERFACE) {
-      const PetscBool ok     = FaceEvaluate(m, fc, t, u, &ff, &k);
       const PetscBool active = (PetscBool)(m->local_phase[fc->electrode_left ? fc->L : fc->R] == PHASE_ACTIVE);
+      PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
       if (m->p->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0);
       if (active && ok) mins[1] = PetscMin(mins[1], k.theta_face), mins[2] = PetscMin(mins[2], -k.theta_face);
     }
@@ -380,7 +420,10 @@ PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *v
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
     InterfaceFlux k;
-    if (fc->kind == FACE_INTERFACE && fc->counted && FaceEvaluate(m, fc, t, u, &ff, &k)) local[fc->interface] = k.i;
+    PetscBool     ok;
+    if (fc->kind != FACE_INTERFACE || !fc->counted) continue;
+    PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
+    if (ok) local[fc->interface] = k.i;
   }
   PetscCall(StateRestore(m, U, &Ul, &u));
   PetscCall(MPIU_Allreduce(local, values, m->ninterfaces, MPIU_REAL, MPIU_SUM, m->comm));
@@ -402,7 +445,9 @@ PetscErrorCode ModelCellCurrents(Model *m, PetscReal t, Vec U, Vec currents)
     const Face    *fc      = &m->faces[n];
     const PetscInt side[2] = {fc->L, fc->R};
     FaceFlux       ff;
-    if (!FaceEvaluate(m, fc, t, u, &ff, NULL)) continue;
+    PetscBool      ok;
+    PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
+    if (!ok) continue;
     /* the x current of a cell is the mean of its two x faces; outward on XMIN is -x */
     for (int s = 0; s < 2; s++)
       if (side[s] >= 0 && m->local_owned[side[s]] >= 0)

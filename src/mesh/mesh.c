@@ -234,6 +234,7 @@ PetscErrorCode ModelDestroy(Model **model)
   PetscFunctionBeginUser;
   if (!m) PetscFunctionReturn(0);
   PetscCall(VecDestroy(&m->row_scale));
+  PetscCall(VecDestroy(&m->held));
   PetscCall(PetscFree(m->jac_values));
   PetscCall(DMDestroy(&m->da));
   PetscCall(PetscFree5(m->x_faces, m->x_centres, m->hx, m->y_faces, m->hy));

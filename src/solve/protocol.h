@@ -2,13 +2,7 @@
 #pragma once
 #include "model.h"
 
-typedef enum {
-  EVENT_VOLTAGE,
-  EVENT_CURRENT,
-  EVENT_DEPLETION,
-  EVENT_SATURATION,
-  EVENT_COUNT
-} EventKind;
+typedef enum { EVENT_VOLTAGE, EVENT_CURRENT, EVENT_DEPLETION, EVENT_SATURATION, EVENT_COUNT } EventKind;
 extern const char *const EventNames[];
 
 /* A protocol step resolved against the cell: currents in A/m^2, signed

@@ -1,57 +1,99 @@
 /* Time integration of the stack: the DAE F(t, U, dU/dt) = 0 of residual.c
  * (charge conservation is algebraic) with PETSc TS, adaptive BDF by default,
  * Newton with the analytic Jacobian and a direct solver in 1D. Protocol steps
- * run one after another; events stop a step exactly at its cutoff. The time
- * error control looks at concentrations only: potentials are algebraic and
- * follow the concentrations. Output is written at the requested interval
- * and at the end of every step; a solver failure keeps what was computed. */
+ * run one after another. Each starts from the state consistent with its own
+ * boundary condition (the potentials that carry the new current, found with
+ * the concentrations held), so the voltage jump of a current step is a pair
+ * of samples at one instant and a limit passed by that jump ends the step at
+ * once. Events stop a step exactly at its cutoff. The time error control
+ * looks at concentrations only: potentials are algebraic and follow them.
+ *
+ * Every run ends in bounded time with a reason: solver.max_steps bounds the
+ * accepted steps of the whole run, and rejections, nonlinear failures and
+ * event iterations are bounded per step. A failure keeps the state and the
+ * output computed so far. Decisions that end or change a step are taken from
+ * reduced quantities, so all ranks take them together. Output is written at
+ * multiples of output.interval (steps are shortened to land on them) and at
+ * the end of every protocol step. This file does not write files itself
+ * (output.c does) nor know the grid (residual.c does). */
 #include <unistd.h>
 #include "protocol.h"
 
+const char *const RunStatuses[] = {"complete", "failed", "interrupted", "RunStatus", "RUN_", NULL};
+
+/* Bounds of a step that cannot advance (PETSc's own options override them). */
+#define MAX_REJECTIONS 50        /* error-test rejections of one time step */
+#define MAX_NEWTON_FAILURES 100  /* Newton failures within one protocol step */
+#define MAX_EVENT_ITERATIONS 100 /* event-location attempts between two accepted steps */
+#define DT_FLOOR 1e-12           /* s: the smallest time step */
+
 struct _n_Simulation {
-  MPI_Comm   comm;
-  Params    *p;
-  Model     *m;
-  TS         ts;
-  Vec        U, cells, tolerance;
-  VecScatter gather;
-  Vec        gathered;
-  Output     out;
-  int        argc;
-  char     **argv;
-  ActiveStep step;
-  PetscInt   fired;              /* the event that ended the step, or -1 */
-  PetscBool  armed[EVENT_COUNT]; /* events that start this step short of their limit */
-  char       stop_reason[256];
-  /* running integrals, trapezoidal over accepted steps */
-  PetscReal  t_prev, V_prev, I_prev, capacity, energy;
-  PetscReal  next_output;
-  PetscBool  progress;
-  PetscReal  concentration_scale;  /* mol/m^3, for the Newton test */
-  PetscReal  update_phi, update_c; /* the last Newton update, V and mol/m^3, for its contraction rate */
-  PetscReal  last_voltage;         /* at the last accepted step, for the step-size limit */
-  PetscBool  have_voltage;
-  PetscBool  step_start; /* no sample yet in this protocol step */
-  RunSummary s;
+  MPI_Comm    comm;
+  Params     *p;
+  Model      *m;
+  TS          ts;
+  Vec         U, cells, tolerance;
+  VecScatter  gather;
+  Vec         gathered;
+  Output      out;
+  int         argc;
+  char      **argv;
+  ActiveStep  step;
+  PetscInt    max_steps;           /* accepted steps of the whole run (solver.max_steps or -ts_max_steps) */
+  PetscReal   dt_initial;          /* first time step of a protocol step (solver.dt_initial or -ts_dt) */
+  PetscInt    max_newton_failures; /* per protocol step (-ts_max_snes_failures wins) */
+  PetscBool   set_up;              /* SimulationSetUp has run */
+  PetscBool   started;             /* the consistent start of the first step was found */
+  PetscBool   initializing;        /* the consistent-start solve is running: no events, no samples */
+  Observation rest;                /* the state before the first step is applied */
+  PetscInt    fired;               /* the event that ended the step, or -1 */
+  PetscBool   armed[EVENT_COUNT];  /* events handed to TS in this step */
+  PetscInt    event_iterations;    /* indicator evaluations since the last accepted step */
+  char        stop_reason[256];
+  /* running integrals, trapezoidal over the samples */
+  PetscBool   sampled;
+  PetscReal   t_prev, V_prev, I_prev, capacity, energy;
+  Observation last;                     /* at the last sample */
+  PetscReal   next_output, last_fields; /* next output time; time of the last field output */
+  PetscBool   progress;
+  PetscReal   concentration_scale;  /* mol/m^3, for the Newton test */
+  PetscReal   update_phi, update_c; /* the last Newton update, V and mol/m^3, for its contraction rate */
+  PetscReal   last_voltage;         /* at the last accepted step, for the step-size limit */
+  PetscBool   have_voltage;
+  RunSummary  s;
 };
 
-static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U, PetscBool first)
+/* Output times are multiples of the interval; a time within this relative
+ * distance of one is on it. */
+static PetscBool OnOrPast(PetscReal t, PetscReal target)
+{
+  return (PetscBool)(t >= target - 1e-9 * PetscMax(1.0, PetscAbsReal(target)));
+}
+
+/* The first multiple of the output interval after t. */
+static PetscReal NextOutputTime(PetscReal t, PetscReal interval)
+{
+  PetscReal next = interval * (PetscFloorReal(t / interval) + 1);
+  if (OnOrPast(t, next)) next += interval;
+  return next;
+}
+
+static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
 {
   Observation o;
 
   PetscFunctionBeginUser;
   PetscCall(ModelObserve(sim->m, t, U, &o));
-  if (!first && t > sim->t_prev) {
-    /* trapezoids; the first step of a protocol step starts from its own current, not the last one's */
-    const PetscReal I0 = sim->step_start ? o.current : sim->I_prev, V0 = sim->step_start ? o.voltage : sim->V_prev;
-    const PetscReal dt = t - sim->t_prev, dq = 0.5 * (o.current + I0) * dt, de = 0.5 * (o.current * o.voltage + I0 * V0) * dt;
-    sim->step_start = PETSC_FALSE;
+  if (sim->sampled && t > sim->t_prev) {
+    const PetscReal dt = t - sim->t_prev, dq = 0.5 * (o.current + sim->I_prev) * dt,
+                    de = 0.5 * (o.current * o.voltage + sim->I_prev * sim->V_prev) * dt;
     sim->capacity += dq;
     sim->energy += de;
     if (sim->step.step->kind == STEP_DISCHARGE) sim->s.discharge_capacity += dq, sim->s.discharge_energy += de;
     if (sim->step.step->kind == STEP_CHARGE || sim->step.step->kind == STEP_HOLD) sim->s.charge_capacity -= dq;
   }
-  sim->t_prev = t, sim->V_prev = o.voltage, sim->I_prev = o.current;
+  sim->sampled = PETSC_TRUE;
+  sim->t_prev = t, sim->V_prev = o.voltage, sim->I_prev = o.current, sim->last = o;
   if (sim->p->electrolyte.kind == ELECTROLYTE_BINARY)
     sim->s.min_interface_concentration = PetscMin(sim->s.min_interface_concentration, o.min_interface_concentration);
   if (sim->out) {
@@ -78,7 +120,8 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
   static const char *units[5] = {"mol/m^3", "V", "mol/m^3", "V", "A/m^2"};
 
   PetscFunctionBeginUser;
-  if (!sim->out) PetscFunctionReturn(0);
+  if (!sim->out || t == sim->last_fields) PetscFunctionReturn(0);
+  sim->last_fields = t;
   PetscCallMPI(MPI_Comm_rank(sim->comm, &rank));
   PetscCall(PetscMalloc1(5 * n, &values));
   PetscCall(PetscMalloc1(m->ninterfaces + 1, &icur));
@@ -113,18 +156,17 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
 
 static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ctx)
 {
-  Simulation sim = (Simulation)ctx;
+  Simulation      sim      = (Simulation)ctx;
+  const PetscReal interval = sim->p->output_interval;
 
   PetscFunctionBeginUser;
-  (void)ts;                                                  /* unused: PETSc's callback signature */
-  if (step == 0 || t <= sim->t_prev) PetscFunctionReturn(0); /* the initial state was sampled already */
+  (void)ts;                                                                       /* unused: PETSc's callback signature */
+  if (sim->initializing || step == 0 || t <= sim->t_prev) PetscFunctionReturn(0); /* the start of the step was sampled already */
   sim->s.steps++;
-  PetscCall(Sample(sim, t, U, PETSC_FALSE));
-  if (t >= sim->next_output) {
+  PetscCall(Sample(sim, t, U));
+  if (interval > 0 && OnOrPast(t, sim->next_output)) {
     PetscCall(WriteFields(sim, t, U));
-    if (sim->p->output_interval > 0)
-      while (sim->next_output <= t)
-        sim->next_output += sim->p->output_interval;
+    sim->next_output = NextOutputTime(t, interval);
   }
   PetscFunctionReturn(0);
 }
@@ -138,6 +180,9 @@ static PetscErrorCode StepIndicators(Simulation sim, PetscReal t, Vec U, Observa
   PetscFunctionReturn(0);
 }
 
+/* TS sees the indicators of armed events; the others are held at 1. An
+ * event that TS cannot locate (a jump in its indicator) is handed back
+ * after MAX_EVENT_ITERATIONS attempts, and PostStep ends the step on it. */
 static PetscErrorCode Indicator(TS ts, PetscReal t, Vec U, PetscScalar fvalue[], void *ctx)
 {
   Simulation  sim = (Simulation)ctx;
@@ -147,36 +192,16 @@ static PetscErrorCode Indicator(TS ts, PetscReal t, Vec U, PetscScalar fvalue[],
   PetscFunctionBeginUser;
   (void)ts; /* unused: PETSc's callback signature */
   PetscCall(StepIndicators(sim, t, U, &o, ind));
+  if (!sim->initializing && ++sim->event_iterations > MAX_EVENT_ITERATIONS)
+    for (int e = 0; e < EVENT_COUNT; e++)
+      sim->armed[e] = PETSC_FALSE;
   for (int e = 0; e < EVENT_COUNT; e++)
-    fvalue[e] = sim->armed[e] ? ind[e] : 1.0;
+    fvalue[e] = sim->armed[e] && !sim->initializing ? ind[e] : 1.0;
   PetscFunctionReturn(0);
 }
 
 /* Event tolerances, in the units of the indicators of protocol.c. */
 static const PetscReal EventTolerance[EVENT_COUNT] = {1e-6, 1e-6, 1e-6, 1e-7};
-
-/* An event whose indicator starts a step at or past zero is not handed to
- * TS: it has no crossing to locate, and a rise back through zero would be
- * taken for one. It is armed once an accepted step finds it short of its
- * limit; PostStep ends the step if it is still past it. */
-static void ArmShortOfLimit(Simulation sim, const PetscReal ind[EVENT_COUNT])
-{
-  for (int e = 0; e < EVENT_COUNT; e++)
-    if (ind[e] > EventTolerance[e]) sim->armed[e] = PETSC_TRUE;
-}
-
-static PetscErrorCode ArmEvents(Simulation sim, PetscReal t)
-{
-  Observation o;
-  PetscReal   ind[EVENT_COUNT];
-
-  PetscFunctionBeginUser;
-  PetscCall(StepIndicators(sim, t, sim->U, &o, ind));
-  for (int e = 0; e < EVENT_COUNT; e++)
-    sim->armed[e] = PETSC_FALSE;
-  ArmShortOfLimit(sim, ind);
-  PetscFunctionReturn(0);
-}
 
 static PetscErrorCode PostEvent(TS ts, PetscInt nevents, PetscInt list[], PetscReal t, Vec U, PetscBool forward, void *ctx)
 {
@@ -184,43 +209,76 @@ static PetscErrorCode PostEvent(TS ts, PetscInt nevents, PetscInt list[], PetscR
 
   PetscFunctionBeginUser;
   (void)ts, (void)t, (void)U, (void)forward; /* unused: PETSc's callback signature */
-  if (nevents > 0) sim->fired = list[0];
+  if (nevents > 0 && sim->fired < 0) sim->fired = list[0];
   PetscFunctionReturn(0);
 }
 
-/* After each accepted step: a step that started beyond its limit (an IR
- * jump past the cutoff) has no crossing to find, so it ends here; an event
- * that started at its limit and has moved away from it is armed; and the
- * next step is kept short enough that the terminal voltage moves by at most
- * solver.voltage_step. The error control sees concentrations only, and the
- * voltage is what a user reads off the curve. */
+/* Ends the running TSSolve from a post-step hook (TSStep resets the reason it
+ * finds, so only a hook after the step can set one). */
+static PetscErrorCode StopStep(Simulation sim, TSConvergedReason reason)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TSSetConvergedReason(sim->ts, reason));
+  PetscFunctionReturn(0);
+}
+
+/* The signal that interrupted the run, agreed on by every rank. */
+static PetscErrorCode Interrupted(Simulation sim, PetscBool *yes)
+{
+  int signo = InterruptPending();
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &signo, 1, MPI_INT, MPI_MAX, sim->comm));
+  if (signo) sim->s.interrupt = signo;
+  *yes = (PetscBool)(signo != 0);
+  PetscFunctionReturn(0);
+}
+
+/* After each accepted step: an interrupt (agreed on by every rank) stops the
+ * run; an indicator past its limit that TS did not locate ends the step
+ * here; and the next step is kept short enough that the terminal voltage
+ * moves by at most solver.voltage_step and that it lands on the next output
+ * time. The error control sees concentrations only, and the voltage is what
+ * a user reads off the curve. */
 static PetscErrorCode PostStep(TS ts)
 {
   Simulation  sim;
   Observation o;
-  PetscReal   ind[EVENT_COUNT], t, dt_last, dt_next;
+  PetscReal   ind[EVENT_COUNT], t, t_prev, dt_next;
   Vec         U;
+  PetscBool   interrupted;
 
   PetscFunctionBeginUser;
   PetscCall(TSGetApplicationContext(ts, &sim));
+  if (sim->initializing) PetscFunctionReturn(0);
+  sim->event_iterations = 0;
+  PetscCall(Interrupted(sim, &interrupted));
+  if (interrupted) {
+    PetscCall(StopStep(sim, TS_CONVERGED_USER));
+    PetscFunctionReturn(0);
+  }
   PetscCall(TSGetTime(ts, &t));
   PetscCall(TSGetSolution(ts, &U));
   PetscCall(StepIndicators(sim, t, U, &o, ind));
-  ArmShortOfLimit(sim, ind);
-  for (int e = 0; e < EVENT_COUNT; e++) {
-    if (ind[e] < 0 && sim->fired < 0) {
+  for (int e = 0; e < EVENT_COUNT && sim->fired < 0; e++) {
+    if (ind[e] < 0) {
       sim->fired = e;
-      PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s (already past the limit)", EventNames[e]));
-      PetscCall(TSSetConvergedReason(ts, TS_CONVERGED_USER));
+      PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s (located to within one time step)", EventNames[e]));
+      PetscCall(StopStep(sim, TS_CONVERGED_EVENT));
     }
   }
-  PetscCall(TSGetPrevTime(ts, &dt_last));
-  dt_last = t - dt_last;
+  PetscCall(TSGetPrevTime(ts, &t_prev));
   PetscCall(TSGetTimeStep(ts, &dt_next));
-  if (sim->have_voltage && dt_last > 0 && PetscAbsReal(o.voltage - sim->last_voltage) > 0) {
-    const PetscReal limit = dt_last * sim->p->voltage_step / PetscAbsReal(o.voltage - sim->last_voltage);
-    if (dt_next > limit) PetscCall(TSSetTimeStep(ts, limit));
+  if (sim->have_voltage && t > t_prev && PetscAbsReal(o.voltage - sim->last_voltage) > 0)
+    dt_next = PetscMin(dt_next, (t - t_prev) * sim->p->voltage_step / PetscAbsReal(o.voltage - sim->last_voltage));
+  if (sim->out && sim->p->output_interval > 0) { /* land on the next output time in one or two even steps, never a sliver */
+    const PetscReal next = NextOutputTime(t, sim->p->output_interval);
+    if (t + dt_next >= next)
+      dt_next = next - t;
+    else if (t + 2 * dt_next > next)
+      dt_next = 0.5 * (next - t);
   }
+  PetscCall(TSSetTimeStep(ts, dt_next));
   sim->last_voltage = o.voltage;
   sim->have_voltage = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -235,7 +293,7 @@ static PetscErrorCode PostStep(TS ts)
  * below the tolerance is accepted outright: the error after it is its
  * square. Residual norms are no guide here: a lithium cell's balance moves
  * by sigma/h ~ 1e12 A/m^2 per volt, so its rounding noise dwarfs any
- * absolute tolerance. */
+ * absolute tolerance. The norms are global, so every rank decides alike. */
 static PetscBool NewtonSettled(PetscReal update, PetscReal previous, PetscReal tol)
 {
   const PetscReal rate = previous > 0 ? update / previous : 1.0;
@@ -273,9 +331,9 @@ static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, P
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv, Simulation *simulation)
+static PetscErrorCode SimulationCreate_Private(Simulation sim)
 {
-  Simulation    sim;
+  const Params *p = sim->p;
   SNES          snes;
   KSP           ksp;
   PC            pc;
@@ -285,33 +343,32 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
   PetscScalar **tol;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscNew(&sim));
-  sim->comm = comm, sim->p = p, sim->argc = argc, sim->argv = argv;
-  PetscCall(ModelCreate(comm, p, &sim->m));
+  PetscCall(ModelCreate(sim->comm, sim->p, &sim->m));
   PetscCall(DMCreateGlobalVector(sim->m->da, &sim->U));
   PetscCall(VecDuplicate(sim->U, &sim->cells));
   PetscCall(VecDuplicate(sim->U, &sim->tolerance));
   PetscCall(VecScatterCreateToZero(sim->U, &sim->gather, &sim->gathered));
-  PetscCall(DMCreateMatrix(sim->m->da, &J));
 
-  PetscCall(TSCreate(comm, &sim->ts));
+  PetscCall(TSCreate(sim->comm, &sim->ts));
+  if (p->options_prefix[0]) PetscCall(TSSetOptionsPrefix(sim->ts, p->options_prefix));
   PetscCall(TSSetApplicationContext(sim->ts, sim));
   PetscCall(TSSetDM(sim->ts, sim->m->da));
   PetscCall(TSSetType(sim->ts, TSBDF));
   PetscCall(TSBDFSetOrder(sim->ts, 2));
   PetscCall(TSSetIFunction(sim->ts, NULL, ModelIFunction, sim->m));
+  PetscCall(DMCreateMatrix(sim->m->da, &J));
   PetscCall(TSSetIJacobian(sim->ts, J, J, ModelIJacobian, sim->m));
   PetscCall(MatDestroy(&J));
   PetscCall(TSSetProblemType(sim->ts, TS_NONLINEAR));
   PetscCall(TSSetEquationType(sim->ts, TS_EQ_DAE_IMPLICIT_INDEX1));
   PetscCall(TSSetMaxSteps(sim->ts, p->max_steps));
-  PetscCall(TSSetMaxSNESFailures(sim->ts, 200)); /* each failure halves the step; then stop and say why */
-  PetscCall(TSSetMaxStepRejections(sim->ts, -1));
+  PetscCall(TSSetMaxSNESFailures(sim->ts, MAX_NEWTON_FAILURES)); /* each failure shortens the step; then stop and say why */
+  PetscCall(TSSetMaxStepRejections(sim->ts, MAX_REJECTIONS));
   PetscCall(TSSetErrorIfStepFails(sim->ts, PETSC_FALSE)); /* a failure ends the run with its reason, keeping the output */
   PetscCall(TSSetTimeStep(sim->ts, p->dt_initial));
   PetscCall(TSSetExactFinalTime(sim->ts, TS_EXACTFINALTIME_MATCHSTEP));
   PetscCall(TSGetAdapt(sim->ts, &adapt));
-  PetscCall(TSAdaptSetStepLimits(adapt, 1e-12, p->dt_max >= PETSC_INFINITY ? PETSC_MAX_REAL : p->dt_max));
+  PetscCall(TSAdaptSetStepLimits(adapt, DT_FLOOR, p->dt_max >= PETSC_INFINITY ? PETSC_MAX_REAL : p->dt_max));
   /* concentrations only: potentials are algebraic */
   PetscCall(DMDAVecGetArrayDOF(sim->m->da, sim->tolerance, &tol));
   for (PetscInt i = sim->m->xs; i < sim->m->xs + sim->m->xm; i++) {
@@ -335,12 +392,98 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
   PetscCall(KSPSetType(ksp, KSPPREONLY));
   PetscCall(KSPGetPC(ksp, &pc));
   PetscCall(PCSetType(pc, PCLU));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_size(sim->comm, &size));
   if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
   PetscCall(TSSetFromOptions(sim->ts)); /* last: the command line wins */
+  PetscCall(TSGetMaxSteps(sim->ts, &sim->max_steps));
+  PetscCall(TSGetTimeStep(sim->ts, &sim->dt_initial));
+  sim->max_newton_failures = MAX_NEWTON_FAILURES; /* PETSc 3.18 has no getter: read the option TSSetFromOptions read */
+  PetscCall(PetscOptionsGetInt(NULL, p->options_prefix[0] ? p->options_prefix : NULL, "-ts_max_snes_failures", &sim->max_newton_failures, NULL));
   PetscCall(ModelInitialState(sim->m, sim->U));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv, Simulation *simulation)
+{
+  Simulation     sim;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *simulation = NULL;
+  PetscCall(PetscNew(&sim));
+  sim->comm = comm, sim->p = p, sim->argc = argc, sim->argv = argv;
   sim->s.min_interface_concentration = PETSC_MAX_REAL;
-  *simulation                        = sim;
+  sim->last_fields                   = NAN;
+  ierr                               = SimulationCreate_Private(sim);
+  if (ierr) { /* free what was built; the error keeps its own message */
+    (void)SimulationDestroy(&sim);
+    PetscCall(ierr);
+  }
+  *simulation = sim;
+  PetscFunctionReturn(0);
+}
+
+/* Makes the state consistent with the boundary condition just applied at
+ * time t: one implicit step with every field that has a time derivative
+ * held, which leaves the concentrations as they are and solves for the
+ * potentials. It is a TSSolve so that it goes through the same solvers and
+ * options as every step. *ok is false when Newton found no such state. */
+static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok)
+{
+  TSConvergedReason reason;
+  PetscInt          its;
+
+  PetscFunctionBeginUser;
+  PetscCall(ModelHold(sim->m, sim->U));
+  sim->initializing = PETSC_TRUE;
+  PetscCall(TSSetTime(sim->ts, t));
+  PetscCall(TSSetMaxTime(sim->ts, t + sim->dt_initial));
+  PetscCall(TSSetTimeStep(sim->ts, sim->dt_initial));
+  PetscCall(TSSetStepNumber(sim->ts, 0));
+  PetscCall(TSSetMaxSteps(sim->ts, 1));
+  PetscCall(TSSetMaxSNESFailures(sim->ts, 1)); /* a shorter step would not change the held problem */
+  PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
+  PetscCall(TSRestartStep(sim->ts));
+  PetscCall(TSSolve(sim->ts, sim->U));
+  PetscCall(TSGetConvergedReason(sim->ts, &reason));
+  PetscCall(TSGetSNESIterations(sim->ts, &its));
+  sim->s.newton += its;
+  PetscCall(TSGetKSPIterations(sim->ts, &its));
+  sim->s.linear += its;
+  sim->initializing = PETSC_FALSE;
+  PetscCall(TSSetMaxSNESFailures(sim->ts, sim->max_newton_failures));
+  PetscCall(ModelRelease(sim->m));
+  PetscCall(TSSetTime(sim->ts, t));
+  *ok = (PetscBool)(reason > 0);
+  PetscFunctionReturn(0);
+}
+
+/* Applies protocol step k at time t and finds its consistent start. */
+static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBool *ok)
+{
+  PetscInt  direction[EVENT_COUNT];
+  PetscBool terminate[EVENT_COUNT];
+
+  PetscFunctionBeginUser;
+  for (int e = 0; e < EVENT_COUNT; e++)
+    direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
+  PetscCall(ProtocolResolve(sim->p, k, t, &sim->step));
+  PetscCall(ProtocolApply(sim->m, &sim->step));
+  /* a fresh handler per step: a located event must not carry over */
+  PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
+  PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
+  PetscCall(ConsistentStart(sim, t, ok));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationSetUp(Simulation sim)
+{
+  PetscFunctionBeginUser;
+  if (sim->set_up) PetscFunctionReturn(0);
+  PetscCheck(sim->p->nsteps > 0, sim->comm, PETSC_ERR_USER_INPUT, "the protocol has no steps");
+  PetscCall(ModelObserve(sim->m, 0.0, sim->U, &sim->rest)); /* at rest: no current yet */
+  PetscCall(StepApply(sim, 0, 0.0, &sim->started));         /* if it fails, the run says why */
+  sim->set_up = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -369,52 +512,125 @@ static PetscErrorCode WriteMetrics(Simulation sim)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
+/* A step that failed close to a physical limit ended on that limit: Newton
+ * gives out as the interface concentration or the surface stoichiometry
+ * collapses. Close means within ten times the limit the event watches. */
+static PetscBool FailedAtPhysicalLimit(Simulation sim, EventKind *e)
 {
-  const Params  *p = sim->p;
-  PetscReal      t = 0;
-  PetscLogDouble start, end;
+  const Params      *p = sim->p;
+  const Observation *o = &sim->last;
+
+  if (p->electrolyte.kind == ELECTROLYTE_BINARY && o->min_interface_concentration < 10 * p->depletion_fraction * p->electrolyte.concentration) {
+    *e = EVENT_DEPLETION;
+    return PETSC_TRUE;
+  }
+  if (p->cathode_model == CATHODE_ACTIVE && sim->step.current != 0 && (o->max_theta > 0.99 || o->min_theta < 0.01)) {
+    *e = EVENT_SATURATION;
+    return PETSC_TRUE;
+  }
+  return PETSC_FALSE;
+}
+
+static const char *FailureHint(TSConvergedReason reason)
+{
+  switch (reason) {
+  case TS_DIVERGED_STEP_REJECTED:
+    return "the time-error control rejected one step " PetscStringize(MAX_REJECTIONS) " times";
+  case TS_DIVERGED_NONLINEAR_SOLVE:
+    return "Newton did not converge, even on shorter steps";
+  default:
+    return "the time step could not advance";
+  }
+}
+
+/* Runs protocol step k from time *t; *stop says the run ends after it. */
+static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBool *stop)
+{
+  const Params     *p = sim->p;
+  TSConvergedReason reason;
+  PetscInt          its;
+  Observation       o;
+  PetscReal         ind[EVENT_COUNT];
+  PetscBool         ok, depleted_at_start;
+  char              why[320];
+  EventKind         limit;
 
   PetscFunctionBeginUser;
-  sim->progress = (PetscBool)(!p->quiet && isatty(STDOUT_FILENO));
-  if (p->output_file[0]) {
-    OutputMesh mesh = {sim->m->nx * sim->m->ny, sim->m->x_faces, sim->m->x_centres, sim->m->phase};
-    PetscCall(OutputCreate(sim->comm, p->output_file, p, sim->argc, sim->argv, &mesh, &sim->out));
+  *stop               = PETSC_FALSE;
+  sim->fired          = -1;
+  sim->stop_reason[0] = 0;
+  PetscCall(Interrupted(sim, stop));
+  if (*stop) {
+    PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "interrupted by signal %d before step %" PetscInt_FMT " at t = %.6g s",
+                            sim->s.interrupt, k + 1, (double)*t));
+    sim->s.status = RUN_INTERRUPTED;
+    PetscFunctionReturn(0);
   }
-  PetscCall(PetscTime(&start));
-  PetscCall(ProtocolResolve(p, 0, 0.0, &sim->step));
-  PetscCall(ProtocolApply(sim->m, &sim->step));
-  PetscCall(Sample(sim, 0.0, sim->U, PETSC_TRUE));
-  PetscCall(WriteFields(sim, 0.0, sim->U));
-  sim->next_output = p->output_interval;
-  PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "protocol complete"));
-  for (PetscInt k = 0; k < p->nsteps; k++) {
-    TSConvergedReason reason;
-    char              why[256];
-    PetscInt          direction[EVENT_COUNT], its;
-    PetscBool         terminate[EVENT_COUNT];
-
-    for (int e = 0; e < EVENT_COUNT; e++)
-      direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
-
-    PetscCall(ProtocolResolve(p, k, t, &sim->step));
-    PetscCall(ProtocolApply(sim->m, &sim->step));
-    sim->fired          = -1;
-    sim->stop_reason[0] = 0;
-    PetscCall(TSSetTime(sim->ts, t));
+  if (k > 0) {
+    const PetscInt errors = sim->m->domain_errors;
+    PetscCall(StepApply(sim, k, *t, &ok));
+    depleted_at_start = (PetscBool)(!ok && sim->m->domain_errors > errors);
+  } else {
+    ok                = sim->started;
+    depleted_at_start = (PetscBool)(!ok && sim->m->domain_errors > 0);
+  }
+  if (!ok) {
+    /* the potentials cannot carry the step's current: with a binary
+     * electrolyte the interface concentration would have to go negative */
+    const PetscBool binary = (PetscBool)(p->electrolyte.kind == ELECTROLYTE_BINARY);
+    if (binary && depleted_at_start) {
+      sim->s.depleted = PETSC_TRUE;
+      sim->fired      = EVENT_DEPLETION;
+      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
+                              "depletion at the start of step %" PetscInt_FMT " ('%s') at t = %.6g s: the electrolyte next to an interface cannot "
+                              "carry %.4g mA/cm^2 (the limiting current of the membrane is %.4g mA/cm^2); lower the current, or grade the "
+                              "separator mesh toward its interfaces (separator.grading) to resolve the first instants",
+                              k + 1, sim->step.step->text, (double)*t, (double)(PetscAbsReal(sim->step.current) / 10),
+                              (double)(LimitingCurrent(&p->electrolyte, p->separator.thickness) / 10)));
+      PetscCall(PetscSNPrintf(why, sizeof why, "depletion at the start of the step"));
+    } else {
+      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
+                              "solver failure at the start of step %" PetscInt_FMT " ('%s') at t = %g s: no state carries the step's %s (Newton did "
+                              "not converge); check the step and the cell's parameters (-snes_converged_reason -snes_monitor show where it fails)",
+                              k + 1, sim->step.step->text, (double)*t, sim->step.potentiostatic ? "voltage" : "current"));
+      PetscCall(PetscSNPrintf(why, sizeof why, "solver failure"));
+      sim->s.status = RUN_FAILED;
+    }
+    sim->s.step_end_time[k]  = *t;
+    sim->s.step_end_event[k] = sim->fired;
+    sim->s.step_at_start[k]  = PETSC_TRUE;
+    *stop                    = PETSC_TRUE;
+    if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why));
+    if (!p->quiet)
+      PetscCall(PetscPrintf(sim->comm, "  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s: %s\n", k + 1, sim->step.step->text, (double)*t, why));
+    PetscFunctionReturn(0);
+  }
+  if (k > 0) PetscCall(Sample(sim, *t, sim->U)); /* the other side of the jump */
+  /* an event at or past its limit as soon as the step is applied ends it at once; the others are armed */
+  PetscCall(StepIndicators(sim, *t, sim->U, &o, ind));
+  for (int e = 0; e < EVENT_COUNT; e++) {
+    sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
+    if (!sim->armed[e] && sim->fired < 0) {
+      sim->fired = e;
+      PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s reached at the start of the step (V = %.4f V, i = %.4g mA/cm^2)",
+                              EventNames[e], (double)o.voltage, (double)(o.current / 10)));
+    }
+  }
+  sim->s.step_at_start[k] = (PetscBool)(sim->fired >= 0);
+  reason                  = TS_CONVERGED_EVENT;
+  if (sim->fired < 0) {
+    const PetscInt budget = sim->max_steps - sim->s.steps;
+    PetscCall(TSSetTime(sim->ts, *t));
     PetscCall(TSSetMaxTime(sim->ts, sim->step.t_end));
-    PetscCall(TSSetTimeStep(sim->ts, p->dt_initial));
-    PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
-    PetscCall(TSRestartStep(sim->ts));      /* the forcing jumps: start the BDF history again */
+    PetscCall(TSSetTimeStep(sim->ts, sim->dt_initial));
     PetscCall(TSSetStepNumber(sim->ts, 0)); /* TSSolve evaluates the events at the start of a solve only from step 0 */
-    PetscCall(ArmEvents(sim, t));
-    PetscCall(
-        TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim)); /* fresh: a located event must not carry over */
-    PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
-    sim->have_voltage = PETSC_FALSE; /* and the voltage history with it */
-    sim->step_start   = PETSC_TRUE;
+    PetscCall(TSSetMaxSteps(sim->ts, PetscMax(budget, 0)));
+    PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
+    PetscCall(TSRestartStep(sim->ts));   /* the forcing jumps: start the BDF history again */
+    sim->have_voltage     = PETSC_FALSE; /* and the voltage history with it */
+    sim->event_iterations = 0;
     PetscCall(TSSolve(sim->ts, sim->U));
-    PetscCall(TSGetSolveTime(sim->ts, &t));
+    PetscCall(TSGetSolveTime(sim->ts, t));
     PetscCall(TSGetConvergedReason(sim->ts, &reason));
     PetscCall(TSGetSNESIterations(sim->ts, &its)); /* counted per solve, from step 0 */
     sim->s.newton += its;
@@ -422,51 +638,110 @@ PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
     sim->s.linear += its;
     PetscCall(TSGetStepRejections(sim->ts, &its));
     sim->s.rejected += its;
-    if (t > sim->t_prev) PetscCall(Monitor(sim->ts, 1, t, sim->U, sim)); /* an event may end the step between monitor calls */
-    if (reason < 0) {
-      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "solver failure in step %" PetscInt_FMT " ('%s') at t = %g s: %s", k + 1,
-                              sim->step.step->text, (double)t, TSConvergedReasons[reason]));
-      sim->s.failed = PETSC_TRUE;
-      if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, t, "solver failure"));
-      break;
-    }
-    sim->s.step_end_time[k]  = t;
-    sim->s.step_end_event[k] = sim->fired;
+    if (*t > sim->t_prev) PetscCall(Monitor(sim->ts, 1, *t, sim->U, sim)); /* an event may end the step between monitor calls */
+  }
+  PetscCall(WriteFields(sim, *t, sim->U));
+  sim->s.step_end_time[k]  = *t;
+  sim->s.step_end_event[k] = sim->fired;
+  if (sim->s.interrupt) {
+    PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "interrupted by signal %d in step %" PetscInt_FMT " ('%s') at t = %.6g s",
+                            sim->s.interrupt, k + 1, sim->step.step->text, (double)*t));
+    PetscCall(PetscSNPrintf(why, sizeof why, "interrupted"));
+    sim->s.status = RUN_INTERRUPTED;
+    *stop         = PETSC_TRUE;
+  } else if (reason < 0 && FailedAtPhysicalLimit(sim, &limit)) {
+    sim->fired = sim->s.step_end_event[k] = limit;
+    PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s (the solver gave out at it)", EventNames[limit]));
+  } else if (reason < 0) {
+    PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
+                            "solver failure in step %" PetscInt_FMT " ('%s') at t = %.6g s: %s (%s). Try a finer mesh at the interfaces (cells, "
+                            "grading), tighter tolerances (solver.rtol), a smaller current, or -ts_monitor -snes_converged_reason to see the steps",
+                            k + 1, sim->step.step->text, (double)*t, FailureHint(reason), TSConvergedReasons[reason]));
+    PetscCall(PetscSNPrintf(why, sizeof why, "solver failure"));
+    sim->s.status = RUN_FAILED;
+    *stop         = PETSC_TRUE;
+  } else if (reason == TS_CONVERGED_ITS && sim->fired < 0) {
+    PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
+                            "the run reached solver.max_steps = %" PetscInt_FMT " time steps in step %" PetscInt_FMT
+                            " ('%s') at t = %.6g s; raise solver.max_steps%s",
+                            sim->max_steps, k + 1, sim->step.step->text, (double)*t,
+                            p->output_interval > 0 ? " or output.interval (steps land on every output time)" : ""));
+    PetscCall(PetscSNPrintf(why, sizeof why, "solver.max_steps reached"));
+    sim->s.status = RUN_FAILED;
+    *stop         = PETSC_TRUE;
+  }
+  if (!*stop) {
     if (sim->fired >= 0)
       PetscCall(PetscSNPrintf(why, sizeof why, "%s", sim->stop_reason[0] ? sim->stop_reason : EventNames[sim->fired]));
-    else if (reason == TS_CONVERGED_TIME)
-      PetscCall(PetscSNPrintf(why, sizeof why, "duration"));
     else
-      PetscCall(PetscSNPrintf(why, sizeof why, "%s", TSConvergedReasons[reason]));
-    if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, t, why));
-    if (!p->quiet || PetscLogPrintInfo)
-      PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1,
-                            sim->step.step->text, (double)t, (double)sim->V_prev, why));
+      PetscCall(PetscSNPrintf(why, sizeof why, "duration"));
+    sim->s.steps_completed++;
     if (sim->fired == EVENT_DEPLETION) {
       sim->s.depleted = PETSC_TRUE;
       PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
-                              "depletion: the electrolyte at an interface ran out in step %" PetscInt_FMT " at t = %.6g s", k + 1, (double)t));
-      break;
+                              "depletion: the electrolyte at an interface ran out in step %" PetscInt_FMT " at t = %.6g s", k + 1, (double)*t));
+      *stop = PETSC_TRUE;
     }
-    if (reason == TS_CONVERGED_ITS) {
-      PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
-                              "maximum number of time steps (solver.max_steps = %" PetscInt_FMT ") reached in step %" PetscInt_FMT, p->max_steps,
-                              k + 1));
-      sim->s.failed = PETSC_TRUE;
-      break;
-    }
-    sim->s.steps_completed++;
   }
+  if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why));
+  if (!p->quiet || PetscLogPrintInfo)
+    PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1,
+                          sim->step.step->text, (double)*t, (double)sim->V_prev, why));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RunProtocol(Simulation sim)
+{
+  const Params  *p = sim->p;
+  PetscReal      t = 0;
+  PetscLogDouble start, end;
+  PetscBool      stop = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&start));
+  if (p->output_file[0]) {
+    OutputMesh   mesh = {sim->m->nx * sim->m->ny, sim->m->x_faces, sim->m->x_centres, sim->m->phase};
+    OutputSample rest = {0.0, sim->rest.voltage, sim->rest.current, 0.0, 0.0, 0, 0};
+    PetscCall(OutputCreate(sim->comm, p->output_file, p, sim->argc, sim->argv, &mesh, &sim->out));
+    PetscCall(OutputAppendSample(sim->out, &rest));
+  }
+  sim->t_prev = 0, sim->V_prev = sim->rest.voltage, sim->I_prev = sim->rest.current, sim->sampled = PETSC_TRUE;
+  PetscCall(Sample(sim, 0.0, sim->U)); /* the first step applied */
+  PetscCall(WriteFields(sim, 0.0, sim->U));
+  sim->next_output = p->output_interval;
+  PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "protocol complete"));
+  for (PetscInt k = 0; k < p->nsteps && !stop; k++)
+    PetscCall(StepRun(sim, k, &t, &stop));
   PetscCall(PetscTime(&end));
   if (sim->progress) PetscCall(PetscPrintf(sim->comm, "\n"));
   sim->s.solve_seconds          = end - start;
   sim->s.end_time               = t;
   sim->s.mean_discharge_voltage = sim->s.discharge_capacity > 0 ? sim->s.discharge_energy / sim->s.discharge_capacity : NAN;
+  sim->s.domain_errors          = sim->m->domain_errors;
   if (sim->out) {
     PetscCall(WriteFields(sim, t, sim->U));
     PetscCall(WriteMetrics(sim));
-    PetscCall(OutputClose(&sim->out, sim->s.end_reason, sim->s.failed ? OUTPUT_FAILED : OUTPUT_COMPLETE));
+    PetscCall(OutputClose(&sim->out, sim->s.end_reason,
+                          sim->s.status == RUN_COMPLETE ? OUTPUT_COMPLETE : (sim->s.status == RUN_INTERRUPTED ? OUTPUT_INTERRUPTED : OUTPUT_FAILED)));
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  sim->progress = (PetscBool)(!sim->p->quiet && isatty(STDOUT_FILENO));
+  PetscCall(SimulationSetUp(sim));
+  ierr = RunProtocol(sim);
+  if (ierr && sim->out) { /* keep what was computed: close the file as failed, with the error as its reason */
+    const char *text     = NULL;
+    char       *specific = NULL;
+    PetscErrorMessage(ierr, &text, &specific);
+    (void)OutputClose(&sim->out, specific && specific[0] ? specific : (text ? text : "error"), OUTPUT_FAILED);
+  }
+  PetscCall(ierr);
   *summary = sim->s;
   PetscFunctionReturn(0);
 }
@@ -477,6 +752,7 @@ PetscErrorCode SimulationDestroy(Simulation *simulation)
 
   PetscFunctionBeginUser;
   if (!sim) PetscFunctionReturn(0);
+  if (sim->out) (void)OutputClose(&sim->out, "the run was destroyed before it ended", OUTPUT_FAILED);
   PetscCall(TSDestroy(&sim->ts));
   PetscCall(VecDestroy(&sim->U));
   PetscCall(VecDestroy(&sim->cells));
@@ -488,23 +764,22 @@ PetscErrorCode SimulationDestroy(Simulation *simulation)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode RunSummaryView(const Params *p, const RunSummary *s, FILE *fp)
+PetscErrorCode RunSummaryView(MPI_Comm comm, const Params *p, const RunSummary *s, FILE *fp)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  end: %s (t = %.6g s)\n", s->end_reason, (double)s->end_time));
+  PetscCall(PetscFPrintf(comm, fp, "  end: %s (t = %.6g s)\n", s->end_reason, (double)s->end_time));
   if (s->discharge_capacity > 0)
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  discharge: %.4f mAh/cm^2 delivered at a mean %.4f V, %.4f Wh/m^2\n",
+    PetscCall(PetscFPrintf(comm, fp, "  discharge: %.4f mAh/cm^2 delivered at a mean %.4f V, %.4f Wh/m^2\n",
                            (double)(s->discharge_capacity / 36000.0), (double)s->mean_discharge_voltage,
                            (double)(s->discharge_energy / SECONDS_PER_H)));
-  if (s->charge_capacity > 0)
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
+  if (s->charge_capacity > 0) PetscCall(PetscFPrintf(comm, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
   if (p->electrolyte.kind == ELECTROLYTE_BINARY)
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n",
+    PetscCall(PetscFPrintf(comm, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n",
                            (double)s->min_interface_concentration, (double)(s->min_interface_concentration / p->electrolyte.concentration)));
-  PetscCall(PetscFPrintf(PETSC_COMM_WORLD, fp,
-                         "  solver: %" PetscInt_FMT " time steps (%" PetscInt_FMT " rejected), %" PetscInt_FMT " Newton, %" PetscInt_FMT
-                         " linear iterations, %.3f s\n",
-                         s->steps, s->rejected, s->newton, s->linear, (double)s->solve_seconds));
+  PetscCall(PetscFPrintf(comm, fp,
+                         "  solver: %" PetscInt_FMT " time steps (%" PetscInt_FMT " rejected, %" PetscInt_FMT " domain errors), %" PetscInt_FMT
+                         " Newton, %" PetscInt_FMT " linear iterations, %.3f s\n",
+                         s->steps, s->rejected, s->domain_errors, s->newton, s->linear, (double)s->solve_seconds));
   PetscFunctionReturn(0);
 }
 
