@@ -3,39 +3,23 @@
  * schema table, resolves materials (library values at the run temperature
  * through the Arrhenius law, config values replacing reference values) and
  * fills Params in SI. Every user error stops here, naming the file and the key
- * and saying what is allowed. It writes nothing to disk and solves nothing;
- * the printed summary (ParamsView) is for `ionstack check`. */
+ * and saying what is allowed. Input is bounded, because configs arrive from
+ * scripts and other people: files by size and type, protocols by depth,
+ * length and repeat count (aliases included), integers by their type, numbers
+ * by being finite (config_private.h, "limits"). A refused config frees what
+ * it built. It writes nothing to disk and solves nothing; the printed summary
+ * (ParamsView) is for `ionstack check`. */
 #include "config_private.h"
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- schema */
-
-typedef enum {
-  KT_QUANTITY, /* a number with units of `dimension` */
-  KT_INT,
-  KT_BOOL,
-  KT_TEXT, /* a name, a file or a choice */
-  KT_LIST  /* a YAML sequence (protocol, materials) */
-} KeyType;
-
-enum {
-  F_MAT     = 1, /* the material may supply the value */
-  F_ARR     = 2, /* also takes <key>_activation_energy */
-  F_ACTIVE  = 4, /* cathode: only with model active */
-  F_LITHIUM = 8  /* cathode: only with model lithium (unused so far) */
-};
-
-typedef struct {
-  const char *section, *key;
-  KeyType     type;
-  const char *dimension;
-  const char *def; /* default in user units; NULL: from the material, or see the doc line */
-  int         flags;
-  const char *doc;
-} SchemaKey;
 
 #define LITHIUM_KEYS(S, THICK, CELLS, MAT, CDEP, AFLAG)                                                                                                \
   {S, "material", KT_TEXT, NULL, MAT, 0, "material name from the library"}, {S, "thickness", KT_QUANTITY, "length", THICK, 0, "layer thickness"},      \
@@ -52,10 +36,11 @@ typedef struct {
     S, "reference_temperature", KT_QUANTITY, "temperature", NULL, 0, "temperature at which the layer's parameter values hold"                          \
   }
 
-static const SchemaKey schema[] = {
+const SchemaKey ConfigSchema[] = {
     {"cell", "temperature", KT_QUANTITY, "temperature", "25 degC", 0, "uniform cell temperature"},
     {"cell", "area", KT_QUANTITY, "area", "1 cm^2", 0, "electrode area, for currents in A and capacities in Ah"},
     {"mesh", "dim", KT_INT, NULL, "1", 0, "mesh dimension (only 1 for now)"},
+    {"mesh", "memory_limit", KT_QUANTITY, "memory", "4 GiB", F_INF, "most memory a mesh may need; a larger mesh is refused before allocating"},
     LITHIUM_KEYS("anode", "20 um", "10", "lithium", "false", 0),
     {"separator", "material", KT_TEXT, NULL, "Li6PS5Cl", 0, "electrolyte material from the library, or custom"},
     {"separator", "kind", KT_TEXT, NULL, NULL, 0, "single_ion | binary; required for custom, else from the material"},
@@ -87,28 +72,28 @@ static const SchemaKey schema[] = {
     {"solver", "rtol", KT_QUANTITY, "dimensionless", "1e-4", 0, "relative time-step error tolerance"},
     {"solver", "atol", KT_QUANTITY, "concentration", "1e-3", 0, "absolute time-step error tolerance"},
     {"solver", "dt_initial", KT_QUANTITY, "time", "1e-3 s", 0, "first time step"},
-    {"solver", "dt_max", KT_QUANTITY, "time", "inf", 0, "largest time step"},
+    {"solver", "dt_max", KT_QUANTITY, "time", "inf", F_INF, "largest time step"},
     {"solver", "depletion_fraction", KT_QUANTITY, "dimensionless", "1e-3", 0, "c/c_ref at an interface that counts as depleted"},
     {"solver", "max_steps", KT_INT, NULL, "100000", 0, "most time steps of a run"},
     {"solver", "voltage_step", KT_QUANTITY, "voltage", "10 mV", 0, "largest change of the terminal voltage in one time step"},
     {"solver", "newton_tolerance", KT_QUANTITY, "voltage", "1e-10 V", 0, "Newton stops when its update moves no potential more than this"},
 };
-#define NSCHEMA (sizeof schema / sizeof schema[0])
+const size_t ConfigSchemaSize = sizeof ConfigSchema / sizeof ConfigSchema[0];
 
-static const char *const sections[] = {"cell", "mesh", "anode", "separator", "cathode", "protocol", "materials", "output", "solver"};
-#define NSECTIONS (sizeof sections / sizeof sections[0])
+const char *const ConfigSections[]   = {"cell", "mesh", "anode", "separator", "cathode", "protocol", "materials", "output", "solver"};
+const size_t      ConfigSectionCount = sizeof ConfigSections / sizeof ConfigSections[0];
 
 static PetscBool IsSection(const char *name, size_t len)
 {
-  for (size_t i = 0; i < NSECTIONS; i++)
-    if (strlen(sections[i]) == len && !strncmp(sections[i], name, len)) return PETSC_TRUE;
+  for (size_t i = 0; i < ConfigSectionCount; i++)
+    if (strlen(ConfigSections[i]) == len && !strncmp(ConfigSections[i], name, len)) return PETSC_TRUE;
   return PETSC_FALSE;
 }
 
 static const SchemaKey *FindKey(const char *section, const char *key)
 {
-  for (size_t i = 0; i < NSCHEMA; i++)
-    if (!strcmp(schema[i].section, section) && !strcmp(schema[i].key, key)) return &schema[i];
+  for (size_t i = 0; i < ConfigSchemaSize; i++)
+    if (!strcmp(ConfigSchema[i].section, section) && !strcmp(ConfigSchema[i].key, key)) return &ConfigSchema[i];
   return NULL;
 }
 
@@ -123,20 +108,20 @@ static const SchemaKey *FindActivationKey(const char *section, const char *key)
   if (n <= m || n - m >= sizeof base || strcmp(key + n - m, suffix)) return NULL;
   memcpy(base, key, n - m);
   base[n - m] = 0;
-  for (size_t i = 0; i < NSCHEMA; i++)
-    if (!strcmp(schema[i].section, section) && !strcmp(schema[i].key, base) && (schema[i].flags & F_ARR)) return &schema[i];
+  for (size_t i = 0; i < ConfigSchemaSize; i++)
+    if (!strcmp(ConfigSchema[i].section, section) && !strcmp(ConfigSchema[i].key, base) && (ConfigSchema[i].flags & F_ARR)) return &ConfigSchema[i];
   return NULL;
 }
 
-static PetscErrorCode AllowedKeys(const char *section, char *buf, size_t len)
+PetscErrorCode ConfigAllowedKeys(const char *section, char *buf, size_t len)
 {
   PetscFunctionBeginUser;
   buf[0] = 0;
-  for (size_t i = 0; i < NSCHEMA; i++) {
-    if (strcmp(schema[i].section, section)) continue;
+  for (size_t i = 0; i < ConfigSchemaSize; i++) {
+    if (strcmp(ConfigSchema[i].section, section)) continue;
     if (buf[0]) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, schema[i].key, len));
-    if (schema[i].flags & F_ARR) PetscCall(PetscStrlcat(buf, " (+_activation_energy)", len));
+    PetscCall(PetscStrlcat(buf, ConfigSchema[i].key, len));
+    if (ConfigSchema[i].flags & F_ARR) PetscCall(PetscStrlcat(buf, " (+_activation_energy)", len));
   }
   PetscFunctionReturn(0);
 }
@@ -145,9 +130,9 @@ static PetscErrorCode AllowedSections(char *buf, size_t len)
 {
   PetscFunctionBeginUser;
   buf[0] = 0;
-  for (size_t i = 0; i < NSECTIONS; i++) {
+  for (size_t i = 0; i < ConfigSectionCount; i++) {
     if (i) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, sections[i], len));
+    PetscCall(PetscStrlcat(buf, ConfigSections[i], len));
   }
   PetscFunctionReturn(0);
 }
@@ -159,35 +144,114 @@ const char *YamlScalar(yaml_node_t *n)
   return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+PetscErrorCode ReadInputFile(const char *path, size_t max_bytes, char **text, size_t *len)
+{
+  struct stat st;
+  int         fd;
+  size_t      n = 0;
+  char       *buf;
+
+  PetscFunctionBeginUser;
+  *text = NULL;
+  *len  = 0;
+  /* Only a hint, to avoid even opening a FIFO or a device such as /dev/zero;
+   * the fstat of the opened file below is what decides. */
+  PetscCheck(stat(path, &st) || S_ISREG(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read: %s, not a regular file", path,
+             S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+  fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot open: %s", path, strerror(errno));
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read: not a regular file", path);
+  }
+  if ((size_t)st.st_size > max_bytes) {
+    close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the file has %lld bytes; an input file may have at most %zu", path, (long long)st.st_size,
+            max_bytes);
+  }
+  buf = (char *)malloc(max_bytes + 2);
+  if (!buf) {
+    close(fd);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory reading the file", path);
+  }
+  /* Read to the end, not to st_size: the file may grow while it is read. */
+  for (;;) {
+    ssize_t got = read(fd, buf + n, max_bytes + 1 - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int e = errno;
+      close(fd);
+      free(buf);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read: %s", path, strerror(e));
+    }
+    if (!got) break;
+    n += (size_t)got;
+    if (n > max_bytes) {
+      close(fd);
+      free(buf);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the file has more than %zu bytes, the most an input file may have", path, max_bytes);
+    }
+  }
+  close(fd);
+  buf[n] = 0;
+  *text  = buf;
+  *len   = n;
+  PetscFunctionReturn(0);
+}
+
+/* Loads the first document and makes sure there is no second one: a second
+ * document (after ---) would otherwise be ignored without a word. */
 static PetscErrorCode YamlLoad(yaml_parser_t *parser, const char *where, yaml_document_t *doc)
 {
+  char            msg[512];
+  yaml_document_t extra;
+  int             line;
+
   PetscFunctionBeginUser;
   if (!yaml_parser_load(parser, doc)) {
-    char msg[512];
     PetscCall(PetscSNPrintf(msg, sizeof msg, "%s:%d:%d: YAML syntax error: %s%s%s", where, (int)parser->problem_mark.line + 1,
                             (int)parser->problem_mark.column + 1, parser->problem ? parser->problem : "unknown", parser->context ? " " : "",
                             parser->context ? parser->context : ""));
     yaml_parser_delete(parser);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
   }
+  /* Also after an empty first document: "---\n---\ncell: ..." is two. */
+  if (!yaml_parser_load(parser, &extra)) {
+    PetscCall(PetscSNPrintf(msg, sizeof msg, "%s:%d:%d: YAML syntax error: %s%s%s", where, (int)parser->problem_mark.line + 1,
+                            (int)parser->problem_mark.column + 1, parser->problem ? parser->problem : "unknown", parser->context ? " " : "",
+                            parser->context ? parser->context : ""));
+    yaml_parser_delete(parser);
+    yaml_document_delete(doc);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  }
+  line = (int)extra.start_mark.line + 1;
+  if (yaml_document_get_root_node(&extra)) {
+    yaml_document_delete(&extra);
+    yaml_parser_delete(parser);
+    yaml_document_delete(doc);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+            "%s:%d: a second YAML document starts here; a config is one document (remove this '---' and what follows, or merge it into the first)",
+            where, line);
+  }
+  yaml_document_delete(&extra);
   yaml_parser_delete(parser);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode YamlLoadFile(const char *path, yaml_document_t *doc)
 {
-  FILE         *fp = fopen(path, "rb");
-  yaml_parser_t parser;
+  yaml_parser_t  parser;
+  char          *text;
+  size_t         len;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open the file", path);
+  PetscCall(ReadInputFile(path, INPUT_FILE_MAX_BYTES, &text, &len));
   yaml_parser_initialize(&parser);
-  yaml_parser_set_input_file(&parser, fp);
-  {
-    PetscErrorCode ierr = YamlLoad(&parser, path, doc);
-    fclose(fp);
-    PetscCall(ierr);
-  }
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  ierr = YamlLoad(&parser, path, doc);
+  free(text);
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -223,12 +287,14 @@ typedef struct {
 
 typedef struct {
   const char     *file;
+  Params         *params;                  /* being filled; its input list grows as files are read */
   char            dir[PETSC_MAX_PATH_LEN]; /* of the config file, for relative paths */
   Entry          *e;
   PetscInt        n, cap;
   StepText        steps[MAX_PROTOCOL_STEPS];
   PetscInt        nsteps;
   PetscBool       protocol_given;
+  PetscInt        protocol_items; /* list items visited by the protocol walk */
   char          **materials;
   PetscInt        nmaterials;
   MaterialLibrary lib;
@@ -277,6 +343,23 @@ static PetscErrorCode TextQuoted(Text *t, const char *s)
   PetscFunctionReturn(0);
 }
 
+/* Records a file the run reads, once, so the output never writes it. */
+static PetscErrorCode AddInput(Params *p, const char *path)
+{
+  char **list;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < p->ninputs; i++)
+    if (!strcmp(p->inputs[i], path)) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(p->ninputs + 1, &list));
+  if (p->ninputs) PetscCall(PetscArraycpy(list, p->inputs, p->ninputs));
+  PetscCall(PetscStrallocpy(path, &list[p->ninputs]));
+  PetscCall(PetscFree(p->inputs));
+  p->inputs = list;
+  p->ninputs++;
+  PetscFunctionReturn(0);
+}
+
 static Entry *FindEntry(Config *c, const char *key)
 {
   for (PetscInt i = 0; i < c->n; i++)
@@ -296,7 +379,7 @@ static PetscErrorCode CheckKey(const char *section, const char *key, const char 
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: unknown section '%s'; allowed sections: %s", origin, section, list);
   }
   if (!FindKey(section, key) && !FindActivationKey(section, key)) {
-    PetscCall(AllowedKeys(section, list, sizeof list));
+    PetscCall(ConfigAllowedKeys(section, list, sizeof list));
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: unknown key '%s' in section %s; allowed keys of %s: %s", origin, key, section, section, list);
   }
   PetscFunctionReturn(0);
@@ -341,42 +424,109 @@ static PetscErrorCode AddStep(Config *c, const char *text, const char *origin)
   PetscFunctionReturn(0);
 }
 
+/* Where a protocol walk is: the lists and groups it is inside, to refuse an
+ * alias that refers to a list containing it (protocol: &a [*a]), and the
+ * items visited so far, since aliases can make a short file name a huge tree
+ * of empty lists that adds no step but takes forever to walk. */
+typedef struct {
+  yaml_node_t *path[PROTOCOL_MAX_DEPTH + 1];
+  PetscInt     depth;
+} ProtocolWalk;
+
+/* Reads repeat: N as a whole number in [1, MAX_PROTOCOL_STEPS] before
+ * anything is expanded, so that a huge count fails at once. */
+static PetscErrorCode ProtocolRepeat(yaml_node_t *v, const char *origin, long *repeat)
+{
+  const char *s = YamlScalar(v);
+  char       *end;
+
+  PetscFunctionBeginUser;
+  PetscCheck(s, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: repeat must be a whole number from 1 to %d, not a %s", origin,
+             MAX_PROTOCOL_STEPS, v->type == YAML_MAPPING_NODE ? "mapping" : "list");
+  errno   = 0;
+  *repeat = strtol(s, &end, 10);
+  while (isspace((unsigned char)*end))
+    end++;
+  PetscCheck(end != s && !*end, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: repeat must be a whole number from 1 to %d (got '%s')", origin,
+             MAX_PROTOCOL_STEPS, s);
+  PetscCheck(errno != ERANGE && *repeat >= 1 && *repeat <= MAX_PROTOCOL_STEPS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: protocol: repeat: %s is not allowed; a group repeats 1 to %d times (a protocol has at most %d steps)", origin, s,
+             MAX_PROTOCOL_STEPS, MAX_PROTOCOL_STEPS);
+  PetscFunctionReturn(0);
+}
+
 /* A protocol is a list of step strings; an item may be a mapping
  * {repeat: N, steps: [...]}, expanded in place (groups nest). */
-static PetscErrorCode AddProtocolItems(Config *c, yaml_document_t *doc, yaml_node_t *n, const char *where)
+static PetscErrorCode AddProtocolItems(Config *c, yaml_document_t *doc, yaml_node_t *n, const char *where, ProtocolWalk *w)
 {
   char origin[PETSC_MAX_PATH_LEN + 64];
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(origin, sizeof origin, "%s:%d", where, (int)n->start_mark.line + 1));
+  PetscCheck(++c->protocol_items <= PROTOCOL_MAX_ITEMS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: protocol: more than %d list items after expanding aliases and repeat groups; a protocol has at most %d steps", origin,
+             PROTOCOL_MAX_ITEMS, MAX_PROTOCOL_STEPS);
   if (n->type == YAML_SCALAR_NODE) {
     PetscCall(AddStep(c, YamlScalar(n), origin));
-  } else if (n->type == YAML_SEQUENCE_NODE) {
+    PetscFunctionReturn(0);
+  }
+  for (PetscInt i = 0; i < w->depth; i++)
+    PetscCheck(w->path[i] != n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: protocol: an alias refers to a list or group that contains it (as in &a [*a]), so it never ends; an alias may only repeat a "
+               "complete list",
+               origin);
+  PetscCheck(w->depth < PROTOCOL_MAX_DEPTH, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: protocol: lists and repeat groups nested more than %d deep; flatten the protocol", origin, PROTOCOL_MAX_DEPTH);
+  w->path[w->depth++] = n;
+  if (n->type == YAML_SEQUENCE_NODE) {
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-      PetscCall(AddProtocolItems(c, doc, yaml_document_get_node(doc, *it), where));
+      PetscCall(AddProtocolItems(c, doc, yaml_document_get_node(doc, *it), where, w));
   } else {
     yaml_node_t *steps  = NULL;
-    long         repeat = -1;
+    long         repeat = 0;
+    PetscInt     before;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
       const char  *k = YamlScalar(yaml_document_get_node(doc, p->key));
       yaml_node_t *v = yaml_document_get_node(doc, p->value);
       if (k && !strcmp(k, "repeat")) {
-        const char *s = YamlScalar(v);
-        char       *end;
-        repeat = s ? strtol(s, &end, 10) : -1;
-        PetscCheck(s && end != s && !*end && repeat >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-                   "%s: protocol: repeat must be an integer >= 1 (got '%s')", origin, s ? s : "a list");
-      } else if (k && !strcmp(k, "steps"))
+        PetscCheck(!repeat, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: repeat is given twice in a group", origin);
+        PetscCall(ProtocolRepeat(v, origin, &repeat));
+      } else if (k && !strcmp(k, "steps")) {
+        PetscCheck(!steps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: steps is given twice in a group", origin);
         steps = v;
-      else
+      } else
         SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: unknown key '%s' in a group; a group is {repeat: N, steps: [step, ...]}",
-                origin, k ? k : "?");
+                origin, k ? k : "(not a name)");
     }
     PetscCheck(repeat >= 1 && steps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: a group needs both repeat: N and steps: [step, ...]",
                origin);
-    for (long r = 0; r < repeat; r++)
-      PetscCall(AddProtocolItems(c, doc, steps, where));
+    /* Each repetition adds at least one step, so AddStep's limit bounds the
+     * loop; a group that adds none would only spin. */
+    before = c->nsteps;
+    PetscCall(AddProtocolItems(c, doc, steps, where, w));
+    PetscCheck(c->nsteps > before, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol: the steps of a group are empty; give at least one step",
+               origin);
+    for (long r = 1; r < repeat; r++)
+      PetscCall(AddProtocolItems(c, doc, steps, where, w));
   }
+  w->depth--;
+  PetscFunctionReturn(0);
+}
+
+/* The protocol of a document (the file's, or a command-line value): a fresh
+ * walk with its own bounds. */
+static PetscErrorCode SetProtocol(Config *c, yaml_document_t *doc, yaml_node_t *n, const char *where)
+{
+  ProtocolWalk w;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < c->nsteps; i++)
+    PetscCall(PetscFree(c->steps[i].text));
+  c->nsteps         = 0;
+  c->protocol_items = 0;
+  c->protocol_given = PETSC_TRUE;
+  w.depth           = 0;
+  PetscCall(AddProtocolItems(c, doc, n, where, &w));
   PetscFunctionReturn(0);
 }
 
@@ -388,6 +538,7 @@ static PetscErrorCode SetMaterials(Config *c, yaml_document_t *doc, yaml_node_t 
   PetscCall(PetscFree(c->materials));
   c->nmaterials = 0;
   if (n->type == YAML_SCALAR_NODE) {
+    if (!n->data.scalar.length) PetscFunctionReturn(0); /* "materials:" with nothing: none */
     PetscCall(PetscMalloc1(1, &c->materials));
     PetscCall(PetscStrallocpy(YamlScalar(n), &c->materials[c->nmaterials++]));
   } else {
@@ -395,29 +546,24 @@ static PetscErrorCode SetMaterials(Config *c, yaml_document_t *doc, yaml_node_t 
     PetscCall(PetscMalloc1(PetscMax(1, n->data.sequence.items.top - n->data.sequence.items.start), &c->materials));
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
       const char *s = YamlScalar(yaml_document_get_node(doc, *it));
-      PetscCheck(s, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: materials must be a list of material file names", origin);
+      PetscCheck(s && s[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: materials must be a list of material file names", origin);
       PetscCall(PetscStrallocpy(s, &c->materials[c->nmaterials++]));
     }
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadConfigFile(Config *c)
+static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
 {
-  yaml_document_t doc;
-  yaml_node_t    *root;
+  yaml_node_t *root            = yaml_document_get_root_node(doc);
+  PetscBool    materials_given = PETSC_FALSE;
 
   PetscFunctionBeginUser;
-  PetscCall(YamlLoadFile(c->file, &doc));
-  root = yaml_document_get_root_node(&doc);
-  if (!root) { /* an empty file: every default */
-    yaml_document_delete(&doc);
-    PetscFunctionReturn(0);
-  }
-  PetscCheck(root->type == YAML_MAPPING_NODE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a config is a mapping of sections (cell:, anode:, ...)",
-             c->file);
+  if (!root) PetscFunctionReturn(0); /* an empty file: every default */
+  PetscCheck(root->type == YAML_MAPPING_NODE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s:%d: a config is a mapping of sections (cell:, anode:, ...)",
+             c->file, (int)root->start_mark.line + 1);
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-    yaml_node_t *k = yaml_document_get_node(&doc, p->key), *v = yaml_document_get_node(&doc, p->value);
+    yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
     const char  *section = YamlScalar(k);
     char         origin[PETSC_MAX_PATH_LEN + 64], list[512];
 
@@ -427,17 +573,18 @@ static PetscErrorCode ReadConfigFile(Config *c)
                "%s: unknown section '%s'; allowed sections: %s", origin, section ? section : "(not a name)", list);
     if (!strcmp(section, "protocol")) {
       PetscCheck(!c->protocol_given, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol is given twice", origin);
-      c->protocol_given = PETSC_TRUE;
-      PetscCall(AddProtocolItems(c, &doc, v, c->file));
+      PetscCall(SetProtocol(c, doc, v, c->file));
     } else if (!strcmp(section, "materials")) {
-      PetscCall(SetMaterials(c, &doc, v, origin));
+      PetscCheck(!materials_given, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: materials is given twice", origin);
+      materials_given = PETSC_TRUE;
+      PetscCall(SetMaterials(c, doc, v, origin));
     } else if (v->type == YAML_SCALAR_NODE && !v->data.scalar.length) {
       continue; /* "solver:" with nothing under it */
     } else {
       PetscCheck(v->type == YAML_MAPPING_NODE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: section %s must be a mapping of key: value", origin,
                  section);
       for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
-        yaml_node_t *kk = yaml_document_get_node(&doc, q->key), *vv = yaml_document_get_node(&doc, q->value);
+        yaml_node_t *kk = yaml_document_get_node(doc, q->key), *vv = yaml_document_get_node(doc, q->value);
         const char  *key = YamlScalar(kk), *value = YamlScalar(vv);
         PetscCall(PetscSNPrintf(origin, sizeof origin, "%s:%d", c->file, (int)kk->start_mark.line + 1));
         PetscCheck(key, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: keys of section %s must be plain names", origin, section);
@@ -447,7 +594,20 @@ static PetscErrorCode ReadConfigFile(Config *c)
       }
     }
   }
+  PetscFunctionReturn(0);
+}
+
+/* The document is deleted whatever happens, also when it is refused. */
+static PetscErrorCode ReadConfigFile(Config *c)
+{
+  yaml_document_t doc;
+  PetscErrorCode  ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(YamlLoadFile(c->file, &doc));
+  ierr = ReadConfigDocument(c, &doc);
   yaml_document_delete(&doc);
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -459,22 +619,26 @@ static PetscErrorCode ApplyOverride(Config *c, const char *key, const char *valu
   const char *dot = strchr(key, '.');
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(origin, sizeof origin, "%s (command line, %s)", c->file, key));
+  PetscCheck(key && value, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "command line: an override without a %s", key ? "value" : "key");
+  PetscCall(PetscSNPrintf(origin, sizeof origin, "command line -%s", key));
+  for (char *s = origin; *s; s++)
+    if (*s == '.') *s = '_';
   if (!strcmp(key, "protocol") || !strcmp(key, "materials")) {
     yaml_document_t doc;
     yaml_node_t    *root;
+    PetscErrorCode  ierr;
     PetscCall(YamlLoadString(value, origin, &doc));
     root = yaml_document_get_root_node(&doc);
-    PetscCheck(root, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: no value", origin);
-    if (key[0] == 'p') {
-      for (PetscInt i = 0; i < c->nsteps; i++)
-        PetscCall(PetscFree(c->steps[i].text));
-      c->nsteps         = 0;
-      c->protocol_given = PETSC_TRUE;
-      PetscCall(AddProtocolItems(c, &doc, root, origin));
-    } else
-      PetscCall(SetMaterials(c, &doc, root, origin));
+    if (!root) {
+      yaml_document_delete(&doc);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: no value; give a list such as \"[rest for 1 h]\"", origin);
+    }
+    if (key[0] == 'p')
+      ierr = SetProtocol(c, &doc, root, origin);
+    else
+      ierr = SetMaterials(c, &doc, root, origin);
     yaml_document_delete(&doc);
+    PetscCall(ierr);
     PetscFunctionReturn(0);
   }
   PetscCheck(dot && (size_t)(dot - key) < sizeof section, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
@@ -527,9 +691,8 @@ static PetscErrorCode GetReal(Config *c, const char *section, const char *key, c
   PetscCall(Lookup(c, section, key, fallback, &value, &origin));
   if (found) *found = value ? PETSC_TRUE : PETSC_FALSE;
   if (!value) PetscFunctionReturn(0);
-  PetscCall(UnitsParse(value, s->dimension, c->label, v));
+  PetscCall(UnitsParseQuantity(value, s->dimension, c->label, (PetscBool) !!(s->flags & F_INF), v));
   if (PetscIsInfReal(*v)) *v = *v > 0 ? PETSC_INFINITY : PETSC_NINFINITY;
-  PetscCheck(!PetscIsNanReal(*v), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not a number", c->label, value);
   PetscFunctionReturn(0);
 }
 
@@ -541,11 +704,16 @@ static PetscErrorCode GetInt(Config *c, const char *section, const char *key, co
 
   PetscFunctionBeginUser;
   PetscCall(Lookup(c, section, key, fallback, &value, &origin));
-  l = strtol(value, &end, 10);
+  errno = 0;
+  l     = strtol(value, &end, 10);
   while (isspace((unsigned char)*end))
     end++;
   PetscCheck(end != value && !*end, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not an integer; give a whole number such as 20", c->label,
              value);
+  /* strtol saturates and a cast wraps: 4294967306 must not become 10. */
+  PetscCheck(errno != ERANGE && l >= PETSC_MIN_INT && l <= PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: %s does not fit an integer of this build (from %" PetscInt_FMT " to %" PetscInt_FMT ")", c->label, value, PETSC_MIN_INT,
+             PETSC_MAX_INT);
   *v = (PetscInt)l;
   PetscFunctionReturn(0);
 }
@@ -685,7 +853,8 @@ static PetscErrorCode ResolveLayer(Config *c, const char *section, const char *t
   PetscCall(GetReal(c, section, "thickness", thickness, &L->thickness, NULL));
   PetscCall(CheckRange(c, section, "thickness", L->thickness, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a thickness must be > 0, e.g. 18 um"));
   PetscCall(GetInt(c, section, "cells", cells, &L->cells));
-  PetscCall(CheckRange(c, section, "cells", (PetscReal)L->cells, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "at least 1 cell"));
+  PetscCall(CheckRange(c, section, "cells", (PetscReal)L->cells, 1, PETSC_TRUE, MESH_MAX_CELLS, PETSC_TRUE,
+                       "from 1 to " PetscStringize(MESH_MAX_CELLS) " cells (all layers together at most " PetscStringize(MESH_MAX_CELLS) ")"));
   PetscCall(GetReal(c, section, "grading", NULL, &L->grading, NULL));
   PetscCall(
       CheckRange(c, section, "grading", L->grading, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "the grading ratio must be >= 1 (1 = uniform)"));
@@ -840,25 +1009,25 @@ static PetscErrorCode ResolveSeparator(Config *c, Params *p)
 }
 
 /* An OCP given as a CSV of theta,voltage rows: comments (#) and one header
- * line are allowed; theta strictly ascending in [0, 1]. */
-static PetscErrorCode ReadOcpTable(const char *path, const char *where, ActiveMaterial *a)
+ * line are allowed; theta strictly ascending in [0, 1], voltages finite. The
+ * file is read whole (ReadInputFile bounds it), so a line of any length is
+ * one row and a device such as /dev/zero is refused before it is read. */
+static PetscErrorCode ReadOcpRows(const char *path, char *text, ActiveMaterial *a)
 {
-  FILE     *fp = fopen(path, "r");
-  char      line[512];
   int       lineno         = 0;
-  PetscInt  cap            = 64;
+  PetscInt  cap            = 0;
   PetscBool header_allowed = PETSC_TRUE;
+  char     *line           = text, *next;
 
   PetscFunctionBeginUser;
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot open the OCP table %s", where, path);
-  a->ocp_points  = 0;
-  a->ocp_theta   = (PetscReal *)malloc(sizeof(PetscReal) * (size_t)cap);
-  a->ocp_voltage = (PetscReal *)malloc(sizeof(PetscReal) * (size_t)cap);
-  PetscCheck(a->ocp_theta && a->ocp_voltage, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory");
-  while (fgets(line, sizeof line, fp)) {
+  a->ocp_points = 0;
+  for (; line && *line; line = next) {
     char     *s = line, *end;
     double    x, v = 0;
     PetscBool bad;
+
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
     lineno++;
     while (isspace((unsigned char)*s))
       s++;
@@ -883,28 +1052,55 @@ static PetscErrorCode ReadOcpTable(const char *path, const char *where, ActiveMa
       }
       bad = (PetscBool)(bad || *end);
     }
-    if (bad) {
-      fclose(fp);
-      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s:%d: expected a row 'stoichiometry,voltage' of two numbers, got: %s", path, lineno, line);
-    }
-    if (!(x >= 0 && x <= 1) || (a->ocp_points && x <= a->ocp_theta[a->ocp_points - 1])) {
-      fclose(fp);
-      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-              "%s:%d: stoichiometry %g must lie in [0, 1] and rows must be sorted by strictly ascending stoichiometry", path, lineno, x);
-    }
+    PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s:%d: expected a row 'stoichiometry,voltage' of two numbers, got: %.80s", path, lineno,
+               line);
+    PetscCheck(x >= 0 && x <= 1 && (!a->ocp_points || x > a->ocp_theta[a->ocp_points - 1]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s:%d: the stoichiometry of the row '%.80s' must lie in [0, 1], and rows must be sorted by strictly ascending stoichiometry", path,
+               lineno, line);
+    PetscCheck(!PetscIsInfOrNanReal(v), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s:%d: the voltage of the row '%.80s' is not a finite number", path,
+               lineno, line);
     if (a->ocp_points == cap) {
-      cap *= 2;
-      a->ocp_theta   = (PetscReal *)realloc(a->ocp_theta, sizeof(PetscReal) * (size_t)cap);
-      a->ocp_voltage = (PetscReal *)realloc(a->ocp_voltage, sizeof(PetscReal) * (size_t)cap);
-      PetscCheck(a->ocp_theta && a->ocp_voltage, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory");
+      PetscReal *theta, *voltage;
+      cap   = cap ? 2 * cap : 64;
+      theta = (PetscReal *)realloc(a->ocp_theta, sizeof(PetscReal) * (size_t)cap);
+      if (theta) a->ocp_theta = theta;
+      voltage = (PetscReal *)realloc(a->ocp_voltage, sizeof(PetscReal) * (size_t)cap);
+      if (voltage) a->ocp_voltage = voltage;
+      PetscCheck(theta && voltage, PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory reading the OCP table", path);
     }
     a->ocp_theta[a->ocp_points]   = x;
     a->ocp_voltage[a->ocp_points] = v;
     a->ocp_points++;
   }
-  fclose(fp);
   PetscCheck(a->ocp_points >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "%s:%d: an OCP table needs at least 2 rows of stoichiometry,voltage (found %d)", path, lineno, (int)a->ocp_points);
+  PetscFunctionReturn(0);
+}
+
+/* The arrays end up in Params, which ParamsDestroy frees, also on an error.
+ * A file that cannot be read is reported at the key that names it. */
+static PetscErrorCode ReadOcpTable(const char *path, const char *where, ActiveMaterial *a)
+{
+  char          *text;
+  size_t         len;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = ReadInputFile(path, INPUT_FILE_MAX_BYTES, &text, &len);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    char        reason[1024] = "";
+    char       *specific     = NULL;
+    const char *generic      = NULL;
+    PetscErrorMessage(ierr, &generic, &specific);
+    if (specific) PetscCall(PetscStrncpy(reason, specific, sizeof reason));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the OCP table %s", where, reason);
+  }
+  PetscCheck(strlen(text) == len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: an OCP table is a text file, but this one holds a zero byte", path);
+  ierr = ReadOcpRows(path, text, a);
+  free(text);
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -934,6 +1130,7 @@ static PetscErrorCode ResolveOcp(Config *c, const MaterialRecord *m, ActiveMater
     else
       PetscCall(PetscSNPrintf(path, sizeof path, "%s/%s", dirname(dir), text));
     a->ocp = OCP_TABLE;
+    PetscCall(AddInput(c->params, path));
     PetscCall(ReadOcpTable(path, where, a));
   } else {
     PetscErrorCode ierr;
@@ -1006,9 +1203,10 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: model '%s' is not allowed; allowed: active, lithium", c->label, model);
   if (p->cathode_model == CATHODE_LITHIUM) {
     PetscReal sigma, rho;
-    for (size_t i = 0; i < NSCHEMA; i++)
-      PetscCheck(!(schema[i].flags & F_ACTIVE) || strcmp(schema[i].section, "cathode") || !Given(c, "cathode", schema[i].key), PETSC_COMM_SELF,
-                 PETSC_ERR_USER_INPUT, "%s: cathode.%s applies only to cathode model active, not to a lithium cathode", c->file, schema[i].key);
+    for (size_t i = 0; i < ConfigSchemaSize; i++)
+      PetscCheck(!(ConfigSchema[i].flags & F_ACTIVE) || strcmp(ConfigSchema[i].section, "cathode") || !Given(c, "cathode", ConfigSchema[i].key),
+                 PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cathode.%s applies only to cathode model active, not to a lithium cathode", c->file,
+                 ConfigSchema[i].key);
     PetscCall(ResolveLithium(c, "cathode", &p->cathode, &p->cathode_kinetics, &sigma, &rho));
     PetscCall(TextPrintf(&c->yaml, "  model: lithium\n"));
     /* Params holds one lithium conductivity and density for both electrodes. */
@@ -1024,29 +1222,42 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
   PetscFunctionReturn(0);
 }
 
-/* "1C", "0.5 C", "C/3" are C-rates (1/h); anything else is a current density. */
+/* A positive, finite number that fills all of s: the C-rate parts. */
+static PetscBool PositiveNumber(const char *s, PetscReal *v)
+{
+  char *end;
+
+  errno = 0;
+  *v    = strtod(s, &end);
+  return (PetscBool)(end != s && !*end && errno != ERANGE && PetscIsNormalReal(*v) && *v > 0);
+}
+
+/* "1C", "0.5 C", "C/3" are C-rates (1/h); anything else is a current density.
+ * Every current is finite and > 0: C/inf or nan would mean no current, and
+ * 1e400 mA/cm^2 an infinite one. */
 static PetscErrorCode ParseCurrent(const char *text, const char *where, PetscReal *current, PetscReal *c_rate)
 {
   char   compact[128];
   size_t n = 0;
-  char  *end;
 
   PetscFunctionBeginUser;
-  for (const char *s = text; *s && n < sizeof compact - 1; s++)
-    if (!isspace((unsigned char)*s)) compact[n++] = *s;
+  for (const char *s = text; *s; s++) {
+    if (isspace((unsigned char)*s)) continue;
+    PetscCheck(n < sizeof compact - 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the current '%s' is too long", where, text);
+    compact[n++] = *s;
+  }
   compact[n] = 0;
   *current   = 0;
   *c_rate    = 0;
   if ((compact[0] == 'C' || compact[0] == 'c') && compact[1] == '/') {
-    PetscReal d = strtod(compact + 2, &end);
-    PetscCheck(end != compact + 2 && !*end && d > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read the C-rate '%s'; write e.g. C/3 or 0.5C",
-               where, text);
+    PetscReal d;
+    PetscCheck(PositiveNumber(compact + 2, &d) && PetscIsNormalReal(1.0 / d), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: cannot read the C-rate '%s'; write e.g. C/3 or 0.5C (a finite rate > 0)", where, text);
     *c_rate = 1.0 / d;
   } else if (n > 1 && (compact[n - 1] == 'C' || compact[n - 1] == 'c')) {
     compact[n - 1] = 0;
-    *c_rate        = strtod(compact, &end);
-    PetscCheck(end != compact && !*end && *c_rate > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: cannot read the C-rate '%s'; write e.g. 1C, 0.5C or C/3", where, text);
+    PetscCheck(PositiveNumber(compact, c_rate), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: cannot read the C-rate '%s'; write e.g. 1C, 0.5C or C/3 (a finite rate > 0)", where, text);
   } else {
     PetscCall(UnitsParse(text, "current_density", where, current));
     PetscCheck(*current > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the current '%s' must be > 0 (the step kind gives the direction)", where,
@@ -1059,7 +1270,7 @@ static PetscErrorCode ParseCurrent(const char *text, const char *where, PetscRea
  * hold at <V> [until <I>] [for <t>]. Keywords are case-insensitive. */
 static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin, ProtocolStep *st)
 {
-  char        buf[256], where[PETSC_MAX_PATH_LEN + 320];
+  char        buf[256], where[PETSC_MAX_PATH_LEN + 320], *save = NULL;
   char       *tok[64], *clause[3] = {NULL, NULL, NULL};
   const char *kw[3] = {"at", "until", "for"};
   char        value[3][128];
@@ -1071,8 +1282,11 @@ static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin,
              "%s: a step is at most 255 characters", where);
   PetscCall(PetscStrncpy(st->text, text, sizeof st->text));
   PetscCall(PetscStrncpy(buf, text, sizeof buf));
-  for (char *s = strtok(buf, " \t"); s && ntok < 64; s = strtok(NULL, " \t"))
+  for (char *s = strtok_r(buf, " \t\r\n", &save); s; s = strtok_r(NULL, " \t\r\n", &save)) {
+    PetscCheck(ntok < (int)(sizeof tok / sizeof tok[0]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a step has at most %d words", where,
+               (int)(sizeof tok / sizeof tok[0]));
     tok[ntok++] = s;
+  }
   PetscCheck(ntok > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: empty step; write e.g. 'discharge at 1C until 3.0 V'", where);
   for (int i = 0; i < 3; i++)
     value[i][0] = 0;
@@ -1087,6 +1301,8 @@ static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin,
       continue;
     }
     PetscCheck(cur >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected 'at', 'until' or 'for' after '%s', got '%s'", where, tok[0], tok[i]);
+    PetscCheck(strlen(value[cur]) + strlen(tok[i]) + 2 <= sizeof value[cur], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: the value after '%s' is longer than %d characters", where, kw[cur], (int)sizeof value[cur] - 2);
     if (value[cur][0]) PetscCall(PetscStrlcat(value[cur], " ", sizeof value[cur]));
     PetscCall(PetscStrlcat(value[cur], tok[i], sizeof value[cur]));
   }
@@ -1235,6 +1451,7 @@ static PetscErrorCode WriteMaterialSources(Config *c, const Params *p)
     const MaterialRecord *m;
     if (!names[i]) continue;
     PetscCall(LibraryFind(&c->lib, names[i], phases[i], key[i], &m));
+    PetscCall(AddInput(c->params, m->file));
     PetscCall(TextPrintf(&c->yaml, "  %s:\n    file: ", m->name));
     PetscCall(TextQuoted(&c->yaml, m->file));
     PetscCall(TextPrintf(&c->yaml, "\n    reference_temperature: %.10g\n    parameters:\n", (double)m->reference_temperature));
@@ -1270,18 +1487,16 @@ static PetscErrorCode ConfigFree(Config *c)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **override_keys, char **override_values, Params *p)
+/* Extra material files are relative to the config. Every one is read, so
+ * every one is an input of the run. */
+static PetscErrorCode OpenLibrary(Config *c, Params *p)
 {
-  char **paths = NULL;
+  char         **paths = NULL;
+  PetscErrorCode ierr  = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(ReadConfigFile(c));
-  for (PetscInt i = 0; i < noverrides; i++)
-    PetscCall(ApplyOverride(c, override_keys[i], override_values[i]));
-
-  /* Extra material files are relative to the config. */
-  PetscCall(PetscMalloc1(PetscMax(c->nmaterials, 1), &paths));
-  for (PetscInt i = 0; i < c->nmaterials; i++) {
+  PetscCall(PetscCalloc1(PetscMax(c->nmaterials, 1), &paths));
+  for (PetscInt i = 0; i < c->nmaterials && !ierr; i++) {
     char dir[PETSC_MAX_PATH_LEN];
     PetscCall(PetscMalloc1(PETSC_MAX_PATH_LEN, &paths[i]));
     PetscCall(PetscStrncpy(dir, c->file, sizeof dir));
@@ -1289,11 +1504,68 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
       PetscCall(PetscStrncpy(paths[i], c->materials[i], PETSC_MAX_PATH_LEN));
     else
       PetscCall(PetscSNPrintf(paths[i], PETSC_MAX_PATH_LEN, "%s/%s", dirname(dir), c->materials[i]));
+    ierr = AddInput(p, paths[i]);
   }
-  PetscCall(LibraryOpen(c->nmaterials, paths, &c->lib));
+  if (!ierr) ierr = LibraryOpen(c->nmaterials, paths, &c->lib);
   for (PetscInt i = 0; i < c->nmaterials; i++)
     PetscCall(PetscFree(paths[i]));
   PetscCall(PetscFree(paths));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+/* Two names of one file: the same device and inode when both exist, else the
+ * same path. */
+static PetscBool SameFile(const char *a, const char *b)
+{
+  struct stat sa, sb;
+
+  if (!stat(a, &sa) && !stat(b, &sb)) return (PetscBool)(sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+  return (PetscBool)!strcmp(a, b);
+}
+
+/* The output writes file.h5 with file.xmf and file.csv beside it, so the name
+ * must end in .h5 (out/y.xmf would make the sidecar overwrite the HDF5 file),
+ * and none of the three may be one of the run's inputs. */
+static PetscErrorCode CheckOutputFile(Config *c, const Params *p)
+{
+  const char *file = p->output_file, *sidecars[3] = {".h5", ".xmf", ".csv"};
+  char        label[PETSC_MAX_PATH_LEN + 256], base[PETSC_MAX_PATH_LEN], name[PETSC_MAX_PATH_LEN + 8];
+  size_t      n = strlen(file);
+  struct stat st;
+  const char *origin;
+  const char *value;
+
+  PetscFunctionBeginUser;
+  PetscCall(Lookup(c, "output", "file", file, &value, &origin));
+  PetscCall(PetscStrncpy(label, c->label, sizeof label));
+  PetscCheck(n > 3 && !strcmp(file + n - 3, ".h5") && file[n - 4] != '/', PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: '%s' must be a file name ending in .h5: its .xmf and .csv sidecars take the same name (as in out/run.h5, out/run.xmf, out/run.csv)",
+             label, file);
+  PetscCheck(stat(file, &st) || !S_ISDIR(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: '%s' is a directory; give a file name ending in .h5", label, file);
+  PetscCall(PetscStrncpy(base, file, sizeof base));
+  base[n - 3] = 0;
+  for (int k = 0; k < 3; k++) {
+    PetscCall(PetscSNPrintf(name, sizeof name, "%s%s", base, sidecars[k]));
+    for (PetscInt i = 0; i < p->ninputs; i++)
+      PetscCheck(!SameFile(name, p->inputs[i]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                 "%s: '%s' would overwrite %s, an input of this run%s; choose another output name", label, file, p->inputs[i],
+                 k ? (k == 1 ? " (the .xmf sidecar)" : " (the .csv sidecar)") : "");
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **override_keys, char **override_values, Params *p)
+{
+  PetscInt64 cells;
+
+  PetscFunctionBeginUser;
+  PetscCall(ReadConfigFile(c));
+  PetscCall(AddInput(p, c->file));
+  for (PetscInt i = 0; i < noverrides; i++)
+    PetscCall(ApplyOverride(c, override_keys[i], override_values[i]));
+  PetscCall(OpenLibrary(c, p));
 
   PetscCall(TextPrintf(&c->yaml, "# ionstack %s resolved config of ", IONSTACK_VERSION));
   PetscCall(TextQuoted(&c->yaml, c->file));
@@ -1311,14 +1583,27 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
   PetscCall(GetInt(c, "mesh", "dim", NULL, &p->dim));
   PetscCheck(p->dim != 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: 2D meshes are not available yet; use dim: 1", c->label);
   PetscCheck(p->dim == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: dim %d is not allowed; allowed: 1", c->label, (int)p->dim);
+  PetscCall(GetReal(c, "mesh", "memory_limit", NULL, &p->memory_limit, NULL));
+  PetscCall(CheckRange(c, "mesh", "memory_limit", p->memory_limit, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_TRUE,
+                       "a memory limit must be > 0, e.g. 4 GiB (inf: no limit)"));
   PetscCall(TextPrintf(&c->yaml, "mesh:\n  dim: %d\n", (int)p->dim));
+  if (p->memory_limit >= PETSC_INFINITY)
+    PetscCall(TextPrintf(&c->yaml, "  memory_limit: .inf  # B\n"));
+  else
+    PetscCall(YamlValue(c, "memory_limit", p->memory_limit, "B", NULL));
 
   PetscCall(ResolveLithium(c, "anode", &p->anode, &p->anode_kinetics, &p->lithium_conductivity, &p->lithium_density));
   PetscCall(ResolveSeparator(c, p));
   PetscCall(ResolveCathode(c, p));
+  /* Each layer fits, but the mesh adds them up. */
+  cells = (PetscInt64)p->anode.cells + p->separator.cells + p->cathode.cells;
+  PetscCheck(cells <= MESH_MAX_CELLS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: anode.cells + separator.cells + cathode.cells = %lld; a mesh has at most %d cells in all", c->file, (long long)cells,
+             MESH_MAX_CELLS);
   PetscCall(ResolveProtocol(c, p));
   PetscCall(ResolveOutputSolver(c, p));
   PetscCall(WriteMaterialSources(c, p));
+  PetscCall(CheckOutputFile(c, p));
 
   /* A key that no rule read would be silently ignored: refuse it. */
   for (PetscInt i = 0; i < c->n; i++)
@@ -1338,8 +1623,9 @@ PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, 
   PetscCheck(file && strlen(file) < sizeof p->config_file, comm, PETSC_ERR_USER_INPUT, "no config file, or its path is too long");
   PetscCall(PetscStrncpy(p->config_file, file, sizeof p->config_file));
   PetscCall(PetscCalloc1(1, &c));
-  c->file = p->config_file;
-  ierr    = ParamsLoad_Private(c, noverrides, override_keys, override_values, p);
+  c->file   = p->config_file;
+  c->params = p;
+  ierr      = ParamsLoad_Private(c, noverrides, override_keys, override_values, p);
   if (ierr) { /* every rank reads the same file, so every rank stops here */
     PetscCall(ConfigFree(c));
     PetscCall(PetscFree(c));
@@ -1363,6 +1649,10 @@ PetscErrorCode ParamsDestroy(Params *p)
   p->active.ocp_voltage = NULL;
   p->active.ocp_points  = 0;
   p->resolved_yaml      = NULL;
+  for (PetscInt i = 0; i < p->ninputs; i++)
+    PetscCall(PetscFree(p->inputs[i]));
+  PetscCall(PetscFree(p->inputs));
+  p->ninputs = 0;
   PetscFunctionReturn(0);
 }
 
@@ -1396,8 +1686,12 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
 
   PetscFunctionBeginUser;
   fprintf(fp, "config: %s\n", p->config_file);
-  fprintf(fp, "cell: T = %.2f \u00b0C (%.2f K), area = %g cm\u00b2, %dD mesh\n", (double)(p->temperature - 273.15), (double)p->temperature,
-          (double)(p->area * 1e4), (int)p->dim);
+  fprintf(fp, "cell: T = %.2f \u00b0C (%.2f K), area = %g cm\u00b2\n", (double)(p->temperature - 273.15), (double)p->temperature,
+          (double)(p->area * 1e4));
+  if (p->memory_limit >= PETSC_INFINITY)
+    fprintf(fp, "mesh: %dD, memory limit none\n", (int)p->dim);
+  else
+    fprintf(fp, "mesh: %dD, memory limit %.4g GiB\n", (int)p->dim, (double)(p->memory_limit / 1073741824.0));
   for (int i = 0; i < 3; i++)
     fprintf(fp, "%-10s thickness %g \u00b5m, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells,
             (double)L[i]->grading);
@@ -1432,6 +1726,12 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
     fprintf(fp, "dt_max unlimited, max_steps %d\n", (int)p->max_steps);
   else
     fprintf(fp, "dt_max %g s, max_steps %d\n", (double)p->dt_max, (int)p->max_steps);
+  fprintf(fp, "  depletion_fraction %g, voltage_step %g mV, newton_tolerance %g V\n", (double)p->depletion_fraction, (double)(p->voltage_step * 1e3),
+          (double)p->newton_potential_tolerance);
+  fprintf(fp, "inputs:");
+  for (PetscInt i = 0; i < p->ninputs; i++)
+    fprintf(fp, "%s %s", i ? "," : "", p->inputs[i]);
+  fprintf(fp, "\n");
   fprintf(fp, "derived:\n");
   fprintf(fp, "  membrane ASR L/sigma = %.4g \u03a9 cm\u00b2\n", (double)(asr * 1e4));
   if (p->cathode_model == CATHODE_ACTIVE) {

@@ -6,6 +6,75 @@
 
 /* Example units of a dimension name, for messages ("18 um, 0.1 mm, 2e-5 m"). */
 PetscErrorCode UnitsExamples(const char *dimension, const char **examples);
+/* UnitsParse, with infinity ("inf", ".inf") allowed or refused. UnitsParse
+ * refuses it: only keys whose meaning has an unlimited value (solver.dt_max,
+ * mesh.memory_limit) accept it. NaN and numbers beyond the range of a double
+ * are always refused. */
+PetscErrorCode UnitsParseQuantity(const char *text, const char *dimension, const char *key, PetscBool allow_infinity, PetscReal *si);
+
+/* ---- the schema (config.c): one table of every config key ---- */
+
+typedef enum {
+  KT_QUANTITY, /* a number with units of `dimension` */
+  KT_INT,
+  KT_BOOL,
+  KT_TEXT, /* a name, a file or a choice */
+  KT_LIST  /* a YAML sequence (protocol, materials) */
+} KeyType;
+
+enum {
+  F_MAT     = 1, /* the material may supply the value */
+  F_ARR     = 2, /* also takes <key>_activation_energy */
+  F_ACTIVE  = 4, /* cathode: only with model active */
+  F_LITHIUM = 8, /* cathode: only with model lithium (unused so far) */
+  F_INF     = 16 /* infinity is a meaningful value ("no limit") */
+};
+
+typedef struct {
+  const char *section, *key;
+  KeyType     type;
+  const char *dimension;
+  const char *def; /* default in user units; NULL: from the material, or see the doc line */
+  int         flags;
+  const char *doc;
+} SchemaKey;
+
+extern const SchemaKey   ConfigSchema[];
+extern const size_t      ConfigSchemaSize;
+extern const char *const ConfigSections[];
+extern const size_t      ConfigSectionCount;
+/* "thickness, cells, ..." of a section, for messages. */
+PetscErrorCode ConfigAllowedKeys(const char *section, char *buf, size_t len);
+
+/* ---- limits of the input (docs/config.md, "Limits") ---- */
+
+#define INPUT_FILE_MAX_BYTES (1 << 20) /* a config, material file or OCP table */
+#define PROTOCOL_MAX_DEPTH 16          /* nesting of protocol lists and repeat groups */
+#define PROTOCOL_MAX_ITEMS 4096        /* list items visited, after aliases and repeats */
+#define MESH_MAX_CELLS 100000000       /* all layers together: unknowns and Jacobian entries fit a 32-bit PetscInt */
+
+/* Reads a whole input file into memory (NUL-terminated, *len bytes), refusing
+ * anything that is not a regular file and anything larger than max_bytes.
+ * Errors name the path and the reason. */
+PetscErrorCode ReadInputFile(const char *path, size_t max_bytes, char **text, size_t *len);
+
+/* ---- command-line options (options.c) ---- */
+
+/* Queries the options database for every config key as -section_key (and
+ * -section.key), with PetscOptionsBegin/PetscOptionsString so that the ones
+ * found count as used and -help lists every key with its units, default and
+ * meaning. Returns the found ones as override pairs ("separator.thickness",
+ * "30 um") for ParamsLoad; free them with ConfigOptionsFree. */
+PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt *n, char ***keys, char ***values);
+PetscErrorCode ConfigOptionsFree(PetscInt n, char ***keys, char ***values);
+/* Walks argv from `first` as PETSc's PetscOptionsInsertArgs does and refuses
+ * a word that PETSc would skip silently (the unquoted tail of a value). */
+PetscErrorCode ConfigArgumentsCheck(int argc, char **argv, int first);
+/* Every option left unused (PetscOptionsLeftGet) is an error naming it and
+ * the nearest config key; with config_only, only options that look like
+ * config keys (section_...) are checked. With a prefix, only options that
+ * start with it are this run's. */
+PetscErrorCode ConfigOptionsCheckUnused(MPI_Comm comm, const char *prefix, PetscBool config_only);
 
 #define MATERIAL_MAX_PARAMS 40
 
@@ -48,7 +117,8 @@ const MaterialParam *MaterialGetParam(const MaterialRecord *rec, const char *nam
 /* Dimension name of a material parameter ("text" for ocp); NULL if unknown. */
 const char *MaterialParamDimension(const char *name);
 
-/* YAML helpers. A node is looked up in the document by index. */
+/* YAML helpers. A node is looked up in the document by index. A file or
+ * string holds exactly one document; a second one is an error. */
 PetscErrorCode YamlLoadFile(const char *path, yaml_document_t *doc);
 PetscErrorCode YamlLoadString(const char *text, const char *where, yaml_document_t *doc);
 const char    *YamlScalar(yaml_node_t *n); /* NULL when the node is not a scalar */

@@ -1,47 +1,67 @@
 /* Unit expressions of config values: "18 um", "1.2 mS/cm", "2 mA/cm^2",
- * "30 kJ/mol", "60 degC". A number is followed by an optional product of unit
- * symbols, each with an optional SI prefix and an integer power, joined by
- * '*' or '/'. The result is checked against the dimension the key expects
- * (a vector of exponents over m, kg, s, A, K, mol) and converted to SI.
+ * "30 kJ/mol", "60 degC", "4 GiB". A number is followed by an optional product
+ * of unit symbols, each with an optional SI prefix and an integer power, joined
+ * by '*' or '/'. The result is checked against the dimension the key expects
+ * (a vector of exponents over m, kg, s, A, K, mol and bytes) and converted to
+ * SI. Every result is a finite number unless the caller allows infinity; NaN
+ * and numbers beyond a double's range are refused, because strtod would turn
+ * them into values that switch limits off silently.
  * It does not do parentheses, non-integer powers or C-rates (the protocol
  * parser reads those); the only affine unit is degC, and only on its own. */
 #include "config_private.h"
 #include <ctype.h>
+#include <errno.h>
+#include <strings.h>
 
-enum { DIM_M, DIM_KG, DIM_S, DIM_A, DIM_K, DIM_MOL, NDIM };
+/* Bytes are a base dimension of their own (memory limits), not an SI unit. */
+enum { DIM_M, DIM_KG, DIM_S, DIM_A, DIM_K, DIM_MOL, DIM_B, NDIM };
+
+/* Powers beyond this are typing errors, and bounding them keeps the exponent
+ * sums far from integer overflow. */
+#define MAX_POWER 9
 
 typedef struct {
   const char *symbol;
   PetscReal   factor; /* to SI */
   int         dim[NDIM];
+  PetscBool   no_prefix; /* the byte units carry their multiple in the symbol */
 } UnitSymbol;
 
 /* eV is per particle; for activation energies the code uses J/mol, so 1 eV
  * counts as e N_A = F J/mol. */
 static const UnitSymbol units[] = {
-    {"m", 1.0, {1, 0, 0, 0, 0, 0}},
-    {"g", 1e-3, {0, 1, 0, 0, 0, 0}},
-    {"s", 1.0, {0, 0, 1, 0, 0, 0}},
-    {"min", 60.0, {0, 0, 1, 0, 0, 0}},
-    {"h", 3600.0, {0, 0, 1, 0, 0, 0}},
-    {"A", 1.0, {0, 0, 0, 1, 0, 0}},
-    {"K", 1.0, {0, 0, 0, 0, 1, 0}},
-    {"mol", 1.0, {0, 0, 0, 0, 0, 1}},
-    {"L", 1e-3, {3, 0, 0, 0, 0, 0}},
-    {"M", 1e3, {-3, 0, 0, 0, 0, 1}}, /* molar, mol/L */
-    {"S", 1.0, {-2, -1, 3, 2, 0, 0}},
-    {"ohm", 1.0, {2, 1, -3, -2, 0, 0}},
-    {"Ohm", 1.0, {2, 1, -3, -2, 0, 0}},
-    {"\xce\xa9", 1.0, {2, 1, -3, -2, 0, 0}},     /* Greek capital omega */
-    {"\xe2\x84\xa6", 1.0, {2, 1, -3, -2, 0, 0}}, /* ohm sign */
-    {"V", 1.0, {2, 1, -3, -1, 0, 0}},
-    {"J", 1.0, {2, 1, -2, 0, 0, 0}},
-    {"eV", FARADAY, {2, 1, -2, 0, 0, -1}},
-    {"W", 1.0, {2, 1, -3, 0, 0, 0}},
-    {"C", 1.0, {0, 0, 1, 1, 0, 0}},
-    {"Ah", 3600.0, {0, 0, 1, 1, 0, 0}},
-    {"Pa", 1.0, {-1, 1, -2, 0, 0, 0}},
-    {"N", 1.0, {1, 1, -2, 0, 0, 0}},
+    {"m", 1.0, {1, 0, 0, 0, 0, 0}, PETSC_FALSE},
+    {"g", 1e-3, {0, 1, 0, 0, 0, 0}, PETSC_FALSE},
+    {"s", 1.0, {0, 0, 1, 0, 0, 0}, PETSC_FALSE},
+    {"min", 60.0, {0, 0, 1, 0, 0, 0}, PETSC_FALSE},
+    {"h", 3600.0, {0, 0, 1, 0, 0, 0}, PETSC_FALSE},
+    {"A", 1.0, {0, 0, 0, 1, 0, 0}, PETSC_FALSE},
+    {"K", 1.0, {0, 0, 0, 0, 1, 0}, PETSC_FALSE},
+    {"mol", 1.0, {0, 0, 0, 0, 0, 1}, PETSC_FALSE},
+    {"L", 1e-3, {3, 0, 0, 0, 0, 0}, PETSC_FALSE},
+    {"M", 1e3, {-3, 0, 0, 0, 0, 1}, PETSC_FALSE}, /* molar, mol/L */
+    {"S", 1.0, {-2, -1, 3, 2, 0, 0}, PETSC_FALSE},
+    {"ohm", 1.0, {2, 1, -3, -2, 0, 0}, PETSC_FALSE},
+    {"Ohm", 1.0, {2, 1, -3, -2, 0, 0}, PETSC_FALSE},
+    {"\xce\xa9", 1.0, {2, 1, -3, -2, 0, 0}, PETSC_FALSE},     /* Greek capital omega */
+    {"\xe2\x84\xa6", 1.0, {2, 1, -3, -2, 0, 0}, PETSC_FALSE}, /* ohm sign */
+    {"V", 1.0, {2, 1, -3, -1, 0, 0}, PETSC_FALSE},
+    {"J", 1.0, {2, 1, -2, 0, 0, 0}, PETSC_FALSE},
+    {"eV", FARADAY, {2, 1, -2, 0, 0, -1}, PETSC_FALSE},
+    {"W", 1.0, {2, 1, -3, 0, 0, 0}, PETSC_FALSE},
+    {"C", 1.0, {0, 0, 1, 1, 0, 0}, PETSC_FALSE},
+    {"Ah", 3600.0, {0, 0, 1, 1, 0, 0}, PETSC_FALSE},
+    {"Pa", 1.0, {-1, 1, -2, 0, 0, 0}, PETSC_FALSE},
+    {"N", 1.0, {1, 1, -2, 0, 0, 0}, PETSC_FALSE},
+    {"B", 1.0, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"kB", 1e3, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"MB", 1e6, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"GB", 1e9, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"TB", 1e12, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"KiB", 1024.0, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"MiB", 1048576.0, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"GiB", 1073741824.0, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
+    {"TiB", 1099511627776.0, {0, 0, 0, 0, 0, 0, 1}, PETSC_TRUE},
 };
 
 static const struct {
@@ -80,6 +100,7 @@ static const Dimension dimensions[] = {
     {"areal_capacity", {-2, 0, 1, 1, 0, 0}, "3 mAh/cm^2, 10800 C/m^2"},
     {"specific_capacity", {0, -1, 1, 1, 0, 0}, "200 mAh/g"},
     {"rate_constant", {1, 0, -1, 0, 0, 0}, "1e-10 m/s, 1e-8 cm/s"},
+    {"memory", {0, 0, 0, 0, 0, 0, 1}, "4 GiB, 512 MB, 1e9 B"},
 };
 
 static const Dimension *FindDimension(const char *name)
@@ -119,7 +140,7 @@ static PetscBool LookupSymbol(const char *s, size_t len, PetscReal *factor, cons
   }
   for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
     size_t plen = strlen(prefixes[i].symbol);
-    if (len > plen && !strncmp(s, prefixes[i].symbol, plen) && (u = FindSymbol(s + plen, len - plen))) {
+    if (len > plen && !strncmp(s, prefixes[i].symbol, plen) && (u = FindSymbol(s + plen, len - plen)) && !u->no_prefix) {
       *factor = prefixes[i].factor * u->factor;
       *dim    = u->dim;
       return PETSC_TRUE;
@@ -131,7 +152,7 @@ static PetscBool LookupSymbol(const char *s, size_t len, PetscReal *factor, cons
 /* Writes the dimension vector as a unit, e.g. "m^-3 mol", for messages. */
 static void DimensionText(const int dim[], char *buf, size_t len)
 {
-  static const char *base[NDIM] = {"m", "kg", "s", "A", "K", "mol"};
+  static const char *base[NDIM] = {"m", "kg", "s", "A", "K", "mol", "B"};
   size_t             n          = 0;
 
   buf[0] = 0;
@@ -162,10 +183,37 @@ static PetscBool IsSymbolChar(const unsigned char *c)
   return isalpha(*c) || *c >= 0x80; /* UTF-8 bytes of µ, μ, Ω */
 }
 
-PetscErrorCode UnitsParse(const char *text, const char *dimension, const char *key, PetscReal *si)
+/* strtod reads "nan", "inf" and "infinity" itself; YAML writes ".inf". */
+static PetscBool IsYamlInfinity(const char *s, const char **end)
+{
+  static const char *const words[] = {"+.inf", "-.inf", ".inf"};
+
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+    size_t n = strlen(words[i]);
+    if (!strncasecmp(s, words[i], n) && !isalnum((unsigned char)s[n])) {
+      *end = s + n;
+      return PETSC_TRUE;
+    }
+  }
+  return PETSC_FALSE;
+}
+
+/* "mS/cm2" -> "mS/cm^2": the digits that follow a unit symbol become a power. */
+static void WithPowers(const char *text, const char *units_text, char *buf, size_t len)
+{
+  size_t n = 0;
+
+  for (const char *s = text; *s && n + 2 < len; s++) {
+    if (s > units_text && isdigit((unsigned char)*s) && IsSymbolChar((const unsigned char *)(s - 1))) buf[n++] = '^';
+    buf[n++] = *s;
+  }
+  buf[n] = 0;
+}
+
+PetscErrorCode UnitsParseQuantity(const char *text, const char *dimension, const char *key, PetscBool allow_infinity, PetscReal *si)
 {
   const Dimension *want = FindDimension(dimension);
-  const char      *s, *units_text;
+  const char      *s, *units_text, *after;
   char            *end;
   PetscReal        number, factor = 1.0;
   int              dim[NDIM] = {0};
@@ -176,9 +224,21 @@ PetscErrorCode UnitsParse(const char *text, const char *dimension, const char *k
   s = text;
   while (isspace((unsigned char)*s))
     s++;
-  number = strtod(s, &end);
-  PetscCheck(end != s, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' does not start with a number; expected a %s such as %s", key, text, dimension,
-             want->examples);
+  if (IsYamlInfinity(s, &after)) {
+    number = *s == '-' ? PETSC_NINFINITY : PETSC_INFINITY;
+    end    = (char *)after;
+  } else {
+    errno  = 0;
+    number = strtod(s, &end);
+    PetscCheck(end != s, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' does not start with a number; expected a %s such as %s", key, text,
+               dimension, want->examples);
+    PetscCheck(!PetscIsNanReal(number), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not a number; expected a %s such as %s", key, text,
+               dimension, want->examples);
+    PetscCheck(!(errno == ERANGE && PetscIsInfReal(number)), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: '%s' is beyond the range of a double (about 1.8e308)", key, text);
+  }
+  PetscCheck(allow_infinity || !PetscIsInfReal(number), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is infinite; give a finite %s such as %s",
+             key, text, dimension, want->examples);
   s = end;
   while (isspace((unsigned char)*s))
     s++;
@@ -220,22 +280,26 @@ PetscErrorCode UnitsParse(const char *text, const char *dimension, const char *k
       if (!LookupSymbol(sym, len, &f, &d)) {
         char name[64];
         PetscCall(PetscStrncpy(name, sym, PetscMin(len + 1, sizeof name)));
-        SETERRQ(
-            PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-            "%s: unknown unit symbol '%s' in '%s'; known symbols: m g s min h A K mol L M S ohm V J eV W C Ah Pa N, with prefixes p n u µ m c k M, "
-            "and degC alone; a %s is written e.g. %s",
-            key, name, text, dimension, want->examples);
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                "%s: unknown unit symbol '%s' in '%s'; known symbols: m g s min h A K mol L M S ohm V J eV W C Ah Pa N, with prefixes p n u µ m c "
+                "k M, degC alone, and B kB MB GB TB KiB MiB GiB TiB; a %s is written e.g. %s",
+                key, name, text, dimension, want->examples);
       }
       if (*s == '^') {
         char *pend;
         s++;
+        errno = 0;
         power = strtol(s, &pend, 10);
-        PetscCheck(pend != s && power != 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s': a power must be a non-zero integer, as in cm^2 or s^-1",
-                   key, text);
+        PetscCheck(pend != s && power != 0 && errno != ERANGE && power >= -MAX_POWER && power <= MAX_POWER, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                   "%s: '%s': a power must be a non-zero integer from -%d to %d, as in cm^2 or s^-1", key, text, MAX_POWER, MAX_POWER);
         s = pend;
       } else if (IsSuperscript(s)) { /* ² ³ */
         power = s[1] == '\xb2' ? 2 : 3;
         s += 2;
+      } else if (isdigit((unsigned char)*s)) { /* "cm2": the power without its ^ */
+        char fixed[256];
+        WithPowers(text, units_text, fixed, sizeof fixed);
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read '%s' at '%s': a power is written with ^, as in '%s'", key, text, s, fixed);
       }
       for (int i = 0; i < NDIM; i++)
         dim[i] += sign * (int)power * d[i];
@@ -263,6 +327,19 @@ PetscErrorCode UnitsParse(const char *text, const char *dimension, const char *k
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the unit of '%s' is %s%s%s%s, but a %s is expected; write e.g. %s", key, text,
             gotname ? "a " : "", gotname ? gotname : "", gotname ? " = " : "", got, dimension, want->examples);
   }
+  /* A long product of prefixes can leave the range of a double, and a finite
+   * number times a large factor can overflow. */
+  PetscCheck(factor > 0 && !PetscIsInfReal(factor), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the unit of '%s' is beyond the range of a double",
+             key, text);
   *si = number * factor;
+  PetscCheck(!PetscIsInfReal(*si) || PetscIsInfReal(number), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: '%s' is beyond the range of a double (about 1.8e308 in SI units)", key, text);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode UnitsParse(const char *text, const char *dimension, const char *key, PetscReal *si)
+{
+  PetscFunctionBeginUser;
+  PetscCall(UnitsParseQuantity(text, dimension, key, PETSC_FALSE, si));
   PetscFunctionReturn(0);
 }
