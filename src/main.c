@@ -2,96 +2,133 @@
  * and runs the simulation, and reports. It computes nothing itself.
  *   ionstack run CONFIG [-section_key value ...] [-quiet] [PETSc options]
  *   ionstack check CONFIG [-section_key value ...]
- *   ionstack materials [NAME]                                          */
+ *   ionstack materials [NAME]
+ * Every argument is used or refused: config keys and -quiet are read through
+ * PETSc's options database like PETSc's own options, and whatever is left
+ * unused once the solvers are set up stops the run before any output. */
+#include <stdlib.h>
 #include <unistd.h>
 #include "ionstack.h"
-
-#define MAX_OVERRIDES 256
 
 static const char usage[] = "usage: ionstack run CONFIG [-section_key value ...] [-quiet] [PETSc options]\n"
                             "       ionstack check CONFIG [-section_key value ...]\n"
                             "       ionstack materials [NAME]\n"
                             "       ionstack version\n"
                             "Config keys given on the command line override the file: -separator_thickness 30um\n"
-                            "(see docs/config.md). PETSc options such as -ts_monitor pass through.\n";
+                            "(see docs/config.md); `ionstack run CONFIG -help` lists them with PETSc's options.\n";
 
-typedef enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_SOLVER = 3 } ExitCode;
+/* Exit statuses, documented in the README. */
+typedef enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_INTERNAL = 2, EXIT_SOLVER = 3, EXIT_OUTPUT = 4, EXIT_INTERRUPTED = 5 } ExitCode;
 
-/* Reports an error raised with a message (bad input, unwritable output)
- * as one clean line instead of a PETSc traceback. */
-static int Report(PetscErrorCode ierr, const char *what)
+static ExitCode ExitFor(PetscErrorCode ierr)
+{
+  switch (ierr) {
+  case PETSC_ERR_USER_INPUT:
+  case PETSC_ERR_FILE_OPEN:
+  case PETSC_ERR_FILE_READ:
+  case PETSC_ERR_FILE_UNEXPECTED:
+  case PETSC_ERR_ARG_WRONG:
+  case PETSC_ERR_ARG_OUTOFRANGE:
+  case PETSC_ERR_ARG_SIZ:
+  case PETSC_ERR_ARG_IDN:
+  case PETSC_ERR_ARG_INCOMP:
+  case PETSC_ERR_ARG_NULL:
+  case PETSC_ERR_SUP:
+    return EXIT_INPUT;
+  case PETSC_ERR_NOT_CONVERGED:
+    return EXIT_SOLVER;
+  case PETSC_ERR_FILE_WRITE:
+    return EXIT_OUTPUT;
+  default:
+    return EXIT_INTERNAL;
+  }
+}
+
+/* Reports an error raised with a message as one clean line instead of a
+ * PETSc traceback; the message names its file and key itself. */
+static int Report(PetscErrorCode ierr)
 {
   const char *generic  = NULL;
   char       *specific = NULL;
   PetscErrorMessage(ierr, &generic, &specific);
-  fprintf(stderr, "ionstack: %s: %s\n", what, specific && specific[0] ? specific : (generic ? generic : "unknown error"));
-  return EXIT_INPUT;
+  fprintf(stderr, "ionstack: %s\n", specific && specific[0] ? specific : (generic ? generic : "unknown error"));
+  return ExitFor(ierr);
 }
 
-/* Splits argv after the config file into config overrides and PETSc options. */
-static PetscErrorCode ParseOverrides(int argc, char **argv, int first, PetscInt *n, char **keys, char **values, PetscBool *quiet)
+/* A process started without a launcher is an MPI singleton; Open MPI's
+ * defaults then probe for fast interconnects and start a helper daemon,
+ * which costs about 0.3 s. Under a launcher its settings stand (a cluster
+ * needs its interconnect); a user's own settings always stand. */
+static void SingletonDefaults(void)
 {
+  const char *launched[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "SLURM_STEP_ID"};
+
+  for (size_t k = 0; k < sizeof launched / sizeof launched[0]; k++)
+    if (getenv(launched[k])) return;
+  setenv("OMPI_MCA_pml", "ob1", 0);
+  setenv("OMPI_MCA_btl", "self,vader", 0);
+  setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+}
+
+/* PETSc reads these options only in PetscFinalize (PETSc 3.18's pinit.c),
+ * after the unused-option check: they are read here first so that the
+ * check sees them used. Every other option must be read by the setup. */
+static PetscErrorCode ReadFinalizeOptions(void)
+{
+  const char *names[] = {"-options_left", "-options_view", "-malloc_dump",     "-malloc_view", "-malloc_info", "-malloc_test", "-memory_view",
+                         "-objects_dump", "-citations",    "-get_total_flops", "-mpidump",     "-log_all",     "-log_mpe",     "-saw_options"};
+  PetscBool   set;
+
   PetscFunctionBeginUser;
-  *n = 0;
-  for (int a = first; a < argc; a++) {
-    char      key[256];
-    PetscBool is_config;
-    if (!strcmp(argv[a], "-quiet")) {
-      *quiet = PETSC_TRUE;
-      continue;
-    }
-    if (argv[a][0] != '-') continue;
-    PetscCall(ConfigOptionKey(argv[a], key, sizeof key, &is_config));
-    if (!is_config) continue;
-    PetscCheck(a + 1 < argc, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "command-line option %s needs a value, e.g. %s 30um", argv[a], argv[a]);
-    PetscCheck(*n < MAX_OVERRIDES, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "more than %d config overrides on the command line", MAX_OVERRIDES);
-    PetscCall(PetscStrallocpy(key, &keys[*n]));
-    PetscCall(PetscStrallocpy(argv[a + 1], &values[*n]));
-    (*n)++;
-    PetscCall(PetscOptionsClearValue(NULL, argv[a])); /* ours, not PETSc's */
-    a++;
-  }
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+    PetscCall(PetscOptionsHasName(NULL, NULL, names[k], &set));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int *status)
 {
+  MPI_Comm   comm = PETSC_COMM_WORLD;
   Params     p;
-  PetscInt   n = 0;
-  char      *keys[MAX_OVERRIDES], *values[MAX_OVERRIDES];
-  PetscBool  quiet = PETSC_FALSE;
+  PetscInt   n    = 0;
+  char     **keys = NULL, **values = NULL;
+  PetscBool  quiet = PETSC_FALSE, help;
   Simulation sim   = NULL;
   RunSummary s;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(&p, sizeof p));
-  PetscCall(ParseOverrides(argc, argv, 3, &n, keys, values, &quiet));
-  PetscCall(ParamsLoad(PETSC_COMM_WORLD, argv[2], n, keys, values, &p));
-  for (PetscInt k = 0; k < n; k++) {
-    PetscCall(PetscFree(keys[k]));
-    PetscCall(PetscFree(values[k]));
-  }
-  p.quiet = quiet; /* the progress line also needs a terminal */
-  if (!strcmp(command, "check")) {
-    PetscCall(ParamsView(&p, stdout));
-    PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, argc, argv, &sim)); /* the mesh checks (short circuits) */
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s: configuration is valid\n", argv[2]));
+  PetscCall(ConfigArgumentsCheck(argc, argv, 3));
+  PetscCall(ReadFinalizeOptions());
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-quiet", &quiet, NULL));
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
+  PetscCall(ConfigOptionsCollect(comm, NULL, &n, &keys, &values));
+  PetscCall(ParamsLoad(comm, argv[2], n, keys, values, &p));
+  PetscCall(ConfigOptionsFree(n, &keys, &values));
+  PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_TRUE)); /* a mistyped config key, before any work */
+  p.quiet = quiet;                                             /* the progress line also needs a terminal */
+  if (!strcmp(command, "check")) PetscCall(ParamsView(&p, stdout));
+  PetscCall(SimulationCreate(comm, &p, argc, argv, &sim));
+  PetscCall(SimulationSetUp(sim));
+  PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_FALSE)); /* every other option, once the solvers have read theirs */
+  if (help) {
+    /* -help printed every option as it was read; nothing runs */
+  } else if (!strcmp(command, "check")) {
+    PetscCall(PetscPrintf(comm, "%s: configuration is valid\n", argv[2]));
   } else {
-    PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, argc, argv, &sim));
-    if (!quiet) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "ionstack %s: %s, %" PetscInt_FMT " protocol steps\n", IONSTACK_VERSION, argv[2], p.nsteps));
+    if (!quiet) PetscCall(PetscPrintf(comm, "ionstack %s: %s, %" PetscInt_FMT " protocol steps\n", IONSTACK_VERSION, argv[2], p.nsteps));
     PetscCall(SimulationRun(sim, &s));
     if (!quiet) {
-      PetscCall(RunSummaryView(PETSC_COMM_WORLD, &p, &s, stdout));
+      PetscCall(RunSummaryView(comm, &p, &s, stdout));
       if (p.output_file[0]) {
         char base[PETSC_MAX_PATH_LEN];
         PetscCall(PetscStrncpy(base, p.output_file, sizeof base));
         if (strlen(base) > 3 && !strcmp(base + strlen(base) - 3, ".h5")) base[strlen(base) - 3] = 0;
-        PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  output: %s.h5, %s.xmf, %s.csv\n", base, base, base));
+        PetscCall(PetscPrintf(comm, "  output: %s.h5, %s.xmf, %s.csv\n", base, base, base));
       }
     }
     if (s.status != RUN_COMPLETE) {
-      PetscCall(PetscFPrintf(PETSC_COMM_WORLD, stderr, "ionstack: run stopped: %s\n", s.end_reason));
-      *status = EXIT_SOLVER;
+      PetscCall(PetscFPrintf(comm, stderr, "ionstack: run %s: %s\n", s.status == RUN_INTERRUPTED ? "interrupted" : "stopped", s.end_reason));
+      *status = s.status == RUN_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
     }
   }
   PetscCall(SimulationDestroy(&sim));
@@ -121,15 +158,16 @@ int main(int argc, char **argv)
     fprintf(stderr, "ionstack: '%s' needs a config file\n%s", command, usage);
     return EXIT_INPUT;
   }
-  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  SingletonDefaults();
+  ierr = PetscInitialize(&argc, &argv, NULL, NULL);
+  if (ierr) return EXIT_INTERNAL;
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-  if (!strcmp(command, "materials")) {
+  ierr = InterruptInstall();
+  if (!ierr && !strcmp(command, "materials")) {
     ierr = argc > 2 && argv[2][0] != '-' ? MaterialsShow(PETSC_COMM_WORLD, argv[2], stdout) : MaterialsList(PETSC_COMM_WORLD, stdout);
-    if (ierr) status = Report(ierr, "materials");
-  } else {
+  } else if (!ierr)
     ierr = RunCommand(command, argc, argv, &status);
-    if (ierr) status = Report(ierr, argv[2]);
-  }
+  if (ierr) status = Report(ierr);
   PetscCall(PetscPopErrorHandler());
   PetscCall(PetscFinalize());
   return status;
