@@ -1,7 +1,10 @@
 /* Material laws with their derivatives: electrolyte transport properties as
- * functions of concentration, open-circuit potentials U(theta), Arrhenius
- * temperature dependence, and the derived cell figures that several layers
- * quote (capacity, limiting current). Pointwise only: no grid, no Vec. */
+ * functions of concentration, open-circuit potentials U(theta), the
+ * temperature laws of material parameters (Arrhenius, Vogel-Fulcher-Tammann,
+ * the linear resistivity of a metal), and the derived cell figures that
+ * several layers quote (capacity, limiting current). Pointwise only: no grid,
+ * no Vec. Which law a parameter follows, and over which temperatures its
+ * source holds, is the materials library's business (src/config/library.c). */
 #include "ionstack.h"
 
 const char *const PhaseNames[]       = {"void", "lithium", "electrolyte", "active", "composite", "collector", "PhaseType", "PHASE_", NULL};
@@ -13,6 +16,28 @@ const char *const StepKinds[]        = {"discharge", "charge", "rest", "hold", "
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T)
 {
   return value_ref * PetscExpReal(-activation_energy / GAS_CONSTANT * (1.0 / T - 1.0 / T_ref));
+}
+
+/* p = p0 exp(-B/(T - T0)) with B = E_B/R (E_B the pseudo-activation energy),
+ * written through the value at T_ref so that p(T_ref) = value_ref exactly. At
+ * and below T0 the segmental motion behind the law is frozen: 0. */
+PetscReal VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T)
+{
+  const PetscReal B = pseudo_activation_energy / GAS_CONSTANT;
+
+  if (!(T > T0)) return 0.0;
+  return value_ref * PetscExpReal(-B / (T - T0) + B / (T_ref - T0));
+}
+
+/* A metal's resistivity rises about linearly with T above a fraction of its
+ * Debye temperature: rho = rho_ref (1 + alpha (T - T_ref)), so
+ * sigma = sigma_ref / (1 + alpha (T - T_ref)). Returns 0 where the line
+ * would give a resistivity <= 0, far outside any range it was taken from. */
+PetscReal LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T)
+{
+  const PetscReal d = 1.0 + alpha * (T - T_ref);
+
+  return d > 0 ? conductivity_ref / d : 0.0;
 }
 
 /* kappa = kappa_ref (c/c_ref)^n covers both the dilute Nernst-Planck limit
@@ -29,18 +54,35 @@ void ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s)
   s->chi       = e->thermodynamic_factor;
 }
 
-/* NMC811 of the LG M50 cell: Chen et al., J. Electrochem. Soc. 167 (2020) 080534. */
+/* NMC811 against lithium. The body is the fit of Chen et al., J. Electrochem.
+ * Soc. 167 (2020) 080534, doi:10.1149/1945-7111/ab9050, to GITT on NMC811 |
+ * Li half cells; on its own it levels off near 3.49 V as theta -> 1 and never
+ * reaches a 3.0 V cutoff, because the relaxed GITT points miss the steep end
+ * of lithiation. That end is closed with the exponential term of the layered
+ * oxide (NMC532) fit of Mohtat et al., J. Electrochem. Soc. 167 (2020)
+ * 110561, doi:10.1149/1945-7111/aba5d1, which is below 3 mV for theta < 0.95
+ * and so leaves the measured part unchanged. U = 4.2 V at theta = 0.304628,
+ * U = 3.0 V at theta = 0.996600 (docs/materials.md). */
 static void OcpNMC811(PetscReal x, PetscReal *U, PetscReal *dU)
 {
   const PetscReal t1 = PetscTanhReal(18.5138 * (x - 0.5542)), t2 = PetscTanhReal(15.7890 * (x - 0.3117)), t3 = PetscTanhReal(15.9308 * (x - 0.3120));
+  const PetscReal e = 0.5623e-4 * PetscExpReal(109.451 * x - 100.006);
 
-  *U  = -0.8090 * x + 4.4875 - 0.0428 * t1 - 17.7326 * t2 + 17.5842 * t3;
-  *dU = -0.8090 - 0.0428 * 18.5138 * (1 - t1 * t1) - 17.7326 * 15.7890 * (1 - t2 * t2) + 17.5842 * 15.9308 * (1 - t3 * t3);
+  *U  = -0.8090 * x + 4.4875 - 0.0428 * t1 - 17.7326 * t2 + 17.5842 * t3 - e;
+  *dU = -0.8090 - 0.0428 * 18.5138 * (1 - t1 * t1) - 17.7326 * 15.7890 * (1 - t2 * t2) + 17.5842 * 15.9308 * (1 - t3 * t3) - 109.451 * e;
 }
 
-/* LiCoO2: Ramadass et al., J. Power Sources 126 (2004) 159, with the 1.062
- * stoichiometry stretch used in its common parameterization. */
-static void OcpLCO(PetscReal x, PetscReal *U, PetscReal *dU)
+/* LiCoO2: Ramadass et al., J. Electrochem. Soc. 151 (2004) A196,
+ * doi:10.1149/1.1634273, with the 1.062 stoichiometry stretch used in its
+ * common parameterization. The rational fit has poles at theta = 0.3980 and
+ * 0.9457, so it holds only between them: on [0.41, 0.94] it is used as is,
+ * and outside it continues with its end slopes (monotonic and C1), so a
+ * Newton iterate that strays past the window never meets a pole. The window
+ * 4.2 V .. 3.0 V is theta = 0.486622 .. 0.938503. */
+#define LCO_THETA_LO 0.41
+#define LCO_THETA_HI 0.94
+
+static void OcpLCOFit(PetscReal x, PetscReal *U, PetscReal *dU)
 {
   const PetscReal stretch = 1.062, s = stretch * x, s2 = s * s;
   const PetscReal a[6] = {-4.656, 88.669, -401.119, 342.909, -462.471, 433.434};
@@ -57,6 +99,14 @@ static void OcpLCO(PetscReal x, PetscReal *U, PetscReal *dU)
   }
   *U  = num / den;
   *dU = stretch * (dnum * den - num * dden) / (den * den);
+}
+
+static void OcpLCO(PetscReal x, PetscReal *U, PetscReal *dU)
+{
+  const PetscReal end = x < LCO_THETA_LO ? LCO_THETA_LO : (x > LCO_THETA_HI ? LCO_THETA_HI : x);
+
+  OcpLCOFit(end, U, dU);
+  *U += *dU * (x - end);
 }
 
 /* Piecewise-linear interpolation, constant extrapolation of the end slopes. */
