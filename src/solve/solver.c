@@ -44,6 +44,7 @@ struct _n_Simulation {
   PetscInt    max_newton_failures; /* per protocol step (-ts_max_snes_failures wins) */
   PetscBool   set_up;              /* SimulationSetUp has run */
   PetscBool   started;             /* the consistent start of the first step was found */
+  PetscBool   start_depleted;      /* the last consistent start failed as an interface concentration collapsed */
   PetscBool   initializing;        /* the consistent-start solve is running: no events, no samples */
   Observation rest;                /* the state before the first step is applied */
   PetscInt    fired;               /* the event that ended the step, or -1 */
@@ -454,7 +455,19 @@ static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok
   PetscCall(TSSetMaxSNESFailures(sim->ts, sim->max_newton_failures));
   PetscCall(ModelRelease(sim->m));
   PetscCall(TSSetTime(sim->ts, t));
-  *ok = (PetscBool)(reason > 0);
+  *ok                 = (PetscBool)(reason > 0);
+  sim->start_depleted = PETSC_FALSE;
+  if (!*ok && sim->p->electrolyte.kind == ELECTROLYTE_BINARY) {
+    /* where Newton gave up: an interface concentration driven to zero means
+     * the electrolyte cannot carry the step's current */
+    SNES        snes;
+    Vec         last;
+    Observation o;
+    PetscCall(TSGetSNES(sim->ts, &snes));
+    PetscCall(SNESGetSolution(snes, &last));
+    PetscCall(ModelObserve(sim->m, t, last, &o));
+    sim->start_depleted = (PetscBool)(o.min_interface_concentration < 10 * sim->p->depletion_fraction * sim->p->electrolyte.concentration);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -551,7 +564,7 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
   PetscInt          its;
   Observation       o;
   PetscReal         ind[EVENT_COUNT];
-  PetscBool         ok, depleted_at_start;
+  PetscBool         ok;
   char              why[320];
   EventKind         limit;
 
@@ -566,19 +579,12 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     sim->s.status = RUN_INTERRUPTED;
     PetscFunctionReturn(0);
   }
-  if (k > 0) {
-    const PetscInt errors = sim->m->domain_errors;
+  if (k > 0)
     PetscCall(StepApply(sim, k, *t, &ok));
-    depleted_at_start = (PetscBool)(!ok && sim->m->domain_errors > errors);
-  } else {
-    ok                = sim->started;
-    depleted_at_start = (PetscBool)(!ok && sim->m->domain_errors > 0);
-  }
+  else
+    ok = sim->started;
   if (!ok) {
-    /* the potentials cannot carry the step's current: with a binary
-     * electrolyte the interface concentration would have to go negative */
-    const PetscBool binary = (PetscBool)(p->electrolyte.kind == ELECTROLYTE_BINARY);
-    if (binary && depleted_at_start) {
+    if (sim->start_depleted) {
       sim->s.depleted = PETSC_TRUE;
       sim->fired      = EVENT_DEPLETION;
       PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
