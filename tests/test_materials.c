@@ -1,0 +1,488 @@
+/* The materials and their temperature laws, checked on the shipped library:
+ * 1. the laws themselves (Arrhenius, Vogel-Fulcher-Tammann, linear
+ *    resistivity) at their reference temperature and elsewhere, against
+ *    values worked out by hand;
+ * 2. the same laws as a run sees them, through ParamsLoad of a small config
+ *    that names the shipped materials;
+ * 3. the OCP fits: at the ends of each window the OCP equals the cutoff the
+ *    window was designed for (4.2 V, 3.0 V), it falls monotonically on the
+ *    window, and dU/dtheta agrees with finite differences;
+ * 4. the range warning: outside the range of a law's source one line on
+ *    stderr names the material, the parameter, the range and the run
+ *    temperature, and inside it says nothing; a VFT law at or below T0 and
+ *    malformed law entries are errors naming the parameter;
+ * 5. every temperature law of every shipped material carries a range and
+ *    every parameter a source;
+ * 6. the physics of the default cell: a 0.1C discharge delivers no more than
+ *    the theoretical capacity and nearly all of it, and ends on the 3.0 V
+ *    cutoff; each step of the default protocol ends on its own limit from a
+ *    start at or below 4.2 V; -20 degC, 25 degC and 60 degC give different
+ *    capacities. */
+#include "ionstack.h"
+#include "config/config_private.h"
+#include "solve/protocol.h"
+#include "testing.h"
+#include <fcntl.h>
+#include <unistd.h>
+
+/* material.c and library.c; not yet in a shared header. */
+PetscReal      VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T);
+PetscReal      LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T);
+PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section, const char *key, PetscReal T, char *msg, size_t len,
+                                    PetscBool *outside);
+
+static char tmpdir[PETSC_MAX_PATH_LEN];
+
+static void WriteFile(const char *name, const char *text, char *path)
+{
+  FILE *fp;
+  if (snprintf(path, PETSC_MAX_PATH_LEN, "%s/%s", tmpdir, name) >= PETSC_MAX_PATH_LEN) return;
+  fp = fopen(path, "w");
+  if (!fp) return;
+  fputs(text, fp);
+  fclose(fp);
+}
+
+static const char *LastMessage(PetscErrorCode ierr)
+{
+  const char *text     = NULL;
+  char       *specific = NULL;
+  PetscErrorMessage(ierr, &text, &specific);
+  return specific ? specific : (text ? text : "");
+}
+
+/* Loads a config written to the temp dir. What the load prints on stderr
+ * (the range warnings) goes to `err` (NUL-terminated, may be NULL). */
+static PetscErrorCode Load(const char *name, const char *yaml, Params *p, PetscErrorCode *ierr, char *err, size_t errlen)
+{
+  char path[PETSC_MAX_PATH_LEN], errpath[PETSC_MAX_PATH_LEN];
+  int  saved, fd;
+
+  PetscFunctionBeginUser;
+  WriteFile(name, yaml, path);
+  PetscCheck(snprintf(errpath, sizeof errpath, "%s/%s.stderr", tmpdir, name) < (int)sizeof errpath, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path");
+  fflush(stderr);
+  saved = dup(2);
+  fd    = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  PetscCheck(saved >= 0 && fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot redirect stderr to %s", errpath);
+  dup2(fd, 2);
+  close(fd);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  *ierr = ParamsLoad(PETSC_COMM_WORLD, path, 0, NULL, NULL, p);
+  PetscCall(PetscPopErrorHandler());
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  if (err && errlen) {
+    FILE  *fp = fopen(errpath, "r");
+    size_t n  = fp ? fread(err, 1, errlen - 1, fp) : 0;
+    err[n]    = 0;
+    if (fp) fclose(fp);
+  }
+  if (!*ierr) {
+    p->output_file[0] = 0; /* runs of this test write nothing */
+    p->quiet          = PETSC_TRUE;
+  }
+  PetscFunctionReturn(0);
+}
+
+static int Lines(const char *s)
+{
+  int n = 0;
+  for (; *s; s++)
+    n += *s == '\n';
+  return n;
+}
+
+/* A cell of the shipped materials at temperature T; cathode and protocol given. */
+static void CellYaml(char *buf, size_t len, const char *T, const char *separator, const char *protocol)
+{
+  snprintf(buf, len,
+           "cell: {temperature: %s}\n"
+           "anode: {material: lithium, thickness: 20 um, cells: 10}\n"
+           "separator: {material: %s, thickness: 18 um, cells: 20}\n"
+           "cathode: {model: active, material: NMC811, thickness: 3 um, cells: 20}\n"
+           "protocol: %s\n",
+           T, separator, protocol);
+}
+
+static PetscErrorCode TestLaws(void)
+{
+  PetscFunctionBeginUser;
+  /* Each law returns its reference value at its reference temperature. */
+  check_rel("law: Arrhenius at T_ref is the reference value", Arrhenius(2.5, 30000, 298.15, 298.15), 2.5, 1e-15);
+  check_rel("law: VFT at T_ref is the reference value", VogelFulcherTammann(0.1, 10620, 185, 343.15, 343.15), 0.1, 1e-15);
+  check_rel("law: linear resistivity at T_ref is the reference value", LinearResistivity(1.08e7, 4.14e-3, 293.15, 293.15), 1.08e7, 1e-15);
+  /* Hand values (worked out with a calculator to 10 digits):
+   *   Arrhenius, Ea = 30 kJ/mol, 25 -> 60 degC: exp(-(30000/8.314462618)(1/333.15 - 1/298.15)) = 3.5658232...
+   *   VFT, E_B = 10.62 kJ/mol (B = 1277.289 K), T0 = 185 K, 70 -> 90 degC:
+   *     exp(-B/178.15 + B/158.15) = exp(0.9067035...) = 2.4761465...
+   *   linear resistivity, alpha = 4.14e-3 /K, 293.15 -> 400 K: 1/(1 + 0.442359) = 0.6933087...
+   * The tolerance 1e-6 is the accuracy of the hand values. */
+  check_rel("law: Arrhenius 25 -> 60 degC, Ea 30 kJ/mol, against a hand value", Arrhenius(1.0, 30000, 298.15, 333.15), 3.565823, 1e-6);
+  check_rel("law: VFT 70 -> 90 degC against a hand value", VogelFulcherTammann(1.0, 10620, 185, 343.15, 363.15), 2.476147, 1e-6);
+  check_rel("law: linear resistivity 293.15 -> 400 K against a hand value", LinearResistivity(1.0, 4.14e-3, 293.15, 400), 0.693309, 1e-6);
+  /* The VFT law is convex in 1/T: its apparent activation energy R B T^2/(T - T0)^2
+   * grows on cooling, where an Arrhenius law with the same slope at T_ref would not. */
+  {
+    const double B = 10620 / GAS_CONSTANT, T = 343.15, T0 = 185, Ea = GAS_CONSTANT * B * T * T / ((T - T0) * (T - T0));
+    check(VogelFulcherTammann(1.0, 10620, T0, T, 313.15) < Arrhenius(1.0, Ea, T, 313.15), "law: VFT falls faster than Arrhenius below T_ref", NULL, 0,
+          0);
+  }
+  check(VogelFulcherTammann(1.0, 10620, 185, 343.15, 185) == 0 && VogelFulcherTammann(1.0, 10620, 185, 343.15, 150) == 0,
+        "law: VFT gives no transport at and below T0", NULL, 0, 0);
+  PetscFunctionReturn(0);
+}
+
+/* The laws as a run sees them: the shipped values at their reference and at another temperature. */
+static PetscErrorCode TestLawsThroughConfig(void)
+{
+  Params         p;
+  PetscErrorCode ierr;
+  char           yaml[2048], err[4096];
+
+  PetscFunctionBeginUser;
+  CellYaml(yaml, sizeof yaml, "70 degC", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
+  PetscCall(Load("peo70.yaml", yaml, &p, &ierr, err, sizeof err));
+  if (check(!ierr, "config: PEO-LiTFSI at 70 degC loads", NULL, 0, 0)) {
+    check_rel("config: PEO-LiTFSI conductivity at its reference temperature", p.electrolyte.conductivity, 0.1, 1e-12);
+    check_rel("config: PEO-LiTFSI diffusivity at its reference temperature", p.electrolyte.diffusivity, 5e-12, 1e-12);
+    check(!strstr(err, "PEO-LiTFSI"), "warning: PEO-LiTFSI at 70 degC (inside its range) says nothing", NULL, 0, 0);
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+  CellYaml(yaml, sizeof yaml, "90 degC", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
+  PetscCall(Load("peo90.yaml", yaml, &p, &ierr, NULL, 0));
+  if (check(!ierr, "config: PEO-LiTFSI at 90 degC loads", NULL, 0, 0)) {
+    /* the VFT hand value of TestLaws: B = 10.62 kJ/mol / R, T0 = 185 K */
+    check_rel("config: PEO-LiTFSI conductivity at 90 degC follows its VFT law", p.electrolyte.conductivity, 0.1 * 2.476147, 1e-6);
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+  CellYaml(yaml, sizeof yaml, "400 K", "Li6PS5Cl", "[discharge at 1C for 1 s]");
+  PetscCall(Load("hot.yaml", yaml, &p, &ierr, NULL, 0));
+  if (check(!ierr, "config: the default cell at 400 K loads", NULL, 0, 0)) {
+    check_rel("config: lithium conductivity at 400 K follows its linear resistivity law", p.lithium_conductivity, 1.08e7 * 0.693309, 1e-6);
+    /* NMC811 i0: Ea = 24.01 kJ/mol from 25 degC, exp(-(24010/R)(1/400 - 1/298.15)) = 11.777 */
+    check_rel("config: NMC811 exchange current density at 400 K follows its Arrhenius law", p.cathode_kinetics.exchange_current_density,
+              2.514 * Arrhenius(1.0, 24010, 298.15, 400), 1e-12);
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+  PetscFunctionReturn(0);
+}
+
+/* Finite-difference step for dU/dtheta: central differences err by h^2 U'''/6.
+ * On the steep lithiated end of NMC811 (the exp(109 theta) term), U''' is at
+ * most 109^2 |U'| ~ 1.2e4 |U'|, so h = 1e-6 gives a relative error <= 2e-9;
+ * round-off adds eps |U| / h ~ 1e-9 V. The tolerance 1e-6 relative to |U'|
+ * plus 1e-6 V covers both with margin. */
+static void CheckOcp(const char *name, const ActiveMaterial *a, double lo_cut, double hi_cut)
+{
+  const double h = 1e-6;
+  double       U, dU, Uprev = 1e9, worst = 0;
+  int          monotonic = 1;
+  char         label[256];
+
+  ActiveOcp(a, a->theta_min, &U, &dU);
+  /* The window ends are given to six decimals and |dU/dtheta| <= 60 V/unit there,
+   * so U is within 3e-5 V of the cutoff; 1e-4 V leaves room for nothing else. */
+  snprintf(label, sizeof label, "ocp: %s at stoichiometry_min is the %g V charge cutoff", name, hi_cut);
+  check_abs(label, U, hi_cut, 1e-4);
+  ActiveOcp(a, a->theta_max, &U, &dU);
+  snprintf(label, sizeof label, "ocp: %s at stoichiometry_max is the %g V discharge cutoff", name, lo_cut);
+  check_abs(label, U, lo_cut, 1e-4);
+  for (int k = 0; k <= 2000; k++) {
+    const double x = a->theta_min + (a->theta_max - a->theta_min) * k / 2000.0;
+    double       Up, Um, d;
+    ActiveOcp(a, x, &U, &dU);
+    ActiveOcp(a, x + h, &Up, &d);
+    ActiveOcp(a, x - h, &Um, &d);
+    monotonic = monotonic && dU < 0 && U < Uprev;
+    Uprev     = U;
+    worst     = fmax(worst, fabs((Up - Um) / (2 * h) - dU) / (fabs(dU) + 1.0));
+  }
+  snprintf(label, sizeof label, "ocp: %s falls monotonically on its window", name);
+  check(monotonic, label, NULL, 0, 0);
+  snprintf(label, sizeof label, "ocp: %s dU/dtheta agrees with central differences on its window", name);
+  check(worst < 1e-6, label, "worst relative error %.2e (tol %.0e)", worst, 1e-6);
+}
+
+static PetscErrorCode TestOcp(void)
+{
+  Params         p;
+  PetscErrorCode ierr;
+  char           yaml[2048];
+
+  PetscFunctionBeginUser;
+  CellYaml(yaml, sizeof yaml, "25 degC", "Li6PS5Cl", "[discharge at 1C until 3.0 V]");
+  PetscCall(Load("nmc.yaml", yaml, &p, &ierr, NULL, 0));
+  if (check(!ierr, "ocp: the NMC811 cell loads", NULL, 0, 0)) {
+    CheckOcp("NMC811", &p.active, 3.0, 4.2);
+    {
+      /* Up to theta = 0.95 the lithiation-end term changes the Chen 2020 fit by less than 3 mV (2.98 mV there). */
+      double U, dU, x = 0.95,
+                    Chen = -0.8090 * x + 4.4875 - 0.0428 * tanh(18.5138 * (x - 0.5542)) - 17.7326 * tanh(15.7890 * (x - 0.3117)) +
+                           17.5842 * tanh(15.9308 * (x - 0.3120));
+      ActiveOcp(&p.active, x, &U, &dU);
+      check(U < Chen && Chen - U < 3e-3, "ocp: NMC811 is the Chen 2020 fit to within 3 mV up to theta = 0.95", "difference %.2e V (tol %.0e)",
+            Chen - U, 3e-3);
+    }
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+  PetscCall(Load("lco.yaml",
+                 "cathode: {model: active, material: LCO, thickness: 3 um, cells: 20}\n"
+                 "protocol: [discharge at 1C until 3.0 V]\n",
+                 &p, &ierr, NULL, 0));
+  if (check(!ierr, "ocp: the LCO cell loads", NULL, 0, 0)) {
+    double U, dU, Uprev = 1e9;
+    int    ok = 1;
+    CheckOcp("LCO", &p.active, 3.0, 4.2);
+    /* The rational fit has poles at 0.398 and 0.946; beyond [0.41, 0.94] it
+     * continues linearly, so every theta in (0, 1) gives a finite, falling U. */
+    for (int k = 1; k < 1000; k++) {
+      ActiveOcp(&p.active, k / 1000.0, &U, &dU);
+      ok    = ok && isfinite(U) && dU < 0 && U < Uprev;
+      Uprev = U;
+    }
+    check(ok, "ocp: LCO is finite and falling on all of (0, 1), past the poles of its fit", NULL, 0, 0);
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TestRangeWarning(void)
+{
+  MaterialLibrary       lib;
+  const MaterialRecord *peo;
+  Params                p;
+  PetscErrorCode        ierr;
+  PetscBool             outside;
+  char                  msg[1024], yaml[2048], err[8192], path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(LibraryOpen(0, NULL, &lib));
+  PetscCall(LibraryFind(&lib, "PEO-LiTFSI", "electrolyte", "test", &peo));
+  PetscCall(MaterialRangeMessage(peo, "separator", "conductivity", 298.15, msg, sizeof msg, &outside));
+  check(outside && strstr(msg, "PEO-LiTFSI") && strstr(msg, "conductivity") && strstr(msg, "60 degC") && strstr(msg, "100 degC") &&
+            strstr(msg, "25.00 degC") && !strchr(msg, '\n'),
+        "warning: PEO-LiTFSI at 25 degC: one line naming material, parameter, range and run temperature", NULL, 0, 0);
+  if (!outside) printf("  message: %s\n", msg);
+  PetscCall(MaterialRangeMessage(peo, "separator", "conductivity", 343.15, msg, sizeof msg, &outside));
+  check(!outside && !msg[0], "warning: PEO-LiTFSI at 70 degC: none", NULL, 0, 0);
+  PetscCall(MaterialRangeMessage(peo, "separator", "transference_number", 298.15, msg, sizeof msg, &outside));
+  check(!outside, "warning: a parameter without a law or range: none", NULL, 0, 0);
+  PetscCall(LibraryClose(&lib));
+
+  /* Through ParamsLoad, as `ionstack check` and `run` see it: a warning, not an error. */
+  CellYaml(yaml, sizeof yaml, "25 degC", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
+  PetscCall(Load("peo25.yaml", yaml, &p, &ierr, err, sizeof err));
+  if (check(!ierr, "warning: PEO-LiTFSI at 25 degC still loads (a warning, not an error)", NULL, 0, 0)) PetscCall(ParamsDestroy(&p));
+  check(strstr(err, "warning") && strstr(err, "PEO-LiTFSI separator.conductivity") && strstr(err, "PEO-LiTFSI separator.diffusivity") &&
+            Lines(err) == 2,
+        "warning: ParamsLoad at 25 degC warns once for each of the two VFT laws of PEO-LiTFSI", "%g lines (want %g)", Lines(err), 2);
+  if (Lines(err) != 2) printf("  stderr: %s\n", err);
+  CellYaml(yaml, sizeof yaml, "25 degC", "Li6PS5Cl", "[discharge at 1C until 3.0 V]");
+  PetscCall(Load("quiet.yaml", yaml, &p, &ierr, err, sizeof err));
+  if (!ierr) PetscCall(ParamsDestroy(&p));
+  check(!ierr && !err[0], "warning: the default cell at 25 degC says nothing on stderr", NULL, 0, 0);
+  CellYaml(yaml, sizeof yaml, "-20 degC", "Li6PS5Cl", "[discharge at 1C until 3.0 V]");
+  PetscCall(Load("cold.yaml", yaml, &p, &ierr, err, sizeof err));
+  if (!ierr) PetscCall(ParamsDestroy(&p));
+  check(!ierr && strstr(err, "NMC811 cathode.diffusivity") && strstr(err, "-20.00 degC") && !strstr(err, "Li6PS5Cl"),
+        "warning: at -20 degC NMC811 (sourced 5-45 degC) warns and Li6PS5Cl (-20-80 degC) does not", NULL, 0, 0);
+  /* A law of the config's own (an activation energy) has no source range to leave. */
+  PetscCall(Load("own.yaml",
+                 "cell: {temperature: 25 degC}\n"
+                 "separator: {material: PEO-LiTFSI, thickness: 18 um, cells: 20, conductivity_activation_energy: 50 kJ/mol}\n"
+                 "protocol: [discharge at 0.01 mA/cm^2 for 1 s]\n",
+                 &p, &ierr, err, sizeof err));
+  if (!ierr) {
+    /* 0.1 S/m at 70 degC, Arrhenius with 50 kJ/mol to 25 degC: 0.0071004 S/m */
+    check_rel("config: an activation energy of the config's own replaces the VFT law", p.electrolyte.conductivity,
+              0.1 * Arrhenius(1.0, 50000, 343.15, 298.15), 1e-12);
+    PetscCall(ParamsDestroy(&p));
+  }
+  check(!ierr && !strstr(err, "separator.conductivity") && strstr(err, "separator.diffusivity"),
+        "warning: a law the config gives itself is not warned about, the material's other laws still are", NULL, 0, 0);
+  /* At or below T0 a VFT law describes no transport: an error that names it. */
+  CellYaml(yaml, sizeof yaml, "150 K", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
+  PetscCall(Load("frozen.yaml", yaml, &p, &ierr, NULL, 0));
+  check(ierr && strstr(LastMessage(ierr), "separator.conductivity") && strstr(LastMessage(ierr), "T0"),
+        "errors: PEO-LiTFSI below its VFT T0 is an error naming the parameter and T0", NULL, 0, 0);
+  if (!ierr) PetscCall(ParamsDestroy(&p));
+
+  /* Malformed laws in a config's own material file. */
+  {
+    const struct {
+      const char *name, *param, *needle;
+    } bad[] = {
+        {"vft without T0", "{value: 1 mS/cm, law: vft, pseudo_activation_energy: 10 kJ/mol, source: t}", "vft_temperature"},
+        {"an unknown law", "{value: 1 mS/cm, law: magic, source: t}", "magic"},
+        {"a range without the reference temperature", "{value: 1 mS/cm, activation_energy: 0.3 eV, range: [40 degC, 80 degC], source: t}",
+         "reference temperature"},
+        {"a range with one end", "{value: 1 mS/cm, activation_energy: 0.3 eV, range: [40 degC], source: t}", "two temperatures"},
+        {"an activation energy on a VFT law",
+         "{value: 1 mS/cm, law: vft, activation_energy: 0.3 eV, pseudo_activation_energy: 10 kJ/mol, vft_temperature: 180 K, source: t}",
+         "activation_energy"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      char mat[1024], cfg[512], label[256];
+      snprintf(mat, sizeof mat,
+               "name: Glass%d\nphase: electrolyte\nkind: single_ion\ndescription: test.\nreference_temperature: 25 degC\n"
+               "parameters:\n  conductivity: %s\n  concentration: 20000 mol/m^3\n",
+               (int)i, bad[i].param);
+      snprintf(cfg, sizeof cfg, "badmat%d.yaml", (int)i);
+      WriteFile(cfg, mat, path);
+      snprintf(cfg, sizeof cfg, "materials: [badmat%d.yaml]\nseparator: {material: Glass%d}\n", (int)i, (int)i);
+      snprintf(label, sizeof label, "badcfg%d.yaml", (int)i);
+      PetscCall(Load(label, cfg, &p, &ierr, NULL, 0));
+      snprintf(label, sizeof label, "errors: a material file with %s names the parameter and the problem", bad[i].name);
+      check(ierr && strstr(LastMessage(ierr), "conductivity") && strstr(LastMessage(ierr), bad[i].needle), label, NULL, 0, 0);
+      if (!ierr)
+        PetscCall(ParamsDestroy(&p));
+      else if (!strstr(LastMessage(ierr), bad[i].needle))
+        printf("  message: %s\n", LastMessage(ierr));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Every temperature law of the shipped library carries the range of its source,
+ * and every parameter a source. */
+static PetscErrorCode TestShippedLibrary(void)
+{
+  MaterialLibrary lib;
+  int             laws = 0, unranged = 0, unsourced = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(LibraryOpen(0, NULL, &lib));
+  for (PetscInt i = 0; i < lib.n; i++) {
+    const MaterialRecord *m = &lib.m[i];
+    if (!strstr(m->file, "/configs/materials/")) continue;
+    for (PetscInt j = 0; j < m->nparams; j++) {
+      const MaterialParam *q = &m->params[j];
+      char                 name[160];
+      if (strchr(q->name, '.')) continue;
+      unsourced += !q->source[0];
+      snprintf(name, sizeof name, "%s.law", q->name);
+      if (MaterialGetParam(m, name) && strcmp(MaterialGetParam(m, name)->text, "constant")) {
+        laws++;
+        snprintf(name, sizeof name, "%s.range_min", q->name);
+        if (!MaterialGetParam(m, name)) {
+          unranged++;
+          printf("  %s %s has a temperature law without a range\n", m->name, q->name);
+        }
+      }
+    }
+  }
+  PetscCall(LibraryClose(&lib));
+  check(laws >= 9 && !unranged, "library: every temperature law of the shipped materials has the range of its source", "%g of %g without a range",
+        unranged, laws);
+  check(!unsourced, "library: every shipped parameter has a source", "%g without", unsourced, 0);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Run(Params *p, RunSummary *s)
+{
+  Simulation sim;
+
+  PetscFunctionBeginUser;
+  PetscCall(SimulationCreate(PETSC_COMM_WORLD, p, 0, NULL, &sim));
+  PetscCall(SimulationRun(sim, s));
+  PetscCall(SimulationDestroy(&sim));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TestDefaultCell(void)
+{
+  Params         p;
+  RunSummary     s;
+  PetscErrorCode ierr;
+  char           yaml[2048], path[PETSC_MAX_PATH_LEN];
+  double         cap[3] = {0, 0, 0};
+  const char    *T[3]   = {"-20 degC", "25 degC", "60 degC"};
+
+  PetscFunctionBeginUser;
+  /* 0.1C to 3.0 V. The shortfall from the theoretical capacity is the
+   * lithium still missing in the film when its surface reaches the cutoff: a
+   * steady diffusion profile across a film of thickness L at current i puts
+   * the surface dtheta = i L / (3 F D c_s,max) above the mean, 0.0144 at 0.1C
+   * (0.288 A/m^2, 3 um, 4e-15 m^2/s, 51765 mol/m^3), 2.1 % of the window
+   * (0.692): about 97.9 % is expected. The bound 95 % leaves the kinetic
+   * overpotential and the steep end of the OCP the same again. */
+  CellYaml(yaml, sizeof yaml, "25 degC", "Li6PS5Cl", "[discharge at 0.1C until 3.0 V]");
+  PetscCall(Load("tenth.yaml", yaml, &p, &ierr, NULL, 0));
+  if (check(!ierr, "physics: the default cell at 0.1C loads", NULL, 0, 0)) {
+    const double Q = CathodeCapacity(&p);
+    PetscCall(Run(&p, &s));
+    check(s.discharge_capacity <= Q * (1 + 1e-9), "physics: 0.1C delivers no more than the theoretical capacity", "%.4f of theoretical (max %g)",
+          s.discharge_capacity / Q, 1);
+    check(s.discharge_capacity >= 0.95 * Q, "physics: 0.1C delivers at least 95 % of the theoretical capacity", "%.4f of theoretical (min %g)",
+          s.discharge_capacity / Q, 0.95);
+    check(s.steps_completed == 1 && s.step_end_event[0] == EVENT_VOLTAGE && s.status == RUN_COMPLETE,
+          "physics: the 0.1C discharge ends on the 3.0 V cutoff", "ended by event %g (want %g)", s.step_end_event[0], EVENT_VOLTAGE);
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+
+  /* The shipped default protocol: every step ends on its own limit. */
+  snprintf(path, sizeof path, "%s/configs/default.yaml", IONSTACK_SOURCE_DIR);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = ParamsLoad(PETSC_COMM_WORLD, path, 0, NULL, NULL, &p);
+  PetscCall(PetscPopErrorHandler());
+  if (check(!ierr, "physics: configs/default.yaml loads", NULL, 0, 0)) {
+    double U, dU;
+    p.output_file[0] = 0;
+    p.quiet          = PETSC_TRUE;
+    ActiveOcp(&p.active, p.active.theta_initial, &U, &dU);
+    check(U <= 4.2 + 1e-9, "physics: the default cell starts at or below its 4.2 V charge cutoff", "open-circuit %.6f V (max %g)", U, 4.2);
+    PetscCall(Run(&p, &s));
+    check(s.steps_completed == 4 && s.status == RUN_COMPLETE && s.step_end_event[0] == EVENT_VOLTAGE && s.step_end_event[1] == -1 &&
+              s.step_end_event[2] == EVENT_VOLTAGE && s.step_end_event[3] == EVENT_CURRENT,
+          "physics: default protocol: discharge on 3.0 V, rest on its duration, charge on 4.2 V, hold on C/20", NULL, 0, 0);
+    if (s.steps_completed != 4) printf("  %d steps completed, end: %s\n", (int)s.steps_completed, s.end_reason);
+    PetscCall(ParamsDestroy(&p));
+  } else
+    printf("  %s\n", LastMessage(ierr));
+
+  /* Temperature: solid diffusion and kinetics speed up with T, so the 1C
+   * capacity rises from -20 to 60 degC. Measured: 0.15, 0.23, 0.25 mAh/cm^2;
+   * 2 % between neighbours is far above the solver tolerance (rtol 1e-4). */
+  for (int k = 0; k < 3; k++) {
+    CellYaml(yaml, sizeof yaml, T[k], "Li6PS5Cl", "[discharge at 1C until 3.0 V]");
+    PetscCall(Load("temp.yaml", yaml, &p, &ierr, NULL, 0));
+    if (ierr) {
+      printf("  %s: %s\n", T[k], LastMessage(ierr));
+      continue;
+    }
+    PetscCall(Run(&p, &s));
+    cap[k] = s.step_end_event[0] == EVENT_VOLTAGE ? s.discharge_capacity / CathodeCapacity(&p) : 0;
+    PetscCall(ParamsDestroy(&p));
+  }
+  check(cap[0] > 0 && cap[1] > 1.02 * cap[0] && cap[2] > 1.02 * cap[1], "physics: 1C capacity to 3.0 V rises from -20 to 25 to 60 degC",
+        "25 degC / -20 degC = %.3f, 60 degC / 25 degC = %.3f", cap[0] > 0 ? cap[1] / cap[0] : 0, cap[1] > 0 ? cap[2] / cap[1] : 0);
+  printf("  1C capacity / theoretical: %.4f (-20 degC), %.4f (25 degC), %.4f (60 degC)\n", cap[0], cap[1], cap[2]);
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  char cmd[PETSC_MAX_PATH_LEN + 16];
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/ionstack_test_materials_XXXXXX");
+  if (!mkdtemp(tmpdir)) return 1;
+  PetscCall(TestLaws());
+  PetscCall(TestLawsThroughConfig());
+  PetscCall(TestOcp());
+  PetscCall(TestRangeWarning());
+  PetscCall(TestShippedLibrary());
+  PetscCall(TestDefaultCell());
+  snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+  if (system(cmd)) printf("could not remove %s\n", tmpdir);
+  PetscCall(PetscFinalize());
+  return test_failures ? 1 : 0;
+}
