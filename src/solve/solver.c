@@ -432,9 +432,10 @@ PetscErrorCode SimulationCreate(MPI_Comm comm, Params *p, int argc, char **argv,
 static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok)
 {
   TSConvergedReason reason;
-  PetscInt          its;
+  PetscInt          its, errors;
 
   PetscFunctionBeginUser;
+  errors = sim->m->domain_errors;
   PetscCall(ModelHold(sim->m, sim->U));
   sim->initializing = PETSC_TRUE;
   PetscCall(TSSetTime(sim->ts, t));
@@ -458,15 +459,17 @@ static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok
   *ok                 = (PetscBool)(reason > 0);
   sim->start_depleted = PETSC_FALSE;
   if (!*ok && sim->p->electrolyte.kind == ELECTROLYTE_BINARY) {
-    /* where Newton gave up: an interface concentration driven to zero means
-     * the electrolyte cannot carry the step's current */
+    /* with the concentrations held, an unphysical state met on the way or an
+     * interface concentration driven to zero where Newton gave up means the
+     * electrolyte cannot carry the step's current */
     SNES        snes;
     Vec         last;
     Observation o;
     PetscCall(TSGetSNES(sim->ts, &snes));
     PetscCall(SNESGetSolution(snes, &last));
     PetscCall(ModelObserve(sim->m, t, last, &o));
-    sim->start_depleted = (PetscBool)(o.min_interface_concentration < 10 * sim->p->depletion_fraction * sim->p->electrolyte.concentration);
+    sim->start_depleted = (PetscBool)(sim->m->domain_errors > errors ||
+                                      o.min_interface_concentration < 10 * sim->p->depletion_fraction * sim->p->electrolyte.concentration);
   }
   PetscFunctionReturn(0);
 }
