@@ -183,6 +183,10 @@ void ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s)
 /* Open-circuit potential U(theta) and dU/dtheta. */
 void      ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal *dU);
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T);
+/* Vogel-Fulcher-Tammann p = p0 exp(-B/(T - T0)) through its value at T_ref, B = pseudo_activation_energy / R. */
+PetscReal VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T);
+/* A metal's conductivity from a resistivity linear in T with coefficient alpha (1/K). */
+PetscReal LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T);
 /* Theoretical areal capacity of the cathode between its stoichiometry limits, C/m^2. */
 PetscReal CathodeCapacity(const Params *p);
 /* Steady limiting current density of a binary electrolyte layer, 2FDc0/((1-t+)L), A/m^2. */

@@ -25,9 +25,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-/* material.c and library.c; not yet in a shared header. */
-PetscReal      VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T);
-PetscReal      LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T);
+/* library.c; not yet in a shared header. */
 PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section, const char *key, PetscReal T, char *msg, size_t len,
                                     PetscBool *outside);
 

@@ -12,11 +12,8 @@
 #include <limits.h>
 #include <unistd.h>
 
-/* The temperature laws of material.c; declared here until the shared header
- * carries them next to Arrhenius(). */
-PetscReal VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T);
-PetscReal LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T);
-/* Called by config.c, where a material parameter is resolved. */
+/* Called by config.c, where a material parameter is resolved; declared
+ * here until config_private.h carries them. */
 PetscReal MaterialLawValue(const MaterialRecord *m, const char *key, PetscBool config_law, PetscReal ref, PetscReal Ea, PetscReal T_ref, PetscReal T);
 PetscErrorCode MaterialRangeCheck(const MaterialRecord *m, const char *section, const char *key, PetscBool config_law, PetscReal T);
 PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section, const char *key, PetscReal T, char *msg, size_t len,
