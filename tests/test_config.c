@@ -1,9 +1,14 @@
 /* Unit tests of the config layer: unit parsing, YAML configs with their
  * validation errors, materials and the Arrhenius law, custom electrolytes,
- * protocols and command-line overrides. Config files are written to a
- * temporary directory; nothing else touches the disk. */
+ * protocols and command-line overrides; the bounds on hostile input (each
+ * refused with its message); the command-line options (collected from
+ * PETSc's database, stray words, unused options and their suggestions, the
+ * -help listing). Config files are written to a temporary directory; nothing
+ * else touches the disk. */
 #include "ionstack.h"
+#include "config/config_private.h"
 #include "testing.h"
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[PETSC_MAX_PATH_LEN];
@@ -44,6 +49,25 @@ static PetscErrorCode LoadText(const char *name, const char *yaml, PetscInt n, c
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   *ierr = ParamsLoad(PETSC_COMM_WORLD, path, n, keys, values, p);
   PetscCall(PetscPopErrorHandler());
+  PetscFunctionReturn(0);
+}
+
+/* A parameter of a library material as its file gives it: the value at the
+ * material's reference temperature, which is also what the config layer
+ * must produce at that temperature whatever the material's law. */
+static PetscErrorCode LibraryParameter(const char *material, const char *name, PetscReal *value, PetscReal *T_ref)
+{
+  MaterialLibrary       lib;
+  const MaterialRecord *m;
+  const MaterialParam  *mp;
+
+  PetscFunctionBeginUser;
+  PetscCall(LibraryOpen(0, NULL, &lib));
+  PetscCall(LibraryFind(&lib, material, NULL, "test", &m));
+  mp     = MaterialGetParam(m, name);
+  *value = mp ? mp->value : -1;
+  *T_ref = m->reference_temperature;
+  PetscCall(LibraryClose(&lib));
   PetscFunctionReturn(0);
 }
 
@@ -140,8 +164,11 @@ static PetscErrorCode TestBase(void)
   check(p.separator.cells == 20, "config: separator cells", NULL, 0, 0);
   check_rel("config: Li6PS5Cl conductivity at its reference temperature", p.electrolyte.conductivity, 0.25, 1e-12);
   check(p.electrolyte.kind == ELECTROLYTE_SINGLE_ION && p.electrolyte.transference == 1, "config: Li6PS5Cl is single-ion with t+ = 1", NULL, 0, 0);
-  check_rel("config: lithium conductivity", p.lithium_conductivity, 1.08e7, 1e-12);
-  check_rel("config: NMC811 c_s,max", p.active.max_concentration, 63104, 1e-14);
+  {
+    PetscReal v, T_ref;
+    PetscCall(LibraryParameter("NMC811", "max_concentration", &v, &T_ref));
+    check_rel("config: NMC811 c_s,max from its material file", p.active.max_concentration, v, 1e-14);
+  }
   check_rel("config: initial stoichiometry", p.active.theta_initial, 0.27, 1e-14);
   check(p.active.ocp == OCP_NMC811, "config: NMC811 ocp is the built-in fit", NULL, 0, 0);
   check_rel("config: anode default i0 10 mA/cm^2", p.anode_kinetics.exchange_current_density, 100.0, 1e-14);
@@ -171,6 +198,18 @@ static PetscErrorCode TestBase(void)
   fclose(devnull);
   check(1, "config: ParamsView runs", NULL, 0, 0);
   PetscCall(ParamsDestroy(&p));
+  {
+    PetscReal v, T_ref;
+    char      yaml[128];
+    PetscCall(LibraryParameter("lithium", "conductivity", &v, &T_ref));
+    snprintf(yaml, sizeof yaml, "cell: {temperature: %.17g K}\n", (double)T_ref);
+    PetscCall(LoadText("lithium_ref.yaml", yaml, 0, NULL, NULL, &p, &ierr));
+    if (check(!ierr, "config: a cell at lithium's reference temperature loads", NULL, 0, 0)) {
+      check_rel("config: lithium conductivity at its reference temperature is the file's", p.lithium_conductivity, v, 1e-12);
+      PetscCall(ParamsDestroy(&p));
+    } else
+      printf("  %s\n", LastMessage(ierr));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -408,11 +447,469 @@ static PetscErrorCode TestOverridesAndMore(void)
   PetscFunctionReturn(0);
 }
 
+/* Numbers that would switch a limit off or overflow are refused; memory
+ * units; the hint for a power written without ^. */
+static PetscErrorCode TestUnitsBounded(void)
+{
+  const struct {
+    const char *name, *text, *dim, *needle;
+  } bad[] = {
+      {"units: nan is refused", "nan V", "voltage", "not a number"},
+      {"units: inf is refused where it makes no sense", "inf s", "time", "infinite"},
+      {"units: .inf is refused where it makes no sense", ".inf", "time", "infinite"},
+      {"units: 1e400 overflows and is refused", "1e400 mA/cm^2", "current_density", "beyond the range"},
+      {"units: a finite number times a large unit factor that overflows", "1e306 km", "length", "beyond the range"},
+      {"units: a power beyond 9 is refused", "1 m^99999999999", "length", "from -9 to 9"},
+      {"units: a power without ^ says how to write it", "1 mS/cm2", "conductivity", "'1 mS/cm^2'"},
+      {"units: bytes take no SI prefix", "1 mB", "memory", "mB"},
+  };
+  const struct {
+    const char *text;
+    double      si;
+  } memory[] = {{"4 GiB", 4294967296.0}, {"512 MB", 512e6}, {"1 KiB", 1024}, {"2 kB", 2000}, {"1 TiB", 1099511627776.0}, {"3 GB", 3e9}, {"1e9", 1e9}};
+  PetscReal      v;
+  PetscErrorCode ierr;
+  char           name[128];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ierr = UnitsParse(bad[i].text, bad[i].dim, "test.key", &v);
+    ExpectError(bad[i].name, ierr, bad[i].needle, "test.key");
+  }
+  PetscCall(PetscPopErrorHandler());
+  for (size_t i = 0; i < sizeof memory / sizeof memory[0]; i++) {
+    PetscCall(UnitsParse(memory[i].text, "memory", "mesh.memory_limit", &v));
+    snprintf(name, sizeof name, "units: '%s' as memory", memory[i].text);
+    check_rel(name, v, memory[i].si, 1e-15);
+  }
+  PetscCall(UnitsParseQuantity(".inf", "time", "solver.dt_max", PETSC_TRUE, &v));
+  check(PetscIsInfReal(v) && v > 0, "units: .inf where infinity is allowed", NULL, 0, 0);
+  PetscCall(UnitsParseQuantity("inf s", "time", "solver.dt_max", PETSC_TRUE, &v));
+  check(PetscIsInfReal(v) && v > 0, "units: inf s where infinity is allowed", NULL, 0, 0);
+  PetscFunctionReturn(0);
+}
+
+/* Each hostile or careless input ends at once with an error naming the key
+ * or file and the limit (issue 9); the ASan pass of the suite checks that
+ * none of these paths leaks. */
+static PetscErrorCode TestBoundedInput(void)
+{
+  char           deep[8192], laughs[2048], path[PETSC_MAX_PATH_LEN + 32], fifo[PETSC_MAX_PATH_LEN + 32];
+  Params         p;
+  PetscErrorCode ierr;
+  size_t         n = 0;
+
+  PetscFunctionBeginUser;
+  n += (size_t)snprintf(deep + n, sizeof deep - n, "protocol: ");
+  for (int i = 0; i < 2000; i++)
+    deep[n++] = '[';
+  n += (size_t)snprintf(deep + n, sizeof deep - n, "rest for 1 s");
+  for (int i = 0; i < 2000; i++)
+    deep[n++] = ']';
+  deep[n++] = '\n';
+  deep[n]   = 0;
+  /* Ten levels of ten aliases of lists of empty lists: 10^10 items, no step. */
+  n = (size_t)snprintf(laughs, sizeof laughs, "protocol:\n  - &a0 [[], [], [], [], [], [], [], [], [], []]\n");
+  for (int i = 1; i < 10; i++)
+    n += (size_t)snprintf(laughs + n, sizeof laughs - n, "  - &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i - 1, i - 1,
+                          i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+  {
+    const struct {
+      const char *name, *file, *yaml, *needle1, *needle2;
+    } cases[] = {
+        {"bounded: an alias cycle in the protocol", "cycle.yaml", "protocol: &a [*a]\n", "cycle.yaml:1:", "contains it"},
+        {"bounded: an alias cycle through a group", "cycle2.yaml", "protocol: &a [{repeat: 2, steps: *a}]\n", "contains it", NULL},
+        {"bounded: protocol lists nested 2000 deep", "deep.yaml", deep, "nested more than 16 deep", "deep.yaml:1:"},
+        {"bounded: aliases that expand to 10^10 empty lists", "laughs.yaml", laughs, "more than 4096 list items", NULL},
+        {"bounded: aliases that expand to 2^30 steps", "laughs2.yaml",
+         "protocol:\n  - &a [rest for 1 s, rest for 1 s]\n  - &b [*a, *a]\n  - &c [*b, *b]\n  - &d [*c, *c]\n  - &e [*d, *d]\n  - &f [*e, *e]\n"
+         "  - &g [*f, *f]\n  - &h [*g, *g]\n  - &i [*h, *h]\n  - &j [*i, *i]\n",
+         "more than 256 steps", NULL},
+        {"bounded: repeat 2000000000 with empty steps fails before expanding", "repeat.yaml", "protocol: [{repeat: 2000000000, steps: []}]\n",
+         "1 to 256", "repeat"},
+        {"bounded: repeat beyond a long", "repeat_long.yaml", "protocol: [{repeat: 99999999999999999999999, steps: [rest for 1 s]}]\n", "1 to 256",
+         NULL},
+        {"bounded: a group with empty steps", "empty_group.yaml", "protocol: [{repeat: 3, steps: []}]\n", "steps of a group are empty", NULL},
+        {"bounded: a group whose steps are empty lists", "empty_group2.yaml", "protocol: [{repeat: 3, steps: [[], [[]]]}]\n",
+         "steps of a group are empty", NULL},
+        {"bounded: repeat that is not a number", "repeat_text.yaml", "protocol: [{repeat: often, steps: [rest for 1 s]}]\n", "whole number", "often"},
+        {"bounded: repeat that is a list", "repeat_list.yaml", "protocol: [{repeat: [2], steps: [rest for 1 s]}]\n", "not a list", NULL},
+        {"bounded: repeat given twice", "repeat_twice.yaml", "protocol: [{repeat: 2, repeat: 3, steps: [rest for 1 s]}]\n", "repeat is given twice",
+         NULL},
+        {"bounded: steps given twice", "steps_twice.yaml", "protocol: [{repeat: 2, steps: [rest for 1 s], steps: [rest for 2 s]}]\n",
+         "steps is given twice", NULL},
+        {"bounded: cells 4294967306 does not wrap to 10", "cells_wrap.yaml", "anode: {cells: 4294967306}\n", "anode.cells", "does not fit"},
+        {"bounded: max_steps 4294967297 does not wrap to 1", "steps_wrap.yaml", "solver: {max_steps: 4294967297}\n", "solver.max_steps",
+         "does not fit"},
+        {"bounded: a layer's cells beyond the mesh limit", "cells_big.yaml", "anode: {cells: 2147483647}\nseparator: {cells: 2147483647}\n",
+         "anode.cells", "100000000"},
+        {"bounded: the sum of the layers' cells", "cells_sum.yaml", "anode: {cells: 60000000}\nseparator: {cells: 60000000}\n",
+         "anode.cells + separator.cells + cathode.cells = 120000020", "at most 100000000"},
+        {"bounded: until nan V", "until_nan.yaml", "protocol: [discharge at 1C until nan V]\n", "not a number", "until nan V"},
+        {"bounded: discharge at C/inf", "c_inf.yaml", "protocol: [discharge at C/inf for 1 h]\n", "C/inf", "finite rate"},
+        {"bounded: discharge at infC", "inf_c.yaml", "protocol: [discharge at infC for 1 h]\n", "infC", "finite rate"},
+        {"bounded: discharge at C/1e-320 (a rate beyond a double)", "c_tiny.yaml", "protocol: [discharge at C/1e-320 for 1 h]\n", "C/1e-320", NULL},
+        {"bounded: hold at nan V", "hold_nan.yaml", "protocol: [hold at nan V for 1 h]\n", "not a number", "hold at nan V"},
+        {"bounded: discharge at 1e400 mA/cm^2", "huge_current.yaml", "protocol: [discharge at 1e400 mA/cm^2 for 1 h]\n", "beyond the range", NULL},
+        {"bounded: a duration of inf", "for_inf.yaml", "protocol: [rest for inf s]\n", "infinite", NULL},
+        {"bounded: a step of more than 64 words", "words.yaml",
+         "protocol: [rest for 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 s 1 "
+         "s 1 s 1 s 1 s]\n",
+         "at most 64 words", NULL},
+        {"bounded: a step value of more than 126 characters", "long_value.yaml",
+         "protocol: [rest for 1 sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss "
+         "sssssssssssssssssssssssssssssss]\n",
+         "longer than 126 characters", NULL},
+        {"bounded: infinite cell temperature", "temp_inf.yaml", "cell: {temperature: inf}\n", "cell.temperature", "infinite"},
+        {"bounded: infinite output interval", "interval_inf.yaml", "output: {interval: .inf}\n", "output.interval", "infinite"},
+        {"bounded: a second YAML document", "two_docs.yaml", "cell: {temperature: 25 degC}\n---\ncell: {temperature: 60 degC}\n",
+         "two_docs.yaml:2:", "second YAML document"},
+        {"bounded: a second YAML document after an empty first", "two_docs2.yaml", "---\n---\ncell: {temperature: 60 degC}\n", "second YAML document",
+         NULL},
+        {"bounded: a syntax error in a second YAML document", "two_docs3.yaml", "cell: {}\n---\n[\n", "YAML syntax error", "two_docs3.yaml:"},
+        {"bounded: materials given twice", "materials_twice.yaml", "materials: []\nmaterials: []\n", "materials is given twice", NULL},
+        {"bounded: memory_limit must be > 0", "memory0.yaml", "mesh: {memory_limit: 0 B}\n", "mesh.memory_limit", "> 0"},
+        {"bounded: memory_limit in a unit that is not memory", "memory_unit.yaml", "mesh: {memory_limit: 4 s}\n", "mesh.memory_limit", "memory"},
+        {"output: a name ending in .xmf is refused", "out_xmf.yaml", "output: {file: out/y.xmf}\n", "output.file", "ending in .h5"},
+        {"output: the config's own name is refused", "out_yaml.yaml", "output: {file: out_yaml.yaml}\n", "output.file", "ending in .h5"},
+        {"output: '.h5' alone is not a file name", "out_bare.yaml", "output: {file: out/.h5}\n", "output.file", "ending in .h5"},
+        {"ocp: /dev/zero is not read", "ocp_zero.yaml", "cathode: {ocp: /dev/zero}\n", "cathode.ocp", "not a regular file"},
+        {"ocp: a missing table says why", "ocp_missing.yaml", "cathode: {ocp: missing.csv}\n", "cathode.ocp", "No such file or directory"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      PetscCall(LoadText(cases[i].file, cases[i].yaml, 0, NULL, NULL, &p, &ierr));
+      ExpectError(cases[i].name, ierr, cases[i].needle1, cases[i].needle2);
+      if (!ierr) PetscCall(ParamsDestroy(&p));
+    }
+  }
+  /* The same bounds hold for a protocol from the command line. */
+  {
+    char *keys[] = {(char *)"protocol"}, *values[] = {(char *)"&a [*a]"};
+    PetscCall(LoadText("cli_cycle.yaml", "", 1, keys, values, &p, &ierr));
+    ExpectError("bounded: an alias cycle in -protocol", ierr, "command line -protocol", "contains it");
+    values[0] = (char *)"[rest for 1 s]\n---\n[rest for 2 s]";
+    PetscCall(LoadText("cli_docs.yaml", "", 1, keys, values, &p, &ierr));
+    ExpectError("bounded: a second document in -protocol", ierr, "command line -protocol", "second YAML document");
+    values[0] = (char *)"";
+    PetscCall(LoadText("cli_empty.yaml", "", 1, keys, values, &p, &ierr));
+    ExpectError("bounded: an empty -protocol", ierr, "command line -protocol", "no value");
+  }
+  /* Files: missing, not regular, too large, a zero byte in a table. */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  snprintf(path, sizeof path, "%s/nope.yaml", tmpdir);
+  ierr = ParamsLoad(PETSC_COMM_WORLD, path, 0, NULL, NULL, &p);
+  ExpectError("files: a missing config says why", ierr, "nope.yaml: cannot open: No such file or directory", NULL);
+  ierr = ParamsLoad(PETSC_COMM_WORLD, tmpdir, 0, NULL, NULL, &p);
+  ExpectError("files: a directory as config", ierr, "a directory, not a regular file", NULL);
+  ierr = ParamsLoad(PETSC_COMM_WORLD, "/dev/zero", 0, NULL, NULL, &p);
+  ExpectError("files: /dev/zero as config", ierr, "/dev/zero", "not a regular file");
+  snprintf(fifo, sizeof fifo, "%s/fifo.yaml", tmpdir);
+  if (!mkfifo(fifo, 0600)) {
+    ierr = ParamsLoad(PETSC_COMM_WORLD, fifo, 0, NULL, NULL, &p);
+    ExpectError("files: a FIFO as config (would block)", ierr, "fifo.yaml", "not a regular file");
+  }
+  PetscCall(PetscPopErrorHandler());
+  {
+    char *big;
+    PetscCall(PetscMalloc1(INPUT_FILE_MAX_BYTES + 16, &big));
+    memset(big, '#', INPUT_FILE_MAX_BYTES + 8);
+    big[INPUT_FILE_MAX_BYTES + 8] = 0;
+    PetscCall(LoadText("big.yaml", big, 0, NULL, NULL, &p, &ierr));
+    ExpectError("files: a config over 1 MiB", ierr, "big.yaml", "at most 1048576");
+    WriteFile("big.csv", big, path);
+    PetscCall(PetscFree(big));
+    PetscCall(LoadText("big_ocp.yaml", "cathode: {ocp: big.csv}\n", 0, NULL, NULL, &p, &ierr));
+    ExpectError("files: an OCP table over 1 MiB", ierr, "cathode.ocp", "at most 1048576");
+  }
+  {
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/nul.csv", tmpdir);
+    fp = fopen(path, "wb");
+    fwrite("0.1,4.3\n\0000.9,3.5\n", 1, 17, fp);
+    fclose(fp);
+    PetscCall(LoadText("nul_ocp.yaml", "cathode: {ocp: nul.csv}\n", 0, NULL, NULL, &p, &ierr));
+    ExpectError("files: an OCP table with a zero byte", ierr, "nul.csv", "zero byte");
+    WriteFile("nan.csv", "0.1,4.3\n0.9,nan\n", path);
+    PetscCall(LoadText("nan_ocp.yaml", "cathode: {ocp: nan.csv}\n", 0, NULL, NULL, &p, &ierr));
+    ExpectError("files: an OCP voltage of nan", ierr, "nan.csv:2:", "not a finite number");
+  }
+  /* Output names that would overwrite an input. */
+  WriteFile("self.h5", "output: {file: self.h5}\n", path);
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  {
+    char cwd[PETSC_MAX_PATH_LEN];
+    if (getcwd(cwd, sizeof cwd) && !chdir(tmpdir)) {
+      ierr = ParamsLoad(PETSC_COMM_WORLD, "self.h5", 0, NULL, NULL, &p);
+      ExpectError("output: the config file itself (same inode) is refused", ierr, "self.h5:1: output.file", "input of this run");
+      WriteFile("table.csv", "0.1,4.3\n0.9,3.5\n", path);
+      WriteFile("table.yaml", "cathode: {ocp: table.csv}\noutput: {file: table.h5}\n", path);
+      ierr = ParamsLoad(PETSC_COMM_WORLD, "table.yaml", 0, NULL, NULL, &p);
+      ExpectError("output: a sidecar that would overwrite the OCP table is refused", ierr, "table.csv", ".csv sidecar");
+      if (!mkdir("dir.h5", 0700)) {
+        WriteFile("dir.yaml", "output: {file: dir.h5}\n", path);
+        ierr = ParamsLoad(PETSC_COMM_WORLD, "dir.yaml", 0, NULL, NULL, &p);
+        ExpectError("output: a name that is a directory is refused", ierr, "output.file", "is a directory");
+      }
+      if (chdir(cwd)) printf("could not return to %s\n", cwd);
+    }
+  }
+  PetscCall(PetscPopErrorHandler());
+
+  /* What a valid config records: the input files, the memory limit. */
+  WriteFile("inputs.csv", "0.1,4.3\n0.9,3.5\n", path);
+  PetscCall(LoadText("inputs.yaml", "cathode: {ocp: inputs.csv}\nsolver: {dt_max: .inf}\n", 0, NULL, NULL, &p, &ierr));
+  if (check(!ierr, "inputs: a config with an OCP table loads", NULL, 0, 0)) {
+    PetscBool config = PETSC_FALSE, csv = PETSC_FALSE, lithium = PETSC_FALSE, electrolyte = PETSC_FALSE, active = PETSC_FALSE;
+    for (PetscInt i = 0; i < p.ninputs; i++) {
+      config      = (PetscBool)(config || strstr(p.inputs[i], "inputs.yaml"));
+      csv         = (PetscBool)(csv || strstr(p.inputs[i], "inputs.csv"));
+      lithium     = (PetscBool)(lithium || strstr(p.inputs[i], "lithium.yaml"));
+      electrolyte = (PetscBool)(electrolyte || strstr(p.inputs[i], "Li6PS5Cl.yaml"));
+      active      = (PetscBool)(active || strstr(p.inputs[i], "NMC811.yaml"));
+    }
+    check(p.ninputs == 5 && config && csv && lithium && electrolyte && active, "inputs: config, OCP table and the three material files used",
+          "%g inputs, want %g", (double)p.ninputs, 5);
+    check_rel("mesh.memory_limit defaults to 4 GiB", p.memory_limit, 4294967296.0, 1e-15);
+    check(p.dt_max >= PETSC_INFINITY, "solver.dt_max: .inf is allowed", NULL, 0, 0);
+    {
+      FILE  *fp = tmpfile();
+      char   text[8192];
+      size_t len;
+      PetscCall(ParamsView(&p, fp));
+      rewind(fp);
+      len       = fread(text, 1, sizeof text - 1, fp);
+      text[len] = 0;
+      fclose(fp);
+      check(strstr(text, "voltage_step 10 mV") && strstr(text, "newton_tolerance 1e-10 V") && strstr(text, "memory limit 4 GiB") &&
+                strstr(text, "depletion_fraction") && strstr(text, "inputs.csv"),
+            "check: ParamsView lists voltage_step, newton_tolerance, memory_limit and the inputs", NULL, 0, 0);
+    }
+    check(strstr(p.resolved_yaml, "memory_limit: 4294967296") != NULL, "provenance: the resolved config has mesh.memory_limit", NULL, 0, 0);
+    PetscCall(ParamsDestroy(&p));
+    check(p.ninputs == 0 && !p.inputs, "inputs: ParamsDestroy frees the list", NULL, 0, 0);
+  } else
+    printf("  %s\n", LastMessage(ierr));
+
+  /* Every message starts with exactly one file:line: (the driver adds none). */
+  PetscCall(LoadText("prefix.yaml", "cell: {area: 1 cm^2}\nseparator: {thickness: -5 um}\n", 0, NULL, NULL, &p, &ierr));
+  {
+    const char *msg = ierr ? LastMessage(ierr) : "";
+    const char *at  = strstr(msg, "prefix.yaml:2:");
+    check(ierr && at && !strstr(at + 1, "prefix.yaml") && !strncmp(msg, tmpdir, strlen(tmpdir)) && !strstr(msg + strlen(tmpdir) + 1, tmpdir),
+          "messages: one file:line: at the start", NULL, 0, 0);
+    if (!at) printf("  %s\n", msg);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Runs fn with the options of `options` in a database of their own, so
+ * that nothing else of this process is in the way. */
+static PetscErrorCode WithOptions(const char *options, PetscErrorCode (*fn)(void *), void *ctx, PetscErrorCode *ierr)
+{
+  PetscOptions db;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsCreate(&db));
+  PetscCall(PetscOptionsPush(db));
+  PetscCall(PetscOptionsInsertString(NULL, options));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  *ierr = fn(ctx);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(PetscOptionsPop());
+  PetscCall(PetscOptionsDestroy(&db));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  const char *prefix;
+  PetscBool   config_only, collect_first;
+  PetscInt    n;
+  char        keys[8][64], values[8][128];
+} OptionsRun;
+
+static PetscErrorCode RunCollect(void *ctx)
+{
+  OptionsRun *r = (OptionsRun *)ctx;
+  PetscInt    n;
+  char      **keys, **values;
+
+  PetscFunctionBeginUser;
+  PetscCall(ConfigOptionsCollect(PETSC_COMM_WORLD, r->prefix, &n, &keys, &values));
+  r->n = n;
+  for (PetscInt i = 0; i < n && i < 8; i++) {
+    PetscCall(PetscStrncpy(r->keys[i], keys[i], sizeof r->keys[i]));
+    PetscCall(PetscStrncpy(r->values[i], values[i], sizeof r->values[i]));
+  }
+  PetscCall(ConfigOptionsFree(n, &keys, &values));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RunUnused(void *ctx)
+{
+  OptionsRun *r = (OptionsRun *)ctx;
+
+  PetscFunctionBeginUser;
+  if (r->collect_first) PetscCall(RunCollect(ctx));
+  PetscCall(ConfigOptionsCheckUnused(PETSC_COMM_WORLD, r->prefix, r->config_only));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TestOptions(void)
+{
+  PetscErrorCode ierr;
+  OptionsRun     r;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&r, sizeof r));
+  PetscCall(WithOptions("-separator_thickness 25um -ts_monitor -cell_temperature 300 -separator_thickness 30um -protocol [rest] "
+                        "-cathode_conductivity_activation_energy 30kJ/mol -anode.cells 7",
+                        RunCollect, &r, &ierr));
+  if (check(!ierr, "options: collect runs", NULL, 0, 0)) {
+    PetscBool thick = PETSC_FALSE, temp = PETSC_FALSE, prot = PETSC_FALSE, ea = PETSC_FALSE, dot = PETSC_FALSE;
+    for (PetscInt i = 0; i < r.n; i++) {
+      thick = (PetscBool)(thick || (!strcmp(r.keys[i], "separator.thickness") && !strcmp(r.values[i], "30um")));
+      temp  = (PetscBool)(temp || (!strcmp(r.keys[i], "cell.temperature") && !strcmp(r.values[i], "300")));
+      prot  = (PetscBool)(prot || (!strcmp(r.keys[i], "protocol") && !strcmp(r.values[i], "[rest]")));
+      ea    = (PetscBool)(ea || (!strcmp(r.keys[i], "cathode.conductivity_activation_energy") && !strcmp(r.values[i], "30kJ/mol")));
+      dot   = (PetscBool)(dot || (!strcmp(r.keys[i], "anode.cells") && !strcmp(r.values[i], "7")));
+    }
+    check(r.n == 5, "options: five config keys found, -ts_monitor is not one", "%g found, want %g", (double)r.n, 5);
+    check(thick, "options: the later -separator_thickness wins", NULL, 0, 0);
+    check(temp && prot && ea && dot, "options: -cell_temperature, -protocol, an activation energy and -anode.cells", NULL, 0, 0);
+  } else
+    printf("  %s\n", LastMessage(ierr));
+  PetscCall(PetscMemzero(&r, sizeof r));
+  r.prefix = "run1_";
+  PetscCall(WithOptions("-run1_separator_thickness 25um -separator_thickness 40um", RunCollect, &r, &ierr));
+  check(!ierr && r.n == 1 && !strcmp(r.values[0], "25um"), "options: a prefix selects this run's keys", NULL, 0, 0);
+  PetscCall(PetscMemzero(&r, sizeof r));
+  PetscCall(WithOptions("-cell_temperature", RunCollect, &r, &ierr));
+  ExpectError("options: a key without a value", ierr, "-cell_temperature needs a value", "25 degC");
+  PetscCall(WithOptions("-cell_temperature 300 -cell.temperature 310", RunCollect, &r, &ierr));
+  ExpectError("options: a key given as -a_b and -a.b", ierr, "-cell.temperature", "give it once");
+  PetscCall(WithOptions("-cell.temperature", RunCollect, &r, &ierr));
+  ExpectError("options: -section.key without a value", ierr, "-cell.temperature needs a value", NULL);
+
+  /* Unused options: the message names them and the nearest key. */
+  {
+    const struct {
+      const char *name, *options, *prefix, *needle1, *needle2;
+      PetscBool   config_only;
+    } cases[] = {
+        {"unused: -initial_stoichiometry suggests the cathode key", "-initial_stoichiometry 0.5", NULL, "-initial_stoichiometry 0.5",
+         "did you mean -cathode_initial_stoichiometry?", PETSC_FALSE},
+        {"unused: -thickness lists every layer's thickness", "-thickness 3um", NULL, "-anode_thickness, -separator_thickness or -cathode_thickness",
+         NULL, PETSC_FALSE},
+        {"unused: a misspelled key suggests the right one", "-separator_thikness 30um", NULL, "did you mean -separator_thickness?", "thikness",
+         PETSC_TRUE},
+        {"unused: a misspelled key lists the keys of its section", "-separator_thikness 30um", NULL,
+         "The keys of separator are:", "transference_number", PETSC_TRUE},
+        {"unused: a key of another section", "-anode_initial_stoichiometry 0.5", NULL, "did you mean -cathode_initial_stoichiometry?", NULL,
+         PETSC_TRUE},
+        {"unused: a misspelled section", "-seperator_thickness 30um", NULL, "did you mean -separator_thickness?", "not an option PETSc used",
+         PETSC_FALSE},
+        {"unused: -ts_monitr is neither a key nor a PETSc option", "-ts_monitr", NULL, "-ts_monitr is neither a config key nor an option PETSc used",
+         "-help", PETSC_FALSE},
+        {"unused: several are all named", "-ts_monitr -snes_montor -foo 1", NULL, "3 unused options", "-snes_montor", PETSC_FALSE},
+        {"unused: a prefixed key suggests the prefixed name", "-run1_separator_thikness 30um", "run1_", "did you mean -run1_separator_thickness?",
+         NULL, PETSC_TRUE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      PetscCall(PetscMemzero(&r, sizeof r));
+      r.prefix        = cases[i].prefix;
+      r.config_only   = cases[i].config_only;
+      r.collect_first = PETSC_TRUE;
+      PetscCall(WithOptions(cases[i].options, RunUnused, &r, &ierr));
+      ExpectError(cases[i].name, ierr, cases[i].needle1, cases[i].needle2);
+    }
+  }
+  PetscCall(PetscMemzero(&r, sizeof r));
+  r.config_only   = PETSC_TRUE;
+  r.collect_first = PETSC_TRUE;
+  PetscCall(WithOptions("-separator_thickness 30um -ts_monitr -initial_stoichiometry 0.5", RunUnused, &r, &ierr));
+  check(!ierr, "unused: config_only leaves non-config options for later", NULL, 0, 0);
+  r.prefix = "run1_";
+  PetscCall(WithOptions("-run1_separator_thickness 30um -run2_separator_thikness 1", RunUnused, &r, &ierr));
+  check(!ierr, "unused: another prefix's options are not this run's", NULL, 0, 0);
+  PetscCall(PetscMemzero(&r, sizeof r));
+  PetscCall(WithOptions("-separator_thickness 30um", RunUnused, &r, &ierr));
+  ExpectError("unused: a config key that nobody collected", ierr, "-separator_thickness", "nothing read");
+
+  /* Stray words: what PETSc's tokenizer would skip. */
+  {
+    char *deg[]  = {(char *)"ionstack", (char *)"run", (char *)"a.yaml", (char *)"-cell_temperature", (char *)"60", (char *)"degC"};
+    char *um[]   = {(char *)"ionstack", (char *)"run", (char *)"a.yaml",     (char *)"-quiet", (char *)"-separator_thickness",
+                    (char *)"30",       (char *)"um",  (char *)"-ts_monitor"};
+    char *lead[] = {(char *)"ionstack", (char *)"run", (char *)"a.yaml", (char *)"b.yaml"};
+    char *pop[]  = {(char *)"ionstack",  (char *)"run",   (char *)"a.yaml",      (char *)"-prefix_push", (char *)"x_",
+                    (char *)"-ksp_type", (char *)"gmres", (char *)"-prefix_pop", (char *)"oops"};
+    char *good[] = {(char *)"ionstack",
+                    (char *)"run",
+                    (char *)"a.yaml",
+                    (char *)"-separator_thickness",
+                    (char *)"-5um",
+                    (char *)"-quiet",
+                    (char *)"-protocol",
+                    (char *)"[rest for 1 h, rest for 2 h]",
+                    (char *)"-cell_temperature",
+                    (char *)"60 degC",
+                    (char *)"-options_file",
+                    (char *)"-weird",
+                    (char *)"-ts_monitor"};
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = ConfigArgumentsCheck(6, deg, 3);
+    ExpectError("stray: -cell_temperature 60 degC", ierr, "stray argument 'degC' after '-cell_temperature 60'",
+                "must be quoted: -cell_temperature \"60 degC\"");
+    ierr = ConfigArgumentsCheck(8, um, 3);
+    ExpectError("stray: -separator_thickness 30 um", ierr, "stray argument 'um' after '-separator_thickness 30'", "-separator_thickness \"30 um\"");
+    ierr = ConfigArgumentsCheck(4, lead, 3);
+    ExpectError("stray: a second config file", ierr, "stray argument 'b.yaml' after 'a.yaml'", NULL);
+    ierr = ConfigArgumentsCheck(9, pop, 3);
+    ExpectError("stray: a word after -prefix_pop", ierr, "stray argument 'oops' after '-prefix_pop', which takes no value", NULL);
+    ierr = ConfigArgumentsCheck(13, good, 3);
+    check(!ierr, "stray: negative values, quoted values and -options_file FILE are not stray", NULL, 0, 0);
+    if (ierr) printf("  %s\n", LastMessage(ierr));
+    PetscCall(PetscPopErrorHandler());
+  }
+  PetscFunctionReturn(0);
+}
+
+/* -help is read from the command line at PetscInitialize, so the listing is
+ * checked in a child run of this program with -help. */
+static void TestHelp(const char *self)
+{
+  static char help_text[1 << 17];
+  char        cmd[PETSC_MAX_PATH_LEN + 64];
+  FILE       *fp;
+  size_t      help_len;
+
+  snprintf(cmd, sizeof cmd, "%s help-listing -help 2>&1", self);
+  fp                  = popen(cmd, "r");
+  help_len            = fp ? fread(help_text, 1, sizeof help_text - 1, fp) : 0;
+  help_text[help_len] = 0;
+  if (fp) pclose(fp);
+  check(strstr(help_text, "-separator_thickness <now 18 um : formerly 18 um>: membrane thickness (length, e.g. 18 um") != NULL,
+        "help: -help lists -separator_thickness with its default and units", NULL, 0, 0);
+  check(strstr(help_text, "-cathode_initial_stoichiometry <now from the material") && strstr(help_text, "-solver_newton_tolerance") &&
+            strstr(help_text, "-mesh_memory_limit <now 4 GiB") && strstr(help_text, "-protocol <now [discharge at 1C until 3.0 V]") &&
+            strstr(help_text, "-separator_conductivity_activation_energy"),
+        "help: -help lists every kind of key", NULL, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
   char cmd[PETSC_MAX_PATH_LEN + 16];
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  if (argc > 1 && !strcmp(argv[1], "help-listing")) { /* the child of TestHelp */
+    PetscInt n;
+    char   **keys, **values;
+    PetscCall(ConfigOptionsCollect(PETSC_COMM_WORLD, NULL, &n, &keys, &values));
+    PetscCall(ConfigOptionsFree(n, &keys, &values));
+    PetscCall(PetscFinalize());
+    return 0;
+  }
   snprintf(tmpdir, sizeof tmpdir, "/tmp/ionstack_test_config_XXXXXX");
   if (!mkdtemp(tmpdir)) return 1;
   PetscCall(TestUnits());
@@ -421,6 +918,10 @@ int main(int argc, char **argv)
   PetscCall(TestCustomElectrolytes());
   PetscCall(TestArrhenius());
   PetscCall(TestOverridesAndMore());
+  PetscCall(TestUnitsBounded());
+  PetscCall(TestBoundedInput());
+  PetscCall(TestOptions());
+  TestHelp(argv[0]);
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd)) printf("could not remove %s\n", tmpdir);
   PetscCall(PetscFinalize());

@@ -119,9 +119,9 @@ PetscErrorCode ConfigAllowedKeys(const char *section, char *buf, size_t len)
   buf[0] = 0;
   for (size_t i = 0; i < ConfigSchemaSize; i++) {
     if (strcmp(ConfigSchema[i].section, section)) continue;
-    if (buf[0]) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, ConfigSchema[i].key, len));
-    if (ConfigSchema[i].flags & F_ARR) PetscCall(PetscStrlcat(buf, " (+_activation_energy)", len));
+    if (buf[0]) PetscCall(StrAppend(buf, ", ", len));
+    PetscCall(StrAppend(buf, ConfigSchema[i].key, len));
+    if (ConfigSchema[i].flags & F_ARR) PetscCall(StrAppend(buf, " (+_activation_energy)", len));
   }
   PetscFunctionReturn(0);
 }
@@ -131,8 +131,8 @@ static PetscErrorCode AllowedSections(char *buf, size_t len)
   PetscFunctionBeginUser;
   buf[0] = 0;
   for (size_t i = 0; i < ConfigSectionCount; i++) {
-    if (i) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, ConfigSections[i], len));
+    if (i) PetscCall(StrAppend(buf, ", ", len));
+    PetscCall(StrAppend(buf, ConfigSections[i], len));
   }
   PetscFunctionReturn(0);
 }
@@ -148,7 +148,7 @@ PetscErrorCode ReadInputFile(const char *path, size_t max_bytes, char **text, si
 {
   struct stat st;
   int         fd;
-  size_t      n = 0;
+  size_t      n = 0, cap;
   char       *buf;
 
   PetscFunctionBeginUser;
@@ -169,14 +169,22 @@ PetscErrorCode ReadInputFile(const char *path, size_t max_bytes, char **text, si
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the file has %lld bytes; an input file may have at most %zu", path, (long long)st.st_size,
             max_bytes);
   }
-  buf = (char *)malloc(max_bytes + 2);
-  if (!buf) {
-    close(fd);
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory reading the file", path);
-  }
   /* Read to the end, not to st_size: the file may grow while it is read. */
+  cap = (size_t)st.st_size + 2;
+  buf = (char *)malloc(cap);
   for (;;) {
-    ssize_t got = read(fd, buf + n, max_bytes + 1 - n);
+    ssize_t got;
+    if (buf && n + 1 == cap && cap <= max_bytes + 1) { /* grown since fstat */
+      char *more = (char *)realloc(buf, PetscMin(2 * cap, max_bytes + 2));
+      if (!more) free(buf);
+      buf = more;
+      cap = PetscMin(2 * cap, max_bytes + 2);
+    }
+    if (!buf) {
+      close(fd);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "%s: out of memory reading the file", path);
+    }
+    got = read(fd, buf + n, cap - 1 - n);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
       int e = errno;
@@ -271,13 +279,13 @@ PetscErrorCode YamlLoadString(const char *text, const char *where, yaml_document
 typedef struct {
   char      key[128]; /* section.key */
   char     *value;
-  char      origin[PETSC_MAX_PATH_LEN + 64]; /* "file:line" or "command line" */
+  char     *origin; /* "file:line" or "command line -key" */
   PetscBool used;
 } Entry;
 
 typedef struct {
   char *text;
-  char  origin[PETSC_MAX_PATH_LEN + 64];
+  char *origin;
 } StepText;
 
 typedef struct {
@@ -287,8 +295,7 @@ typedef struct {
 
 typedef struct {
   const char     *file;
-  Params         *params;                  /* being filled; its input list grows as files are read */
-  char            dir[PETSC_MAX_PATH_LEN]; /* of the config file, for relative paths */
+  Params         *params; /* being filled; its input list grows as files are read */
   Entry          *e;
   PetscInt        n, cap;
   StepText        steps[MAX_PROTOCOL_STEPS];
@@ -409,7 +416,8 @@ static PetscErrorCode SetEntry(Config *c, const char *section, const char *key, 
   }
   PetscCall(PetscFree(e->value));
   PetscCall(PetscStrallocpy(value, &e->value));
-  PetscCall(PetscStrncpy(e->origin, origin, sizeof e->origin));
+  PetscCall(PetscFree(e->origin));
+  PetscCall(PetscStrallocpy(origin, &e->origin));
   PetscFunctionReturn(0);
 }
 
@@ -419,8 +427,8 @@ static PetscErrorCode AddStep(Config *c, const char *text, const char *origin)
   PetscCheck(c->nsteps < MAX_PROTOCOL_STEPS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "%s: protocol: more than %d steps (after expanding repeat groups)", origin, MAX_PROTOCOL_STEPS);
   PetscCall(PetscStrallocpy(text, &c->steps[c->nsteps].text));
-  PetscCall(PetscStrncpy(c->steps[c->nsteps].origin, origin, sizeof c->steps[c->nsteps].origin));
-  c->nsteps++;
+  c->nsteps++; /* ConfigFree frees what is counted */
+  PetscCall(PetscStrallocpy(origin, &c->steps[c->nsteps - 1].origin));
   PetscFunctionReturn(0);
 }
 
@@ -520,8 +528,10 @@ static PetscErrorCode SetProtocol(Config *c, yaml_document_t *doc, yaml_node_t *
   ProtocolWalk w;
 
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < c->nsteps; i++)
+  for (PetscInt i = 0; i < c->nsteps; i++) {
     PetscCall(PetscFree(c->steps[i].text));
+    PetscCall(PetscFree(c->steps[i].origin));
+  }
   c->nsteps         = 0;
   c->protocol_items = 0;
   c->protocol_given = PETSC_TRUE;
@@ -812,7 +822,12 @@ static PetscErrorCode MaterialValue(Config *c, const char *section, const Materi
     PetscCall(UnitsParse(e->value, "activation_energy", c->label, &Ea));
   } else if (mp)
     Ea = mp->activation_energy;
-  *value = Ea != 0 ? Arrhenius(ref, Ea, T_ref, c->T) : ref;
+  { /* the material's temperature law, and a warning outside the range of its source (library.c, docs/materials.md) */
+    PetscReal      MaterialLawValue(const MaterialRecord *, const char *, PetscBool, PetscReal, PetscReal, PetscReal, PetscReal);
+    PetscErrorCode MaterialRangeCheck(const MaterialRecord *, const char *, const char *, PetscBool, PetscReal);
+    *value = MaterialLawValue(m, key, Given(c, section, eakey), ref, Ea, T_ref, c->T);
+    PetscCall(MaterialRangeCheck(m, section, key, Given(c, section, eakey), c->T));
+  }
   if (!strcmp(from, "material"))
     snprintf(origin, sizeof origin, "material %s, %g at %g K, Ea %g J/mol", m->name, (double)ref, (double)T_ref, (double)Ea);
   else
@@ -1303,8 +1318,8 @@ static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin,
     PetscCheck(cur >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected 'at', 'until' or 'for' after '%s', got '%s'", where, tok[0], tok[i]);
     PetscCheck(strlen(value[cur]) + strlen(tok[i]) + 2 <= sizeof value[cur], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
                "%s: the value after '%s' is longer than %d characters", where, kw[cur], (int)sizeof value[cur] - 2);
-    if (value[cur][0]) PetscCall(PetscStrlcat(value[cur], " ", sizeof value[cur]));
-    PetscCall(PetscStrlcat(value[cur], tok[i], sizeof value[cur]));
+    if (value[cur][0]) PetscCall(StrAppend(value[cur], " ", sizeof value[cur]));
+    PetscCall(StrAppend(value[cur], tok[i], sizeof value[cur]));
   }
   for (int k = 0; k < 3; k++)
     PetscCheck(!clause[k] || clause[k][0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' needs a value", where, kw[k]);
@@ -1473,11 +1488,15 @@ static PetscErrorCode WriteMaterialSources(Config *c, const Params *p)
 static PetscErrorCode ConfigFree(Config *c)
 {
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < c->n; i++)
+  for (PetscInt i = 0; i < c->n; i++) {
     PetscCall(PetscFree(c->e[i].value));
+    PetscCall(PetscFree(c->e[i].origin));
+  }
   PetscCall(PetscFree(c->e));
-  for (PetscInt i = 0; i < c->nsteps; i++)
+  for (PetscInt i = 0; i < c->nsteps; i++) {
     PetscCall(PetscFree(c->steps[i].text));
+    PetscCall(PetscFree(c->steps[i].origin));
+  }
   for (PetscInt i = 0; i < c->nmaterials; i++)
     PetscCall(PetscFree(c->materials[i]));
   PetscCall(PetscFree(c->materials));

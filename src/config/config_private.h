@@ -12,6 +12,16 @@ PetscErrorCode UnitsExamples(const char *dimension, const char **examples);
  * are always refused. */
 PetscErrorCode UnitsParseQuantity(const char *text, const char *dimension, const char *key, PetscBool allow_infinity, PetscReal *si);
 
+/* Appends t to the string in s[n], as much as fits. PETSc 3.18's PetscStrlcat
+ * bounds the copy by n minus the length of t instead of the length of s, so
+ * it cuts long words short. */
+static inline PetscErrorCode StrAppend(char s[], const char t[], size_t n)
+{
+  size_t len = strlen(s);
+  if (len + 1 < n) snprintf(s + len, n - len, "%s", t);
+  return 0;
+}
+
 /* ---- the schema (config.c): one table of every config key ---- */
 
 typedef enum {

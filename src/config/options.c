@@ -195,8 +195,8 @@ PetscErrorCode ConfigArgumentsCheck(int argc, char **argv, int first)
       PetscBool k;
       PetscCall(PetscOptionsValidKey(argv[b], &k));
       if (k) break;
-      if (tail[0]) PetscCall(PetscStrlcat(tail, " ", sizeof tail));
-      PetscCall(PetscStrlcat(tail, argv[b], sizeof tail));
+      if (tail[0]) PetscCall(StrAppend(tail, " ", sizeof tail));
+      PetscCall(StrAppend(tail, argv[b], sizeof tail));
     }
     if (a == first)
       SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "stray argument '%s' after '%s': options are written -name value, and a run has one config file",
@@ -295,18 +295,18 @@ static PetscErrorCode Suggest(const ConfigOption *list, PetscInt nlist, const ch
     }
   }
   if (!count) PetscFunctionReturn(0);
-  PetscCall(PetscStrlcat(buf, "did you mean ", len));
+  PetscCall(StrAppend(buf, "did you mean ", len));
   for (PetscInt i = 0, k = 0; i < nlist; i++) {
     if (!pick[i]) continue;
     if (k)
-      PetscCall(PetscStrlcat(buf, ++k == count ? " or " : ", ", len));
+      PetscCall(StrAppend(buf, ++k == count ? " or " : ", ", len));
     else
       k++;
-    PetscCall(PetscStrlcat(buf, "-", len));
-    if (prefix) PetscCall(PetscStrlcat(buf, prefix, len));
-    PetscCall(PetscStrlcat(buf, list[i].name, len));
+    PetscCall(StrAppend(buf, "-", len));
+    if (prefix) PetscCall(StrAppend(buf, prefix, len));
+    PetscCall(StrAppend(buf, list[i].name, len));
   }
-  PetscCall(PetscStrlcat(buf, "?", len));
+  PetscCall(StrAppend(buf, "?", len));
   PetscFunctionReturn(0);
 }
 
@@ -332,9 +332,9 @@ PetscErrorCode ConfigOptionsCheckUnused(MPI_Comm comm, const char *prefix, Petsc
     section = SectionOf(name);
     if (config_only && section < 0) continue;
     if (nbad++) {
-      if (others[0]) PetscCall(PetscStrlcat(others, ", ", sizeof others));
-      PetscCall(PetscStrlcat(others, "-", sizeof others));
-      PetscCall(PetscStrlcat(others, names[i], sizeof others));
+      if (others[0]) PetscCall(StrAppend(others, ", ", sizeof others));
+      PetscCall(StrAppend(others, "-", sizeof others));
+      PetscCall(StrAppend(others, names[i], sizeof others));
       continue;
     }
     for (PetscInt j = 0; j < nlist; j++)

@@ -11,6 +11,7 @@
 #include "config_private.h"
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <strings.h>
 
 /* Bytes are a base dimension of their own (memory limits), not an SI unit. */
@@ -225,7 +226,7 @@ PetscErrorCode UnitsParseQuantity(const char *text, const char *dimension, const
   while (isspace((unsigned char)*s))
     s++;
   if (IsYamlInfinity(s, &after)) {
-    number = *s == '-' ? PETSC_NINFINITY : PETSC_INFINITY;
+    number = *s == '-' ? -HUGE_VAL : HUGE_VAL; /* IEEE infinity: PETSC_INFINITY is a large finite number */
     end    = (char *)after;
   } else {
     errno  = 0;
