@@ -610,6 +610,10 @@ static PetscErrorCode TestBoundedInput(void)
     ExpectError("files: a FIFO as config (would block)", ierr, "fifo.yaml", "not a regular file");
   }
   PetscCall(PetscPopErrorHandler());
+  PetscCall(LoadText("fifo_material.yaml", "materials: [fifo.yaml]\n", 0, NULL, NULL, &p, &ierr));
+  ExpectError("files: a FIFO as a material file (would block)", ierr, "fifo.yaml is not a regular file", "materials");
+  PetscCall(LoadText("zero_material.yaml", "materials: [/dev/zero]\n", 0, NULL, NULL, &p, &ierr));
+  ExpectError("files: /dev/zero as a material file", ierr, "/dev/zero is not a regular file", NULL);
   {
     char *big;
     PetscCall(PetscMalloc1(INPUT_FILE_MAX_BYTES + 16, &big));

@@ -1112,7 +1112,10 @@ static PetscErrorCode ReadOcpTable(const char *path, const char *where, ActiveMa
     if (specific) PetscCall(PetscStrncpy(reason, specific, sizeof reason));
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the OCP table %s", where, reason);
   }
-  PetscCheck(strlen(text) == len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: an OCP table is a text file, but this one holds a zero byte", path);
+  if (strlen(text) != len) {
+    free(text);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: an OCP table is a text file, but this one holds a zero byte", path);
+  }
   ierr = ReadOcpRows(path, text, a);
   free(text);
   PetscCall(ierr);
@@ -1506,6 +1509,16 @@ static PetscErrorCode ConfigFree(Config *c)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode CheckRegularFile(Config *c, const char *path)
+{
+  struct stat st;
+
+  PetscFunctionBeginUser;
+  PetscCheck(stat(path, &st) || S_ISREG(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: materials: %s is not a regular file (a %s)", c->file,
+             path, S_ISDIR(st.st_mode) ? "directory" : "device, FIFO or socket");
+  PetscFunctionReturn(0);
+}
+
 /* Extra material files are relative to the config. Every one is read, so
  * every one is an input of the run. */
 static PetscErrorCode OpenLibrary(Config *c, Params *p)
@@ -1524,6 +1537,9 @@ static PetscErrorCode OpenLibrary(Config *c, Params *p)
     else
       PetscCall(PetscSNPrintf(paths[i], PETSC_MAX_PATH_LEN, "%s/%s", dirname(dir), c->materials[i]));
     ierr = AddInput(p, paths[i]);
+    /* The library opens each file to see that it exists; a FIFO would block
+     * that open, and a device would be opened for nothing. */
+    if (!ierr) ierr = CheckRegularFile(c, paths[i]);
   }
   if (!ierr) ierr = LibraryOpen(c->nmaterials, paths, &c->lib);
   for (PetscInt i = 0; i < c->nmaterials; i++)

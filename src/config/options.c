@@ -85,7 +85,7 @@ PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt 
   ConfigOption *list;
   PetscInt      nlist;
   const char  **found;
-  char          option[128], dotted[128], full[256], text[512], buf[PETSC_MAX_PATH_LEN];
+  char          option[128], dotted[128], full[256], text[512], buf[PETSC_MAX_PATH_LEN], error[512] = "";
 
   PetscFunctionBeginUser;
   *n      = 0;
@@ -93,6 +93,7 @@ PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt 
   *values = NULL;
   PetscCall(ConfigOptionsList(&list, &nlist));
   PetscCall(PetscCalloc1(nlist, &found));
+  /* A bad option is reported after the lists are freed, not from inside. */
   PetscOptionsBegin(comm, prefix, "ionstack config keys (docs/config.md); they override the config file", NULL);
   for (PetscInt i = 0; i < nlist; i++) {
     PetscBool set;
@@ -100,45 +101,49 @@ PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt 
     PetscCall(HelpText(&list[i], text, sizeof text));
     PetscCall(PetscOptionsString(option, text, "docs/config.md", DefaultText(&list[i]), buf, sizeof buf, &set));
     found[i] = NULL;
-    if (set) {
-      /* The database's own copy: PetscOptionsString truncates to buf. */
-      PetscCall(PetscOptionsFindPair(NULL, prefix, option, &found[i], &set));
-      PetscCall(PetscSNPrintf(full, sizeof full, "-%s%s", prefix ? prefix : "", list[i].name));
-      PetscCheck(found[i] && found[i][0], comm, PETSC_ERR_USER_INPUT, "command line: %s needs a value, e.g. %s \"%s\"", full, full,
-                 DefaultText(&list[i]));
-    }
+    if (!set) continue;
+    /* The database's own copy: PetscOptionsString truncates to buf. */
+    PetscCall(PetscOptionsFindPair(NULL, prefix, option, &found[i], &set));
+    PetscCall(PetscSNPrintf(full, sizeof full, "-%s%s", prefix ? prefix : "", list[i].name));
+    if ((!found[i] || !found[i][0]) && !error[0])
+      PetscCall(PetscSNPrintf(error, sizeof error, "command line: %s needs a value, e.g. %s \"%s\"", full, full, DefaultText(&list[i])));
   }
   PetscOptionsEnd();
   /* -section.key is the same key; it does not get a help line of its own. */
-  for (PetscInt i = 0; i < nlist; i++) {
+  for (PetscInt i = 0; i < nlist && !error[0]; i++) {
     const char *value = NULL;
     PetscBool   set;
     char       *dot;
-    PetscCall(PetscSNPrintf(dotted, sizeof dotted, "-%s", list[i].key));
     if (!strchr(list[i].key, '.')) continue;
+    PetscCall(PetscSNPrintf(dotted, sizeof dotted, "-%s", list[i].key));
     PetscCall(PetscOptionsFindPair(NULL, prefix, dotted, &value, &set));
     if (!set) continue;
     PetscCall(PetscSNPrintf(full, sizeof full, "-%s%s", prefix ? prefix : "", list[i].key));
     PetscCall(PetscStrncpy(option, full, sizeof option));
     dot  = strchr(option, '.');
     *dot = '_';
-    PetscCheck(!found[i], comm, PETSC_ERR_USER_INPUT, "command line: %s is given both as %s and as %s; give it once", list[i].key, option, full);
-    PetscCheck(value && value[0], comm, PETSC_ERR_USER_INPUT, "command line: %s needs a value, e.g. %s \"%s\"", full, full, DefaultText(&list[i]));
+    if (found[i])
+      PetscCall(PetscSNPrintf(error, sizeof error, "command line: %s is given both as %s and as %s; give it once", list[i].key, option, full));
+    else if (!value || !value[0])
+      PetscCall(PetscSNPrintf(error, sizeof error, "command line: %s needs a value, e.g. %s \"%s\"", full, full, DefaultText(&list[i])));
     found[i] = value;
   }
-  for (PetscInt i = 0; i < nlist; i++)
+  for (PetscInt i = 0; i < nlist && !error[0]; i++)
     if (found[i]) (*n)++;
-  PetscCall(PetscCalloc1(PetscMax(*n, 1), keys));
-  PetscCall(PetscCalloc1(PetscMax(*n, 1), values));
-  *n = 0;
-  for (PetscInt i = 0; i < nlist; i++) {
-    if (!found[i]) continue;
-    PetscCall(PetscStrallocpy(list[i].key, &(*keys)[*n]));
-    PetscCall(PetscStrallocpy(found[i], &(*values)[*n]));
-    (*n)++;
+  if (!error[0]) {
+    PetscCall(PetscCalloc1(PetscMax(*n, 1), keys));
+    PetscCall(PetscCalloc1(PetscMax(*n, 1), values));
+    *n = 0;
+    for (PetscInt i = 0; i < nlist; i++) {
+      if (!found[i]) continue;
+      PetscCall(PetscStrallocpy(list[i].key, &(*keys)[*n]));
+      PetscCall(PetscStrallocpy(found[i], &(*values)[*n]));
+      (*n)++;
+    }
   }
   PetscCall(PetscFree(found));
   PetscCall(PetscFree(list));
+  PetscCheck(!error[0], comm, PETSC_ERR_USER_INPUT, "%s", error);
   PetscFunctionReturn(0);
 }
 
