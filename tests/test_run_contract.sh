@@ -34,6 +34,7 @@ refused unquoted_temperature_refused "-cell_temperature \"60 degC\"" $cfg -cell_
 refused unquoted_thickness_refused "-separator_thickness \"30 um\"" $cfg -separator_thickness 30 um
 refused grid_option_refused "-da_grid_x" $cfg -da_grid_x 10
 refused second_config_file_refused "configs/symmetric.yaml" $cfg configs/symmetric.yaml
+refused output_interval_that_never_ends_refused "output.interval = 1e-09 s would take" $cfg -output_interval "1 ns"
 
 if ionstack run $cfg -quiet -options_left -output_file "$t/ol.h5" >"$t/log" 2>&1 && ! grep -q "Option left" "$t/log" && [ -s "$t/ol.h5" ]; then
   pass options_read_at_exit_are_accepted

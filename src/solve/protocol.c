@@ -67,3 +67,14 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
   ind[EVENT_DEPLETION] =
       p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
 }
+
+PetscReal ProtocolDurationBound(const Params *p, PetscInt k)
+{
+  const ProtocolStep *st      = &p->steps[k];
+  const PetscReal     one_c   = CathodeCapacity(p) / SECONDS_PER_H;
+  const PetscReal     current = st->c_rate > 0 && IsSet(st->c_rate) ? st->c_rate * one_c : st->current;
+
+  if (IsSet(st->duration)) return st->duration;
+  if (st->kind != STEP_HOLD && current > 0 && one_c > 0) return 2 * CathodeCapacity(p) / current; /* the window, and as much again */
+  return PETSC_INFINITY;
+}

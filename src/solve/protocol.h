@@ -19,3 +19,7 @@ typedef struct {
 PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_start, ActiveStep *s);
 PetscErrorCode ProtocolApply(Model *m, const ActiveStep *s);
 void           ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation *o, PetscReal ind[EVENT_COUNT]);
+/* An upper bound of how long protocol step k can last, s: its duration, or
+ * for a current that only a limit ends, twice the time it takes to pass the
+ * cathode's capacity; PETSC_INFINITY when nothing bounds it (a hold). */
+PetscReal ProtocolDurationBound(const Params *p, PetscInt k);

@@ -492,11 +492,34 @@ static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBo
   PetscFunctionReturn(0);
 }
 
+/* Every field output is a time step (steps land on the output times), so an
+ * interval that would take more steps than solver.max_steps in the steps
+ * whose length is bounded is refused before the run, not found out after
+ * hours of writing. */
+static PetscErrorCode CheckOutputInterval(Simulation sim)
+{
+  const Params *p     = sim->p;
+  PetscReal     known = 0;
+
+  PetscFunctionBeginUser;
+  if (!p->output_file[0] || p->output_interval <= 0) PetscFunctionReturn(0);
+  for (PetscInt k = 0; k < p->nsteps; k++) {
+    const PetscReal bound = ProtocolDurationBound(p, k);
+    if (bound < PETSC_INFINITY) known += bound;
+  }
+  PetscCheck(known / p->output_interval <= (PetscReal)sim->max_steps, sim->comm, PETSC_ERR_USER_INPUT,
+             "%s: output.interval = %g s would take about %.3g time steps (every output time is one), more than solver.max_steps = %" PetscInt_FMT
+             "; give a longer output.interval (0 writes every step without forcing any)",
+             p->config_file, (double)p->output_interval, (double)(known / p->output_interval), sim->max_steps);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode SimulationSetUp(Simulation sim)
 {
   PetscFunctionBeginUser;
   if (sim->set_up) PetscFunctionReturn(0);
   PetscCheck(sim->p->nsteps > 0, sim->comm, PETSC_ERR_USER_INPUT, "the protocol has no steps");
+  PetscCall(CheckOutputInterval(sim));
   PetscCall(ModelObserve(sim->m, 0.0, sim->U, &sim->rest)); /* at rest: no current yet */
   PetscCall(StepApply(sim, 0, 0.0, &sim->started));         /* if it fails, the run says why */
   sim->set_up = PETSC_TRUE;
@@ -631,7 +654,8 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     const PetscInt budget = sim->max_steps - sim->s.steps;
     PetscCall(TSSetTime(sim->ts, *t));
     PetscCall(TSSetMaxTime(sim->ts, sim->step.t_end));
-    PetscCall(TSSetTimeStep(sim->ts, sim->dt_initial));
+    PetscCall(TSSetTimeStep(sim->ts, sim->out && p->output_interval > 0 ? PetscMin(sim->dt_initial, NextOutputTime(*t, p->output_interval) - *t)
+                                                                        : sim->dt_initial));
     PetscCall(TSSetStepNumber(sim->ts, 0)); /* TSSolve evaluates the events at the start of a solve only from step 0 */
     PetscCall(TSSetMaxSteps(sim->ts, PetscMax(budget, 0)));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
