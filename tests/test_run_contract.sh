@@ -48,7 +48,7 @@ if ionstack run $cfg -help -output_file "$t/out/h.h5" >"$t/log" 2>&1 && grep -q 
 else fail help_lists_config_keys_and_petsc_options_and_runs_nothing "$(grep -c . "$t/log") lines, out: $(ls "$t/out")"; fi
 
 # ---- bounded runs ----
-timeout 60 ionstack run $cfg -quiet -solver_max_steps 50 -output_file "$t/ms.h5" >"$t/log" 2>&1; rc=$?
+timeout 60 ionstack run $cfg -quiet -solver_max_steps 50 -output_interval 0 -output_file "$t/ms.h5" >"$t/log" 2>&1; rc=$?
 steps=$($py -c "import h5py,sys; print(int(h5py.File(sys.argv[1])['timeseries/step'][-1]))" "$t/ms.h5" 2>/dev/null)
 if [ $rc -eq 3 ] && grep -q "solver.max_steps = 50" "$t/log" && [ "$steps" = 50 ]; then pass max_steps_bounds_the_whole_run
 else fail max_steps_bounds_the_whole_run "rc=$rc steps=$steps $(tail -2 "$t/log")"; fi
