@@ -14,7 +14,10 @@ Writes into OUT_DIR:
                         composite) are drawn
 
 A run that was killed leaves RUN.h5.part: it can be plotted too (it holds
-every output time written before the end). docs/output.md describes the file.
+every output time written before the end). In such a file the time datasets
+count the complete rows (/timeseries/time, /fields/time): other datasets may
+hold a few rows more, which this script leaves out. docs/output.md describes
+the file.
 Needs h5py, numpy and matplotlib: use /usr/bin/python3 (Debian's packages).
 """
 import argparse
@@ -53,18 +56,19 @@ def pretty_units(units):
     return re.sub(r"\^(-?\d+)", r"$^{\1}$", units)
 
 
-def read_capacity(f):
+def read_capacity(f, n):
     ts = f["timeseries"]
     if "capacity_mAh_per_cm2" in ts:
-        return ts["capacity_mAh_per_cm2"][:]
-    return ts["capacity"][:] / 36000.0  # C/m^2 -> mAh/cm^2
+        return ts["capacity_mAh_per_cm2"][:n]
+    return ts["capacity"][:n] / 36000.0  # C/m^2 -> mAh/cm^2
 
 
 def plot_voltage_capacity(files, out_dir):
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for path, label in zip(files, labels_of(files)):
         with h5py.File(path, "r") as f:
-            ax.plot(read_capacity(f), f["timeseries/voltage"][:], label=label)
+            n = f["timeseries/time"].shape[0]  # the complete rows, also in a killed run's .part
+            ax.plot(read_capacity(f, n), f["timeseries/voltage"][:n], label=label)
     ax.set_xlabel("delivered capacity (mAh/cm$^2$)")
     ax.set_ylabel("cell voltage (V)")
     ax.grid(True, alpha=0.3)

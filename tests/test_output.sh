@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Output layer (src/output.c) seen from outside: runs build/tests/test_output
-# in its writer modes and checks the files with the tools users will use:
-# h5dump, h5py, an XML parser, the CSV, the kill contract (.part only), an
-# unwritable path, a 2-rank run, and postprocess/plot_run.py.
+# Output layer (src/output/output.c) seen from outside: runs
+# build/tests/test_output in its writer modes and checks the files with the
+# tools users will use: h5dump, h5py, an XML parser, sh (the recorded command
+# line pastes back), the CSV, the kill contract (.part only), an unwritable
+# path, a 2-rank run, postprocess/plot_run.py, and a PNG of a field rendered
+# by ParaView's pvbatch under Xvfb (postprocess/render_field.py).
+# Crash, full-disk and signal tests are in tests/test_crash.sh.
 # The expected values repeat the formulas of Sample() and FieldValue() in
 # tests/test_output.c. Run from the repository root (tests/run.sh does).
 bin=build/tests/test_output
@@ -22,7 +25,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- a complete run ----
 run=$tmp/run
-if "$bin" "$run" >"$tmp/writer.out" 2>&1; then
+# arguments a shell would mangle, recorded in /provenance/command_line
+if "$bin" "$run" 'a b' "it's" '$HOME' '' 'x"y' '*' 'tab	and
+newline' >"$tmp/writer.out" 2>&1; then
   if grep -q '^PASS ' "$tmp/writer.out"; then fail writer_quiet "the writer mode printed PASS lines"; else pass writer_runs; fi
 else
   fail writer_runs "exit status $?: $(tail -n 5 "$tmp/writer.out")"
@@ -61,6 +66,7 @@ want = {"ionstack_version", "git_revision", "petsc_version", "hdf5_version", "mp
         "config_file", "config", "start_time", "end_time", "exit_reason", "status"}
 report(want <= prov, "provenance_complete", "missing %s" % sorted(want - prov))
 report("test_output" in text("provenance/command_line"), "command_line_recorded", text("provenance/command_line"))
+report(f["provenance/command_line"].dtype.kind == "S", "text_is_fixed_size_utf8", str(f["provenance/command_line"].dtype))
 report(text("provenance/start_time") <= text("provenance/end_time"), "start_before_end", "")
 
 x = f["mesh/x_faces"][:]
@@ -96,9 +102,24 @@ report(list(p["end_reason"].asstr()[:]) == ["cutoff voltage 3 V", "duration"], "
 report(np.array_equal(p["end_time"][:], [240, 490]), "protocol_end_time", str(p["end_time"][:]))
 
 m = f["metrics"]
-report(sorted(m.keys()) == ["delivered_capacity", "mean_voltage"], "two_metrics", str(list(m.keys())))
+report(sorted(m.keys()) == ["delivered_capacity", "mean_voltage", "time_steps"], "three_metrics", str(list(m.keys())))
+report(m["time_steps"].dtype == np.int64 and m["time_steps"][()] == 49 and m["time_steps"].attrs["units"] == "1", "counter_metric_int64",
+       "%s %s" % (m["time_steps"].dtype, m["time_steps"][()]))
 report(abs(m["delivered_capacity"][()] - 4900 / 36000) < 1e-15 and m["delivered_capacity"].attrs["units"] == "mAh/cm^2",
        "metric_value_and_units", "")
+EOF
+
+# ---- the command line pastes back into sh as the same arguments ----
+"$py" - "$h5" "$bin" "$run" <<'EOF' || fail command_line_round_trip "python exited with an error"
+import subprocess
+import sys
+import h5py
+cmd = h5py.File(sys.argv[1], "r")["provenance/command_line"].asstr()[()]
+want = [sys.argv[2], sys.argv[3], "a b", "it's", "$HOME", "", 'x"y', "*", "tab\tand\nnewline"]
+out = subprocess.run(["sh", "-c", 'eval "set -- $1"; for a in "$@"; do printf "%s\\0" "$a"; done', "sh", cmd],
+                     capture_output=True, check=True, cwd="/").stdout.decode()
+got = out.split("\0")[:-1]
+print("PASS command_line_round_trip" if got == want else "FAIL command_line_round_trip: %r from %s, want %r" % (got, cmd, want))
 EOF
 
 # ---- XDMF sidecar ----
@@ -158,6 +179,34 @@ EOF
   grep -E '^(PASS|FAIL) ' "$tmp/pv.out" || fail xmf_opens_in_paraview_xdmf_reader "$(tail -n 3 "$tmp/pv.out")"
 else
   fail xmf_opens_in_paraview_xdmf_reader "pvpython is not installed; make test installs paraview (apt install paraview python3-paraview)"
+fi
+
+# ---- a PNG of a field, rendered by ParaView under Xvfb ----
+# pvbatch aborts without an X display; xvfb-run gives it one (Debian packages
+# xvfb and xauth, installed by make test-deps).
+if ! command -v pvbatch >/dev/null; then
+  fail paraview_renders_field "pvbatch is not installed; make test installs paraview (apt install paraview python3-paraview)"
+elif ! command -v xvfb-run >/dev/null; then
+  fail paraview_renders_field "xvfb-run is not installed; make test installs it (apt install xvfb xauth)"
+else
+  timeout 300 xvfb-run -a pvbatch postprocess/render_field.py "$run/run.xmf" -o "$tmp/field.png" --field electrolyte_concentration \
+    >"$tmp/render.out" 2>&1
+  "$py" - "$tmp/field.png" <<'EOF' || fail paraview_renders_field "$(tail -n 3 "$tmp/render.out")"
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.image as mpimg
+import numpy as np
+with open(sys.argv[1], "rb") as fp:
+    signature = fp.read(8)
+img = mpimg.imread(sys.argv[1])[..., :3]
+row = img[img.shape[0] // 2]
+colours = {tuple(np.round(c, 3)) for c in row}
+# not blank, and across the middle: the background and the six cells of the
+# last output time, each value its own colour (an outline alone gives 2)
+ok = signature == b"\x89PNG\r\n\x1a\n" and len(np.unique(img.reshape(-1, 3), axis=0)) > 1 and len(colours) >= 7
+print("PASS paraview_renders_field" if ok else "FAIL paraview_renders_field: %d colours across the middle row" % len(colours))
+EOF
 fi
 
 # ---- CSV sidecar ----

@@ -4,21 +4,54 @@
  * plus two sidecars beside it: an XDMF file that ParaView opens as a time
  * series and a CSV of the time series. docs/output.md describes the layout.
  *
- * Crash safety: the run writes <file>.part and renames it to <file> only in
- * OutputClose, so a file under its final name has been closed (its
- * /provenance/status says whether the run succeeded). The file is flushed at
- * every output time, so a killed run's .part keeps every completed output
- * time. The sidecars are written through temporary names and renamed.
+ * Names. A run writes only the names it derives from output.file: FILE.h5,
+ * FILE.h5.part while it runs, and the sidecars FILE.xmf and FILE.csv through
+ * FILE.xmf.part and FILE.csv.part. OutputCreate refuses, before it creates
+ * anything, a name that is one of the run's inputs, that collides with a
+ * sidecar, that is a directory or not a regular file, or a file without write
+ * permission (root could write it, but its owner protected it). Every file is
+ * created with O_CREAT|O_EXCL|O_NOFOLLOW (the .part as an unnamed O_TMPFILE
+ * that is linked in once complete, where the file system allows it), so no
+ * symbolic link is ever followed; rename() onto a final name replaces a link,
+ * not its target.
  *
- * Only rank 0 touches the file, with serial HDF5 and default property lists;
- * the other ranks hold a handle that only takes part in broadcasting errors, so
- * every rank sees a failure of rank 0. Fields arrive already gathered on rank 0.
- * This file does not gather fields, compute metrics, restart runs from a file,
- * or describe 2D grids in XDMF yet (see XdmfWriteGrid). */
+ * Crash safety. The file is built in memory (HDF5's core driver) until its
+ * first output time is complete, and then appears as FILE.h5.part in one
+ * piece. From then on each group's rows go to disk in two flushed phases:
+ * the data rows, then the rows of the group's time dataset (/fields/time,
+ * /timeseries/time, /protocol/end_time), whose length is the count readers
+ * use. A time row on disk therefore always has its data. HDF5 does not order
+ * its writes within one flush, so before each phase the file is extended
+ * with posix_fallocate beyond everything the phase can allocate: the end of
+ * file that HDF5 records never lies beyond the real end (which made killed
+ * files unreadable), and a full disk fails in that call, between phases,
+ * instead of halfway through HDF5's metadata.
+ *
+ * Write errors. HDF5 prints nothing (its automatic error stack is off while
+ * this file calls it). The first failure raises PETSC_ERR_FILE_WRITE (or
+ * PETSC_ERR_LIB if it was not I/O) with one message naming the file and the
+ * OS reason, and the output stops writing. OutputClose then points HDF5's
+ * descriptor at a memfd that discards its writes, so HDF5's own close cannot
+ * write half of what it still caches, and marks the file failed by
+ * overwriting fixed-size status, exit_reason and end_time datasets in place:
+ * marking needs no new disk space. The file keeps what its last complete
+ * flush held. If even marking fails, the .part stays as it is and the error
+ * says so.
+ *
+ * Only rank 0 touches the file, with serial HDF5; the other ranks hold a
+ * handle that only takes part in broadcasting errors, so every rank sees a
+ * failure of rank 0 with its message. Fields arrive already gathered on rank
+ * 0. This file does not gather fields, compute metrics, restart runs from a
+ * file, or describe 2D grids in XDMF yet (see XdmfWriteGrid). */
+#define _GNU_SOURCE /* O_TMPFILE, memfd_create */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,16 +68,40 @@
 #define IONSTACK_GIT "unknown"
 #endif
 
-/* Checks an HDF5 return (herr_t, hid_t, htri_t: negative is failure) and raises
- * a PETSc error that names the operation, the object and the file. */
+/* Checks an HDF5 return (herr_t, hid_t, htri_t, ssize_t: negative is
+ * failure) and raises a PETSc error that names the operation, the object, the
+ * file and, for I/O, the OS reason; the output stops writing after it. */
 #define H5Check(expr, out, op, object)                                                                                                               \
   do {                                                                                                                                               \
-    if ((expr) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 could not %s %s in %s", op, object, (out)->part);                                  \
+    if ((expr) < 0) return H5Failure(out, __LINE__, PETSC_FUNCTION_NAME, op, object);                                                                \
   } while (0)
 
 #define PHASE_LABELS "0 void, 1 lithium, 2 electrolyte, 3 active, 4 composite, 5 collector"
-#define SAMPLE_CHUNK 1024 /* rows per chunk of the extendible 1D datasets */
+/* Storage. A flush that restructures an index (a B-tree node split moves
+ * entries to a new node) can be cut by a kill between its writes and lose
+ * rows written long before. Chunk indexes therefore hold 2 ISTORE_K chunks
+ * per node and groups 2 GROUP_LEAF_K links per node, and a field chunk holds
+ * the rows of several output times (FieldChunkRows): a field's index stays
+ * one node for its first 256 chunks (5120 output times of a 50-cell field),
+ * and adding a chunk rewrites that node in place. Bigger nodes cost file
+ * size: 2 ISTORE_K entries of 24-32 bytes per chunked dataset. */
+#define ISTORE_K 128
+#define GROUP_LEAF_K 64
+#define CHUNK_BYTES 8192  /* target size of a field chunk, read and rewritten per row */
+#define SAMPLE_CHUNK 512  /* rows per chunk of the extendible 1D datasets (4 KiB) */
+#define PROTOCOL_CHUNK 64 /* rows per chunk of /protocol: its rows are long strings */
 #define CSV_BLOCK 4096    /* rows read back at a time when writing the CSV */
+#define STATUS_LEN 16     /* bytes of the fixed-size /provenance/status */
+#define END_TIME_LEN 32   /* ... /provenance/end_time */
+#define REASON_LEN 1024   /* ... /provenance/exit_reason */
+#define STEP_TEXT_LEN 256 /* /protocol/text: ProtocolStep.text */
+#define STEP_REASON_LEN 512
+#define GROUP_HEAP_HINT 4096 /* bytes of link names a group holds before its heap moves */
+/* Bytes one phase may allocate besides its new chunks and index nodes
+ * (ChunkBytes): object headers, a global-heap collection, HDF5's 2 KiB
+ * aggregation blocks. Measured: 0 in phases that add no chunk. */
+#define RESERVE_EXTRA (64 * 1024)
+#define MESSAGE_LEN 1024
 
 /* 1 mAh/cm^2 = 3.6 C / 1e-4 m^2 = 36000 C/m^2; 1 Wh = 3600 J. */
 static inline PetscReal ToMAhPerCm2(PetscReal coulomb_per_m2)
@@ -60,32 +117,189 @@ typedef struct {
   char      name[128];
   char      units[64];
   PetscInt  count;
-  PetscBool cell; /* one value per cell: goes into the XDMF */
+  PetscBool cell;    /* one value per cell: goes into the XDMF */
+  hsize_t   rows;    /* rows per chunk */
+  hsize_t   nchunks; /* chunks written so far (chunks 0 .. nchunks-1) */
 } FieldInfo;
 
 struct _n_Output {
   MPI_Comm    comm;
   PetscMPIInt rank;
-  char        path[PETSC_MAX_PATH_LEN]; /* final name of the .h5 */
-  char        part[PETSC_MAX_PATH_LEN]; /* path.part, the name during the run */
-  char        base[PETSC_MAX_PATH_LEN]; /* path without its extension: base.xmf, base.csv */
-  hid_t       file, str;                /* the file; a variable-length UTF-8 string type */
+  char        path[PETSC_MAX_PATH_LEN];     /* final name of the .h5 */
+  char        part[PETSC_MAX_PATH_LEN + 8]; /* path.part, the name during the run */
+  char        xmf[PETSC_MAX_PATH_LEN + 8], xmf_part[PETSC_MAX_PATH_LEN + 16];
+  char        csv[PETSC_MAX_PATH_LEN + 8], csv_part[PETSC_MAX_PATH_LEN + 16];
+  hid_t       file, str; /* the file; a variable-length UTF-8 string type (attributes) */
+  PetscBool   on_disk;   /* the file is the .part (else still in memory) */
+  int         fd;        /* the .part as created here: marks and checks go through it */
+  PetscBool   named;     /* fd has its name (else an unnamed O_TMPFILE not linked yet) */
+  dev_t       dev;
+  ino_t       ino;
+  haddr_t     at_status, at_end_time, at_reason; /* file offsets of the fixed-size provenance */
+
+  PetscBool      failed; /* a write failed: nothing more goes through HDF5 */
+  PetscErrorCode error_code;
+  char           error[MESSAGE_LEN];
 
   PetscInt  ncells;
   PetscReal length; /* x extent of the mesh, the XDMF's y and z width */
 
-  PetscInt   ntimes, times_cap; /* output times written so far */
+  PetscInt   ntimes, times_cap; /* output times in the file */
   PetscReal *times;
   PetscInt   nfields, fields_cap;
   FieldInfo *fields;
 
   OutputSample *samples; /* buffered samples not yet in the file */
   size_t        nsamples, samples_cap;
+  hsize_t       nseries; /* rows of /timeseries/time */
+  hsize_t       nsteps;  /* rows of /protocol */
 };
 
 const char *const OutputStatuses[] = {"complete", "failed", "interrupted", "OutputStatus", "OUTPUT_", NULL};
 
+/* ---- errors ---- */
+
+/* snprintf for messages, which are cut to their buffer on purpose. */
+static void Format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void Format(char *buf, size_t len, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  (void)vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+}
+
+/* Records the first failure (later calls repeat it) and raises it. */
+static PetscErrorCode OutputFail(Output out, int line, const char *func, PetscErrorCode code, const char *msg)
+{
+  if (!out->failed) {
+    out->failed     = PETSC_TRUE;
+    out->error_code = code;
+    (void)PetscStrncpy(out->error, msg, sizeof out->error);
+  }
+  return PetscError(PETSC_COMM_SELF, line, func, __FILE__, code, PETSC_ERROR_INITIAL, "%s", msg);
+}
+
+typedef struct {
+  int       os_errno; /* from the innermost "errno = N" of HDF5's file drivers */
+  PetscBool io;       /* an H5E_IO error somewhere on the stack */
+  char      desc[256];
+} H5ErrorInfo;
+
+static herr_t H5ErrorVisit(unsigned n, const H5E_error2_t *e, void *ctx)
+{
+  H5ErrorInfo *info = (H5ErrorInfo *)ctx;
+  const char  *s    = e->desc ? strstr(e->desc, "errno = ") : NULL;
+
+  (void)n;
+  if (s && atoi(s + 8) > 0) info->os_errno = atoi(s + 8);
+  if (e->maj_num == H5E_IO) info->io = PETSC_TRUE;
+  if (e->desc && e->desc[0]) snprintf(info->desc, sizeof info->desc, "%s", e->desc); /* walking down: the innermost stays */
+  return 0;
+}
+
+/* Turns HDF5's error stack into one message; I/O errors get PETSC_ERR_FILE_WRITE. */
+static PetscErrorCode H5Failure(Output out, int line, const char *func, const char *op, const char *object)
+{
+  H5ErrorInfo info = {0, PETSC_FALSE, ""};
+  char        msg[MESSAGE_LEN];
+
+  (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, H5ErrorVisit, &info);
+  (void)H5Eclear2(H5E_DEFAULT);
+  if (info.os_errno)
+    Format(msg, sizeof msg, "Cannot write the output file %s: %s (HDF5 could not %s %s)", out->part, strerror(info.os_errno), op, object);
+  else if (info.io)
+    Format(msg, sizeof msg, "Cannot write the output file %s: HDF5 could not %s %s (%s)", out->part, op, object, info.desc);
+  else
+    Format(msg, sizeof msg, "HDF5 could not %s %s in %s: %s", op, object, out->part, info.desc[0] ? info.desc : "no reason given");
+  return OutputFail(out, line, func, info.os_errno || info.io ? PETSC_ERR_FILE_WRITE : PETSC_ERR_LIB, msg);
+}
+
+/* A system call on the output failed with err (an errno value). */
+static PetscErrorCode OsFailure(Output out, int line, const char *func, int err, const char *what, const char *name)
+{
+  char msg[MESSAGE_LEN];
+
+  Format(msg, sizeof msg, "Cannot write the output file %s: %s (could not %s)", name, strerror(err), what);
+  return OutputFail(out, line, func, PETSC_ERR_FILE_WRITE, msg);
+}
+#define OsCheck(cond, out, err, what, name)                                                                                                          \
+  do {                                                                                                                                               \
+    if (!(cond)) return OsFailure(out, __LINE__, PETSC_FUNCTION_NAME, err, what, name);                                                              \
+  } while (0)
+
+/* HDF5 prints its whole error stack by default; this file reports errors
+ * itself, so printing is off while it calls HDF5 and back afterwards. */
+typedef struct {
+  H5E_auto2_t func;
+  void       *data;
+} H5Quiet;
+
+static void QuietBegin(H5Quiet *q)
+{
+  if (H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data) < 0) q->func = NULL, q->data = NULL;
+  (void)H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void QuietEnd(const H5Quiet *q)
+{
+  (void)H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+/* Rank 0 did the work and got ierr; every rank returns it, with its message. */
+static PetscErrorCode ShareError(MPI_Comm comm, PetscMPIInt rank, PetscErrorCode ierr)
+{
+  char msg[MESSAGE_LEN] = "";
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, comm));
+  if (!ierr) PetscFunctionReturn(0);
+  if (rank == 0) {
+    const char *text     = NULL;
+    char       *specific = NULL;
+    (void)PetscErrorMessage(ierr, &text, &specific);
+    (void)PetscStrncpy(msg, specific && specific[0] ? specific : (text ? text : ""), sizeof msg);
+  }
+  PetscCallMPI(MPI_Bcast(msg, (PetscMPIInt)sizeof msg, MPI_CHAR, 0, comm));
+  if (rank == 0) PetscCall(ierr);
+  SETERRQ(PETSC_COMM_SELF, ierr, "%s", msg);
+}
+
+/* Later calls on an output that failed repeat its first error. */
+static PetscErrorCode CheckNotFailed(Output out)
+{
+  PetscFunctionBegin;
+  PetscCheck(!out->failed, PETSC_COMM_SELF, out->error_code, "%s", out->error);
+  PetscFunctionReturn(0);
+}
+
 /* ---- small HDF5 helpers; every path is absolute ("/fields/time") ---- */
+
+/* A fixed-size, NUL-terminated UTF-8 string type of n bytes. */
+static PetscErrorCode FixedString(Output out, size_t n, hid_t *t)
+{
+  PetscFunctionBegin;
+  H5Check(*t = H5Tcopy(H5T_C_S1), out, "copy the string type for", "text");
+  H5Check(H5Tset_size(*t, n), out, "size the string type for", "text");
+  H5Check(H5Tset_strpad(*t, H5T_STR_NULLTERM), out, "set the padding of the string type for", "text");
+  H5Check(H5Tset_cset(*t, H5T_CSET_UTF8), out, "set UTF-8 on the string type for", "text");
+  PetscFunctionReturn(0);
+}
+
+/* Copies text into a zeroed buffer of len bytes, cut at a UTF-8 character boundary. */
+static void CopyText(char *buf, size_t len, const char *text)
+{
+  size_t n = text ? strlen(text) : 0;
+
+  memset(buf, 0, len);
+  if (n > len - 1) {
+    n = len - 1;
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+      n--; /* text[n] would start the cut: keep whole characters */
+  }
+  if (n) memcpy(buf, text, n);
+}
 
 static PetscErrorCode H5WriteStringAttribute(Output out, hid_t obj, const char *objpath, const char *name, const char *value)
 {
@@ -104,18 +318,23 @@ static PetscErrorCode H5WriteStringAttribute(Output out, hid_t obj, const char *
   PetscFunctionReturn(0);
 }
 
+/* Groups get room for their link names up front, so adding a dataset later
+ * rewrites the name heap in place instead of moving it. */
 static PetscErrorCode H5CreateGroup(Output out, const char *path)
 {
-  hid_t g;
+  hid_t g, gcpl;
 
   PetscFunctionBegin;
-  H5Check(g = H5Gcreate2(out->file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), out, "create group", path);
+  H5Check(gcpl = H5Pcreate(H5P_GROUP_CREATE), out, "create a property list for group", path);
+  H5Check(H5Pset_local_heap_size_hint(gcpl, GROUP_HEAP_HINT), out, "size the name heap of group", path);
+  H5Check(g = H5Gcreate2(out->file, path, H5P_DEFAULT, gcpl, H5P_DEFAULT), out, "create group", path);
   H5Check(H5Gclose(g), out, "close group", path);
+  H5Check(H5Pclose(gcpl), out, "close the property list of group", path);
   PetscFunctionReturn(0);
 }
 
-/* Scalar dataset of memtype (a number or out->str) with a units attribute;
- * an existing dataset of that name is replaced. */
+/* Scalar dataset of memtype with a units attribute; an existing dataset of
+ * that name is replaced. */
 static PetscErrorCode H5WriteScalar(Output out, const char *path, hid_t memtype, hid_t filetype, const void *value, const char *units)
 {
   hid_t  space, d;
@@ -133,13 +352,23 @@ static PetscErrorCode H5WriteScalar(Output out, const char *path, hid_t memtype,
   PetscFunctionReturn(0);
 }
 
-/* Text is stored as a scalar variable-length string with an empty units attribute. */
-static PetscErrorCode H5WriteText(Output out, const char *path, const char *value)
+/* Text is a scalar fixed-size UTF-8 string with an empty units attribute;
+ * len 0 sizes it to the value, otherwise it has len bytes (the value cut to
+ * fit) so that it can be overwritten in place later. */
+static PetscErrorCode H5WriteText(Output out, const char *path, const char *value, size_t len)
 {
   const char *v = value ? value : "";
+  size_t      n = len ? len : strlen(v) + 1;
+  char       *buf;
+  hid_t       t;
 
   PetscFunctionBegin;
-  PetscCall(H5WriteScalar(out, path, out->str, out->str, &v, ""));
+  PetscCall(PetscMalloc1(n, &buf));
+  CopyText(buf, n, v);
+  PetscCall(FixedString(out, n, &t));
+  PetscCall(H5WriteScalar(out, path, t, t, buf, ""));
+  H5Check(H5Tclose(t), out, "close the string type of", path);
+  PetscCall(PetscFree(buf));
   PetscFunctionReturn(0);
 }
 
@@ -157,16 +386,18 @@ static PetscErrorCode H5WriteArray(Output out, const char *path, hid_t memtype, 
   PetscFunctionReturn(0);
 }
 
-/* An empty 1D dataset that H5AppendSeries extends. */
-static PetscErrorCode H5CreateSeries(Output out, const char *path, hid_t filetype, const char *units)
+/* An empty 1D dataset that H5AppendSeries extends; fill is what reads of
+ * rows never written return. */
+static PetscErrorCode H5CreateSeries(Output out, const char *path, hid_t filetype, const char *units, hsize_t chunk, const double *fill)
 {
-  hsize_t zero = 0, unlimited = H5S_UNLIMITED, chunk = SAMPLE_CHUNK;
+  hsize_t zero = 0, unlimited = H5S_UNLIMITED;
   hid_t   space, dcpl, d;
 
   PetscFunctionBegin;
   H5Check(space = H5Screate_simple(1, &zero, &unlimited), out, "create a dataspace for", path);
   H5Check(dcpl = H5Pcreate(H5P_DATASET_CREATE), out, "create a property list for", path);
   H5Check(H5Pset_chunk(dcpl, 1, &chunk), out, "set the chunk size of", path);
+  if (fill) H5Check(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, fill), out, "set the fill value of", path);
   H5Check(d = H5Dcreate2(out->file, path, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), out, "create dataset", path);
   PetscCall(H5WriteStringAttribute(out, d, path, "units", units));
   H5Check(H5Dclose(d), out, "close dataset", path);
@@ -198,17 +429,17 @@ static PetscErrorCode H5AppendSeries(Output out, const char *path, hid_t memtype
   PetscFunctionReturn(0);
 }
 
-/* Reads rows [start, start+n) of a 1D dataset; *size gets its length. */
-static PetscErrorCode H5ReadSeries(Output out, const char *path, hid_t memtype, hsize_t start, hsize_t n, void *data, hsize_t *size)
+/* Reads rows [start, start+n) of a 1D dataset of file; *size gets its length. */
+static PetscErrorCode H5ReadSeries(Output out, hid_t file, const char *path, hid_t memtype, hsize_t start, hsize_t n, void *data, hsize_t *size)
 {
   hid_t d, fspace, mspace;
 
   PetscFunctionBegin;
-  H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+  H5Check(d = H5Dopen2(file, path, H5P_DEFAULT), out, "open dataset", path);
   H5Check(fspace = H5Dget_space(d), out, "get the dataspace of", path);
   H5Check(H5Sget_simple_extent_dims(fspace, size, NULL), out, "get the size of", path);
   if (n) {
-    PetscCheck(start + n <= *size, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s in %s has %llu rows, fewer than %llu", path, out->part,
+    PetscCheck(start + n <= *size, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s in %s has %llu rows, fewer than %llu", path, out->path,
                (unsigned long long)*size, (unsigned long long)(start + n));
     H5Check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &n, NULL), out, "select rows of", path);
     H5Check(mspace = H5Screate_simple(1, &n, NULL), out, "create a memory dataspace for", path);
@@ -217,6 +448,68 @@ static PetscErrorCode H5ReadSeries(Output out, const char *path, hid_t memtype, 
   }
   H5Check(H5Sclose(fspace), out, "close dataspace of", path);
   H5Check(H5Dclose(d), out, "close dataset", path);
+  PetscFunctionReturn(0);
+}
+
+/* File offset of a contiguous dataset's bytes. */
+static PetscErrorCode H5Offset(Output out, const char *path, haddr_t *offset)
+{
+  hid_t d;
+
+  PetscFunctionBegin;
+  H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+  *offset = H5Dget_offset(d);
+  H5Check(H5Dclose(d), out, "close dataset", path);
+  PetscCheck(*offset != HADDR_UNDEF, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s in %s has no storage", path, out->part);
+  PetscFunctionReturn(0);
+}
+
+/* Overwrites the bytes of a fixed-size text dataset: in memory through HDF5,
+ * on disk directly at its offset (no new space, and HDF5 never rewrites raw
+ * data it was not asked to). */
+static PetscErrorCode OverwriteText(Output out, const char *path, haddr_t offset, size_t len, const char *value)
+{
+  char  buf[REASON_LEN];
+  hid_t d, t;
+
+  PetscFunctionBegin;
+  CopyText(buf, len, value);
+  if (!out->on_disk) {
+    PetscCall(FixedString(out, len, &t));
+    H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+    H5Check(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), out, "write dataset", path);
+    H5Check(H5Dclose(d), out, "close dataset", path);
+    H5Check(H5Tclose(t), out, "close the string type of", path);
+  } else {
+    ssize_t n = pwrite(out->fd, buf, len, (off_t)offset);
+    OsCheck(n == (ssize_t)len, out, n < 0 ? errno : ENOSPC, "mark /provenance in", out->part);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* ---- disk space and flushes ---- */
+
+/* Before a phase that writes about `bytes` of rows: allocate that much, and
+ * RESERVE_EXTRA for metadata, past HDF5's end of allocation. HDF5 trims the
+ * file back to its end of allocation at the phase's flush. */
+static PetscErrorCode Reserve(Output out, size_t bytes)
+{
+  haddr_t eoa;
+  int     err;
+
+  PetscFunctionBegin;
+  if (!out->on_disk) PetscFunctionReturn(0);
+  H5Check(H5Fget_eoa(out->file, &eoa), out, "get the allocated size of", "the file");
+  err = posix_fallocate(out->fd, (off_t)eoa, (off_t)(bytes + RESERVE_EXTRA));
+  OsCheck(!err || err == EINVAL || err == EOPNOTSUPP, out, err, "reserve disk space for the next output", out->part);
+  PetscFunctionReturn(0);
+}
+
+/* Ends a phase: on disk, everything written so far reaches the file. */
+static PetscErrorCode Flush(Output out)
+{
+  PetscFunctionBegin;
+  if (out->on_disk) H5Check(H5Fflush(out->file, H5F_SCOPE_GLOBAL), out, "flush", "the file");
   PetscFunctionReturn(0);
 }
 
@@ -243,17 +536,56 @@ static PetscErrorCode MakeParentDirectories(const char *path)
   PetscFunctionReturn(0);
 }
 
+/* The directory part of path ("." if none). */
+static void DirectoryOf(const char *path, char *dir, size_t len)
+{
+  const char *slash = strrchr(path, '/');
+
+  if (!slash)
+    snprintf(dir, len, ".");
+  else if (slash == path)
+    snprintf(dir, len, "/");
+  else
+    snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* Removes a stale file, or a link (unlink never follows one). */
 static PetscErrorCode RemoveIfPresent(const char *path)
 {
   PetscFunctionBegin;
-  PetscCheck(!unlink(path) || errno == ENOENT, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot remove the stale file %s: %s", path, strerror(errno));
+  PetscCheck(!unlink(path) || errno == ENOENT, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot remove the earlier output file %s: %s", path,
+             strerror(errno));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RenameFile(const char *from, const char *to)
+/* Creates name for writing; never follows a link and never opens an existing
+ * file: a stale file or a link there is removed first (unlink does not follow
+ * links either). */
+static PetscErrorCode CreateExclusive(Output out, const char *name, FILE **fp)
 {
+  int fd;
+
   PetscFunctionBegin;
-  PetscCheck(!rename(from, to), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot rename %s to %s: %s", from, to, strerror(errno));
+  *fp = NULL;
+  OsCheck(!unlink(name) || errno == ENOENT, out, errno, "remove a stale", name);
+  fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  OsCheck(fd >= 0, out, errno, "create", name);
+  *fp = fdopen(fd, "w");
+  if (!*fp) close(fd);
+  OsCheck(*fp, out, errno, "open a stream on", name);
+  PetscFunctionReturn(0);
+}
+
+/* Renames from to to if from is still the file this run created. */
+static PetscErrorCode RenameOwn(Output out, const char *from, const char *to, dev_t dev, ino_t ino)
+{
+  struct stat st;
+
+  PetscFunctionBegin;
+  OsCheck(!lstat(from, &st), out, errno, "find", from);
+  PetscCheck(st.st_dev == dev && st.st_ino == ino, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE,
+             "Cannot rename %s to %s: another process replaced %s during the run; the output of this run is lost", from, to, from);
+  OsCheck(!rename(from, to), out, errno, "rename it to its final name", from);
   PetscFunctionReturn(0);
 }
 
@@ -280,13 +612,214 @@ static PetscErrorCode CheckName(const char *name, const char *what)
   PetscFunctionReturn(0);
 }
 
-/* Rank 0 did the work and got ierr; every rank returns an error if it failed. */
-static PetscErrorCode ShareError(MPI_Comm comm, PetscMPIInt rank, PetscErrorCode ierr, const char *what, const char *file)
+/* ---- the names a run writes ---- */
+
+/* One of the run's names may be written if it does not exist, or is a link
+ * (replaced or removed, never followed), or is a writable regular file that is
+ * not one of the run's inputs. role says what the name is, for the message. */
+static PetscErrorCode CheckOutputName(const char *name, const char *role, const Params *p)
 {
+  struct stat ls, st, in;
+
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, comm));
-  if (rank == 0) PetscCall(ierr);
-  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_LIB, "Rank 0 could not %s %s (its message says why)", what, file);
+  for (PetscInt i = 0; p && i < p->ninputs; i++)
+    PetscCheck(!p->inputs[i] || strcmp(name, p->inputs[i]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s %s is an input of this run; choose another output.file", role, name);
+  if (lstat(name, &ls)) {
+    PetscCheck(errno == ENOENT || errno == ENOTDIR, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot check %s %s: %s", role, name, strerror(errno));
+    PetscFunctionReturn(0);
+  }
+  if (!stat(name, &st))
+    for (PetscInt i = 0; p && i < p->ninputs; i++)
+      PetscCheck(!p->inputs[i] || stat(p->inputs[i], &in) || in.st_dev != st.st_dev || in.st_ino != st.st_ino, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                 "%s %s is the file %s, an input of this run; choose another output.file", role, name, p->inputs[i]);
+  PetscCheck(!S_ISDIR(ls.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s %s is a directory; output.file names a file, e.g. %s/run.h5", role,
+             name, name);
+  if (S_ISLNK(ls.st_mode)) PetscFunctionReturn(0);
+  PetscCheck(S_ISREG(ls.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s %s exists and is not a regular file; choose another output.file", role,
+             name);
+  /* root may write anything; a file without any write bit is one its owner protected */
+  PetscCheck((ls.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) && !access(name, W_OK), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s %s exists and is read-only; ionstack does not replace a file it cannot write: remove it or choose another output.file", role, name);
+  PetscFunctionReturn(0);
+}
+
+/* The six names, their collisions and what is at them now; then the
+ * directories and the removal of an earlier run's files. */
+static PetscErrorCode PrepareNames(Output out, const Params *p)
+{
+  const char *names[6] = {out->path, out->part, out->xmf, out->xmf_part, out->csv, out->csv_part};
+  char        roles[6][PETSC_MAX_PATH_LEN + 64];
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(roles[0], sizeof roles[0], "output.file"));
+  PetscCall(PetscSNPrintf(roles[1], sizeof roles[1], "the temporary name of output.file %s,", out->path));
+  PetscCall(PetscSNPrintf(roles[2], sizeof roles[2], "the XDMF sidecar of output.file %s,", out->path));
+  PetscCall(PetscSNPrintf(roles[3], sizeof roles[3], "the temporary XDMF sidecar of output.file %s,", out->path));
+  PetscCall(PetscSNPrintf(roles[4], sizeof roles[4], "the CSV sidecar of output.file %s,", out->path));
+  PetscCall(PetscSNPrintf(roles[5], sizeof roles[5], "the temporary CSV sidecar of output.file %s,", out->path));
+  for (int i = 0; i < 6; i++)
+    for (int j = i + 1; j < 6; j++)
+      PetscCheck(strcmp(names[i], names[j]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                 "output.file %s collides with its own sidecar %s (the .xmf and .csv sidecars take the output file's name with those extensions); "
+                 "name the output file with .h5, e.g. %.*s.h5",
+                 out->path, names[j], (int)(strlen(out->xmf) - 4), out->xmf);
+  for (int i = 0; i < 6; i++)
+    PetscCall(CheckOutputName(names[i], roles[i], p));
+  PetscCall(MakeParentDirectories(out->path));
+  /* An earlier run's files at these names would pose as this run's results. */
+  for (int i = 0; i < 6; i++)
+    PetscCall(RemoveIfPresent(names[i]));
+  PetscFunctionReturn(0);
+}
+
+/* Opens the descriptor the .part will have: an unnamed file in its directory,
+ * linked in once it holds a complete file; where O_TMPFILE is not supported
+ * (NFS, Lustre), the .part itself, created exclusively. */
+static PetscErrorCode OpenPart(Output out)
+{
+  char        dir[PETSC_MAX_PATH_LEN];
+  struct stat st;
+
+  PetscFunctionBegin;
+  DirectoryOf(out->part, dir, sizeof dir);
+  out->fd    = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+  out->named = PETSC_FALSE;
+  if (out->fd < 0) {
+    PetscCheck(errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT, PETSC_COMM_SELF,
+               errno == ENOSPC || errno == EDQUOT ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_OPEN, "Cannot create the output file %s: %s", out->part,
+               strerror(errno));
+    out->fd    = open(out->part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    out->named = PETSC_TRUE;
+    PetscCheck(out->fd >= 0, PETSC_COMM_SELF, errno == ENOSPC || errno == EDQUOT ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_OPEN,
+               "Cannot create the output file %s: %s", out->part, strerror(errno));
+  }
+  PetscCheck(!fstat(out->fd, &st), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot stat the output file %s: %s", out->part, strerror(errno));
+  out->dev = st.st_dev;
+  out->ino = st.st_ino;
+  PetscFunctionReturn(0);
+}
+
+/* Gives the unnamed .part its name; the link fails rather than replace
+ * anything that appeared there. */
+static PetscErrorCode LinkPart(Output out)
+{
+  char proc[64];
+
+  PetscFunctionBegin;
+  if (out->named) PetscFunctionReturn(0);
+  /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd is the unprivileged way */
+  if (linkat(out->fd, "", AT_FDCWD, out->part, AT_EMPTY_PATH)) {
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", out->fd);
+    PetscCheck(errno != EEXIST, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE,
+               "Cannot create the output file %s: it appeared during the run; is another run writing to the same output.file?", out->part);
+    OsCheck(!linkat(AT_FDCWD, proc, AT_FDCWD, out->part, AT_SYMLINK_FOLLOW), out, errno, "give the file its name", out->part);
+  }
+  out->named = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteAll(Output out, const void *buf, size_t size)
+{
+  const char *b = (const char *)buf;
+
+  PetscFunctionBegin;
+  for (size_t done = 0; done < size;) {
+    ssize_t n = pwrite(out->fd, b + done, size - done, (off_t)done);
+    OsCheck(n > 0, out, n < 0 ? errno : ENOSPC, "write", out->part);
+    done += (size_t)n;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Moves the in-memory file to disk as the .part, in one piece, and reopens it
+ * there unless the run is closing. A failure leaves the file in memory. */
+static PetscErrorCode CommitToDisk(Output out, PetscBool reopen)
+{
+  ssize_t     size;
+  void       *image;
+  hid_t       fapl;
+  void       *handle;
+  struct stat st;
+
+  PetscFunctionBegin;
+  H5Check(H5Fflush(out->file, H5F_SCOPE_GLOBAL), out, "flush", "the file in memory");
+  H5Check(size = H5Fget_file_image(out->file, NULL, 0), out, "get the size of", "the file in memory");
+  PetscCall(PetscMalloc((size_t)size, &image));
+  if (H5Fget_file_image(out->file, image, (size_t)size) < 0) {
+    PetscCall(PetscFree(image));
+    H5Check(-1, out, "copy", "the file in memory");
+  }
+  PetscCall(WriteAll(out, image, (size_t)size));
+  PetscCall(PetscFree(image));
+  PetscCall(LinkPart(out));
+  out->on_disk = PETSC_TRUE; /* complete on disk: closing the copy in memory can only free memory */
+  (void)H5Fclose(out->file);
+  out->file = H5I_INVALID_HID;
+  if (!reopen) PetscFunctionReturn(0);
+  H5Check(fapl = H5Pcreate(H5P_FILE_ACCESS), out, "create a property list for", "the file");
+  H5Check(H5Pset_fapl_sec2(fapl), out, "choose the POSIX driver for", "the file");
+  /* no chunk cache: rows reach the file in H5Dwrite, whose failure leaves its
+   * dataset open to be closed later, instead of in H5Dclose, which would
+   * drop the dataset's id on failure while the dataset keeps the file open */
+  H5Check(H5Pset_cache(fapl, 0, 0, 0, 1.0), out, "turn off the chunk cache of", "the file");
+  H5Check(out->file = H5Fopen(out->part, H5F_ACC_RDWR, fapl), out, "open", "the file");
+  H5Check(H5Pclose(fapl), out, "close the property list of", "the file");
+  H5Check(H5Fget_vfd_handle(out->file, H5P_DEFAULT, &handle), out, "get the descriptor of", "the file");
+  OsCheck(!fstat(*(int *)handle, &st), out, errno, "check", out->part);
+  PetscCheck(st.st_dev == out->dev && st.st_ino == out->ino, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE,
+             "Cannot write the output file %s: another process replaced it as it was created", out->part);
+  PetscFunctionReturn(0);
+}
+
+/* ---- command line ---- */
+
+/* Appends arg quoted for a POSIX shell: as is if it has only characters the
+ * shell leaves alone, else in single quotes with each ' written as '\''. */
+static void ShellQuote(const char *arg, char *buf, size_t *len)
+{
+  PetscBool plain = (PetscBool)(arg[0] != '\0');
+
+  for (const char *s = arg; *s && plain; s++)
+    plain = (PetscBool)(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/.,:@%", *s) != NULL);
+  if (plain) {
+    if (buf) memcpy(buf + *len, arg, strlen(arg));
+    *len += strlen(arg);
+    return;
+  }
+  if (buf) buf[*len] = '\'';
+  (*len)++;
+  for (const char *s = arg; *s; s++) {
+    if (*s == '\'') {
+      if (buf) memcpy(buf + *len, "'\\''", 4);
+      *len += 4;
+    } else {
+      if (buf) buf[*len] = *s;
+      (*len)++;
+    }
+  }
+  if (buf) buf[*len] = '\'';
+  (*len)++;
+}
+
+/* argv as one line that sh parses back into the same arguments. */
+static PetscErrorCode CommandLine(int argc, char **argv, char **cmd)
+{
+  size_t len = 0;
+
+  PetscFunctionBegin;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) PetscCall(PetscMalloc1(len + 1, cmd));
+    len = 0;
+    for (int i = 0; i < argc && argv; i++) {
+      if (i) {
+        if (pass) (*cmd)[len] = ' ';
+        len++;
+      }
+      ShellQuote(argv[i] ? argv[i] : "", pass ? *cmd : NULL, &len);
+    }
+  }
+  (*cmd)[len] = '\0';
   PetscFunctionReturn(0);
 }
 
@@ -296,7 +829,6 @@ static PetscErrorCode WriteProvenance(Output out, const Params *p, int argc, cha
 {
   char        buf[256];
   char       *cmd;
-  size_t      len = 1;
   unsigned    maj, min, rel;
   PetscMPIInt size;
   long long   nranks;
@@ -306,37 +838,32 @@ static PetscErrorCode WriteProvenance(Output out, const Params *p, int argc, cha
 
   PetscFunctionBegin;
   PetscCall(H5CreateGroup(out, prov));
-  PetscCall(H5WriteText(out, "/provenance/ionstack_version", IONSTACK_VERSION));
-  PetscCall(H5WriteText(out, "/provenance/git_revision", IONSTACK_GIT));
+  PetscCall(H5WriteText(out, "/provenance/ionstack_version", IONSTACK_VERSION, 0));
+  PetscCall(H5WriteText(out, "/provenance/git_revision", IONSTACK_GIT, 0));
   PetscCall(PetscGetVersion(buf, sizeof buf));
-  PetscCall(H5WriteText(out, "/provenance/petsc_version", buf));
+  PetscCall(H5WriteText(out, "/provenance/petsc_version", buf, 0));
   H5Check(H5get_libversion(&maj, &min, &rel), out, "get the library version for", prov);
   PetscCall(PetscSNPrintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel));
-  PetscCall(H5WriteText(out, "/provenance/hdf5_version", buf));
+  PetscCall(H5WriteText(out, "/provenance/hdf5_version", buf, 0));
   PetscCallMPI(MPI_Comm_size(out->comm, &size));
   nranks = size;
   PetscCall(H5WriteScalar(out, "/provenance/mpi_size", ll, i64, &nranks, "1"));
   PetscCall(PetscGetHostName(buf, sizeof buf));
-  PetscCall(H5WriteText(out, "/provenance/hostname", buf));
-
-  for (int i = 0; i < argc && argv; i++)
-    len += strlen(argv[i]) + 1;
-  PetscCall(PetscMalloc1(len, &cmd));
-  cmd[0] = '\0';
-  for (int i = 0; i < argc && argv; i++) {
-    if (i) strcat(cmd, " ");
-    strcat(cmd, argv[i]);
-  }
-  PetscCall(H5WriteText(out, "/provenance/command_line", cmd));
+  PetscCall(H5WriteText(out, "/provenance/hostname", buf, 0));
+  PetscCall(CommandLine(argc, argv, &cmd));
+  PetscCall(H5WriteText(out, "/provenance/command_line", cmd, 0));
   PetscCall(PetscFree(cmd));
-
-  PetscCall(H5WriteText(out, "/provenance/config_file", p ? p->config_file : ""));
-  PetscCall(H5WriteText(out, "/provenance/config", p && p->resolved_yaml ? p->resolved_yaml : ""));
+  PetscCall(H5WriteText(out, "/provenance/config_file", p ? p->config_file : "", 0));
+  PetscCall(H5WriteText(out, "/provenance/config", p && p->resolved_yaml ? p->resolved_yaml : "", 0));
   PetscCall(Now(buf, sizeof buf));
-  PetscCall(H5WriteText(out, "/provenance/start_time", buf));
-  PetscCall(H5WriteText(out, "/provenance/end_time", ""));
-  PetscCall(H5WriteText(out, "/provenance/exit_reason", ""));
-  PetscCall(H5WriteText(out, "/provenance/status", "running"));
+  PetscCall(H5WriteText(out, "/provenance/start_time", buf, 0));
+  /* fixed size, so that closing overwrites them in place */
+  PetscCall(H5WriteText(out, "/provenance/end_time", "", END_TIME_LEN));
+  PetscCall(H5WriteText(out, "/provenance/exit_reason", "", REASON_LEN));
+  PetscCall(H5WriteText(out, "/provenance/status", "running", STATUS_LEN));
+  PetscCall(H5Offset(out, "/provenance/end_time", &out->at_end_time));
+  PetscCall(H5Offset(out, "/provenance/exit_reason", &out->at_reason));
+  PetscCall(H5Offset(out, "/provenance/status", &out->at_status));
   PetscFunctionReturn(0);
 }
 
@@ -362,8 +889,8 @@ static PetscErrorCode WriteMesh(Output out, const OutputMesh *mesh)
 
 static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, char **argv, const OutputMesh *mesh)
 {
-  char  xmf[PETSC_MAX_PATH_LEN + 8], csv[PETSC_MAX_PATH_LEN + 8];
-  hid_t root;
+  const double nan = NAN; /* a time row that was never written reads as NaN, not as t = 0 */
+  hid_t        root, fapl, fcpl, t;
 
   PetscFunctionBegin;
   PetscCheck(mesh && mesh->ncells > 0 && mesh->x_faces && mesh->x_centres && mesh->phase, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL,
@@ -371,20 +898,20 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   out->ncells = mesh->ncells;
   out->length = mesh->x_faces[mesh->ncells] - mesh->x_faces[0];
 
-  PetscCall(MakeParentDirectories(out->path));
-  PetscCall(PetscSNPrintf(xmf, sizeof xmf, "%s.xmf", out->base));
-  PetscCall(PetscSNPrintf(csv, sizeof csv, "%s.csv", out->base));
-  /* An earlier run's files at this path would pose as this run's results. */
-  PetscCall(RemoveIfPresent(out->part));
-  PetscCall(RemoveIfPresent(out->path));
-  PetscCall(RemoveIfPresent(xmf));
-  PetscCall(RemoveIfPresent(csv));
+  PetscCall(PrepareNames(out, p));
+  PetscCall(OpenPart(out));
 
-  H5Check(out->str = H5Tcopy(H5T_C_S1), out, "copy the string type for", "strings");
-  H5Check(H5Tset_size(out->str, H5T_VARIABLE), out, "make variable-length the string type for", "strings");
-  H5Check(H5Tset_cset(out->str, H5T_CSET_UTF8), out, "set UTF-8 on the string type for", "strings");
-  H5Check(out->file = H5Fcreate(out->part, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), out, "create the file",
-          "(check that its directory is writable)");
+  H5Check(out->str = H5Tcopy(H5T_C_S1), out, "copy the string type for", "attributes");
+  H5Check(H5Tset_size(out->str, H5T_VARIABLE), out, "make variable-length the string type for", "attributes");
+  H5Check(H5Tset_cset(out->str, H5T_CSET_UTF8), out, "set UTF-8 on the string type for", "attributes");
+  H5Check(fapl = H5Pcreate(H5P_FILE_ACCESS), out, "create a property list for", "the file");
+  H5Check(H5Pset_fapl_core(fapl, 1 << 20, 0), out, "choose the in-memory driver for", "the file");
+  H5Check(fcpl = H5Pcreate(H5P_FILE_CREATE), out, "create a property list for", "the file");
+  H5Check(H5Pset_istore_k(fcpl, ISTORE_K), out, "size the chunk index nodes of", "the file");
+  H5Check(H5Pset_sym_k(fcpl, 16, GROUP_LEAF_K), out, "size the group nodes of", "the file");
+  H5Check(out->file = H5Fcreate(out->part, H5F_ACC_TRUNC, fcpl, fapl), out, "create", "the file in memory");
+  H5Check(H5Pclose(fapl), out, "close the property list of", "the file");
+  H5Check(H5Pclose(fcpl), out, "close the property list of", "the file");
 
   H5Check(root = H5Gopen2(out->file, "/", H5P_DEFAULT), out, "open group", "/");
   PetscCall(H5WriteStringAttribute(out, root, "/", "format", "ionstack output 1 (docs/output.md)"));
@@ -394,26 +921,51 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   PetscCall(WriteMesh(out, mesh));
 
   PetscCall(H5CreateGroup(out, "/fields"));
-  PetscCall(H5CreateSeries(out, "/fields/time", H5T_IEEE_F64LE, "s"));
+  PetscCall(H5CreateSeries(out, "/fields/time", H5T_IEEE_F64LE, "s", SAMPLE_CHUNK, &nan));
 
   PetscCall(H5CreateGroup(out, "/timeseries"));
-  PetscCall(H5CreateSeries(out, "/timeseries/time", H5T_IEEE_F64LE, "s"));
-  PetscCall(H5CreateSeries(out, "/timeseries/voltage", H5T_IEEE_F64LE, "V"));
-  PetscCall(H5CreateSeries(out, "/timeseries/current", H5T_IEEE_F64LE, "A/m^2"));
-  PetscCall(H5CreateSeries(out, "/timeseries/capacity", H5T_IEEE_F64LE, "C/m^2"));
-  PetscCall(H5CreateSeries(out, "/timeseries/capacity_mAh_per_cm2", H5T_IEEE_F64LE, "mAh/cm^2"));
-  PetscCall(H5CreateSeries(out, "/timeseries/energy", H5T_IEEE_F64LE, "J/m^2"));
-  PetscCall(H5CreateSeries(out, "/timeseries/step", H5T_STD_I64LE, "1"));
-  PetscCall(H5CreateSeries(out, "/timeseries/protocol_step", H5T_STD_I64LE, "1"));
+  PetscCall(H5CreateSeries(out, "/timeseries/time", H5T_IEEE_F64LE, "s", SAMPLE_CHUNK, &nan));
+  PetscCall(H5CreateSeries(out, "/timeseries/voltage", H5T_IEEE_F64LE, "V", SAMPLE_CHUNK, NULL));
+  PetscCall(H5CreateSeries(out, "/timeseries/current", H5T_IEEE_F64LE, "A/m^2", SAMPLE_CHUNK, NULL));
+  PetscCall(H5CreateSeries(out, "/timeseries/capacity", H5T_IEEE_F64LE, "C/m^2", SAMPLE_CHUNK, NULL));
+  PetscCall(H5CreateSeries(out, "/timeseries/capacity_mAh_per_cm2", H5T_IEEE_F64LE, "mAh/cm^2", SAMPLE_CHUNK, NULL));
+  PetscCall(H5CreateSeries(out, "/timeseries/energy", H5T_IEEE_F64LE, "J/m^2", SAMPLE_CHUNK, NULL));
+  PetscCall(H5CreateSeries(out, "/timeseries/step", H5T_STD_I64LE, "1", SAMPLE_CHUNK, NULL));
+  PetscCall(H5CreateSeries(out, "/timeseries/protocol_step", H5T_STD_I64LE, "1", SAMPLE_CHUNK, NULL));
 
   PetscCall(H5CreateGroup(out, "/protocol"));
-  PetscCall(H5CreateSeries(out, "/protocol/index", H5T_STD_I64LE, "1"));
-  PetscCall(H5CreateSeries(out, "/protocol/text", out->str, ""));
-  PetscCall(H5CreateSeries(out, "/protocol/end_time", H5T_IEEE_F64LE, "s"));
-  PetscCall(H5CreateSeries(out, "/protocol/end_reason", out->str, ""));
+  PetscCall(H5CreateSeries(out, "/protocol/index", H5T_STD_I64LE, "1", PROTOCOL_CHUNK, NULL));
+  PetscCall(FixedString(out, STEP_TEXT_LEN, &t));
+  PetscCall(H5CreateSeries(out, "/protocol/text", t, "", PROTOCOL_CHUNK, NULL));
+  H5Check(H5Tclose(t), out, "close the string type of", "/protocol/text");
+  PetscCall(FixedString(out, STEP_REASON_LEN, &t));
+  PetscCall(H5CreateSeries(out, "/protocol/end_reason", t, "", PROTOCOL_CHUNK, NULL));
+  H5Check(H5Tclose(t), out, "close the string type of", "/protocol/end_reason");
+  PetscCall(H5CreateSeries(out, "/protocol/end_time", H5T_IEEE_F64LE, "s", PROTOCOL_CHUNK, &nan));
 
   PetscCall(H5CreateGroup(out, "/metrics"));
-  H5Check(H5Fflush(out->file, H5F_SCOPE_GLOBAL), out, "flush", "the file");
+  PetscFunctionReturn(0);
+}
+
+/* Releases what rank 0 holds; nothing here reports errors (the caller's
+ * error is the one that matters). */
+static void ReleaseRoot(Output out)
+{
+  if (out->file >= 0 && H5Iis_valid(out->file) > 0) (void)H5Fclose(out->file);
+  out->file = H5I_INVALID_HID;
+  if (out->str >= 0 && H5Iis_valid(out->str) > 0) (void)H5Tclose(out->str);
+  out->str = H5I_INVALID_HID;
+  if (out->fd >= 0) (void)close(out->fd);
+  out->fd = -1;
+}
+
+static PetscErrorCode OutputFree(Output *out)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree((*out)->times));
+  PetscCall(PetscFree((*out)->fields));
+  PetscCall(PetscFree((*out)->samples));
+  PetscCall(PetscFree(*out));
   PetscFunctionReturn(0);
 }
 
@@ -421,58 +973,81 @@ PetscErrorCode OutputCreate(MPI_Comm comm, const char *path, const Params *p, in
 {
   Output         o;
   PetscErrorCode ierr = 0;
+  char           base[PETSC_MAX_PATH_LEN];
   char          *dot, *slash;
+  size_t         len;
 
   PetscFunctionBegin;
   PetscCheck(out, comm, PETSC_ERR_ARG_NULL, "OutputCreate needs a place to put the handle");
+  *out = NULL;
   PetscCheck(path && path[0], comm, PETSC_ERR_USER_INPUT, "No output file given; set output.file");
-  PetscCheck(strlen(path) + 8 < PETSC_MAX_PATH_LEN, comm, PETSC_ERR_USER_INPUT, "Output file name %s is too long", path);
+  len = strlen(path);
+  PetscCheck(len + 16 < PETSC_MAX_PATH_LEN, comm, PETSC_ERR_USER_INPUT, "Output file name %s is too long", path);
+  PetscCheck(path[len - 1] != '/' && strcmp(path + (len >= 2 ? len - 2 : 0), "/.") && strcmp(path, "."), comm, PETSC_ERR_USER_INPUT,
+             "output.file %s names a directory; give a file name, e.g. %s%srun.h5", path, path, path[len - 1] == '/' ? "" : "/");
   PetscCall(PetscNew(&o));
   o->comm = comm;
   o->file = H5I_INVALID_HID;
   o->str  = H5I_INVALID_HID;
+  o->fd   = -1;
   PetscCallMPI(MPI_Comm_rank(comm, &o->rank));
   PetscCall(PetscStrncpy(o->path, path, sizeof o->path));
   PetscCall(PetscSNPrintf(o->part, sizeof o->part, "%s.part", path));
-  PetscCall(PetscStrncpy(o->base, path, sizeof o->base));
-  dot   = strrchr(o->base, '.');
-  slash = strrchr(o->base, '/');
+  PetscCall(PetscStrncpy(base, path, sizeof base));
+  dot   = strrchr(base, '.');
+  slash = strrchr(base, '/');
   if (dot && (!slash || dot > slash + 1)) *dot = '\0';
-  if (o->rank == 0) ierr = OutputCreate_Root(o, p, argc, argv, mesh);
-  PetscCall(ShareError(comm, o->rank, ierr, "create the output file", o->part));
+  PetscCall(PetscSNPrintf(o->xmf, sizeof o->xmf, "%s.xmf", base));
+  PetscCall(PetscSNPrintf(o->xmf_part, sizeof o->xmf_part, "%s.part", o->xmf));
+  PetscCall(PetscSNPrintf(o->csv, sizeof o->csv, "%s.csv", base));
+  PetscCall(PetscSNPrintf(o->csv_part, sizeof o->csv_part, "%s.part", o->csv));
+  if (o->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputCreate_Root(o, p, argc, argv, mesh);
+    if (ierr) ReleaseRoot(o); /* nothing is on disk yet but directories: the .part is unnamed or empty */
+    if (ierr && o->named) (void)unlink(o->part);
+    QuietEnd(&q);
+  }
+  {
+    PetscErrorCode shared = ShareError(comm, o->rank, ierr);
+    if (shared) PetscCall(OutputFree(&o));
+    PetscCall(shared);
+  }
   *out = o;
   PetscFunctionReturn(0);
 }
 
 /* ---- fields ---- */
 
-static PetscErrorCode FieldRegister(Output out, const OutputField *f, PetscInt count, FieldInfo **info)
+/* Rows per chunk of a field of count values: a page's worth, at least one. */
+static hsize_t FieldChunkRows(PetscInt count)
 {
-  char    path[256];
-  hsize_t dims[2] = {0, (hsize_t)count}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)count}, chunk[2] = {1, (hsize_t)count};
-  double  fill = NAN; /* rows of output times at which a field was not written */
-  hid_t   space, dcpl, d;
+  const hsize_t rows = CHUNK_BYTES / (sizeof(double) * (hsize_t)count);
+
+  return rows < 1 ? 1 : rows > 256 ? 256 : rows;
+}
+
+static PetscErrorCode FieldRegister(Output out, const OutputField *f, PetscInt count)
+{
+  char       path[256];
+  hsize_t    dims[2] = {0, (hsize_t)count}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)count}, chunk[2] = {FieldChunkRows(count), (hsize_t)count};
+  double     fill = NAN; /* rows of output times at which a field was not written */
+  hid_t      space, dcpl, d;
+  FieldInfo *info;
 
   PetscFunctionBegin;
-  for (PetscInt i = 0; i < out->nfields; i++) {
-    if (strcmp(out->fields[i].name, f->name)) continue;
-    PetscCheck(out->fields[i].count == count, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
-               "Field %s had %" PetscInt_FMT " values and now has %" PetscInt_FMT, f->name, out->fields[i].count, count);
-    *info = &out->fields[i];
-    PetscFunctionReturn(0);
-  }
-  PetscCall(CheckName(f->name, "field"));
-  PetscCheck(strcmp(f->name, "time"), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "\"time\" is reserved for /fields/time");
-  PetscCheck(count > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Field %s has no values", f->name);
   if (out->nfields == out->fields_cap) {
     out->fields_cap = out->fields_cap ? 2 * out->fields_cap : 16;
     PetscCall(PetscRealloc(sizeof(FieldInfo) * out->fields_cap, &out->fields));
   }
-  *info = &out->fields[out->nfields++];
-  PetscCall(PetscStrncpy((*info)->name, f->name, sizeof(*info)->name));
-  PetscCall(PetscStrncpy((*info)->units, f->units ? f->units : "", sizeof(*info)->units));
-  (*info)->count = count;
-  (*info)->cell  = (PetscBool)(count == out->ncells);
+  info = &out->fields[out->nfields];
+  PetscCall(PetscStrncpy(info->name, f->name, sizeof info->name));
+  PetscCall(PetscStrncpy(info->units, f->units ? f->units : "", sizeof info->units));
+  info->count   = count;
+  info->cell    = (PetscBool)(count == out->ncells);
+  info->rows    = FieldChunkRows(count);
+  info->nchunks = 0; /* rows of earlier output times read as NaN without storage */
 
   PetscCall(PetscSNPrintf(path, sizeof path, "/fields/%s", f->name));
   H5Check(space = H5Screate_simple(2, dims, maxdims), out, "create a dataspace for", path);
@@ -480,11 +1055,19 @@ static PetscErrorCode FieldRegister(Output out, const OutputField *f, PetscInt c
   H5Check(H5Pset_chunk(dcpl, 2, chunk), out, "set the chunk size of", path);
   H5Check(H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill), out, "set the fill value of", path);
   H5Check(d = H5Dcreate2(out->file, path, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), out, "create dataset", path);
-  PetscCall(H5WriteStringAttribute(out, d, path, "units", (*info)->units));
-  PetscCall(H5WriteStringAttribute(out, d, path, "location", (*info)->cell ? "cell" : "other"));
+  PetscCall(H5WriteStringAttribute(out, d, path, "units", info->units));
+  PetscCall(H5WriteStringAttribute(out, d, path, "location", info->cell ? "cell" : "other"));
   H5Check(H5Dclose(d), out, "close dataset", path);
   H5Check(H5Pclose(dcpl), out, "close the property list of", path);
   H5Check(H5Sclose(space), out, "close dataspace of", path);
+  /* earlier output times get NaN rows, so every field has a row per time */
+  if (out->ntimes) {
+    H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+    dims[0] = (hsize_t)out->ntimes;
+    H5Check(H5Dset_extent(d, dims), out, "extend dataset", path);
+    H5Check(H5Dclose(d), out, "close dataset", path);
+  }
+  out->nfields++;
   PetscFunctionReturn(0);
 }
 
@@ -517,71 +1100,155 @@ static PetscErrorCode FieldWriteRow(Output out, const FieldInfo *info, hsize_t n
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode FlushSamples(Output out)
+/* Bytes that adding n chunks of chunk_bytes each to one dataset may
+ * allocate: the chunks, and for each insertion a new node at every level of
+ * its v1 B-tree index (a split; four levels hold 2^36 chunks), a node
+ * holding 2 ISTORE_K entries of rank+1 offsets. */
+static size_t ChunkBytes(int rank, hsize_t n, size_t chunk_bytes)
 {
-  size_t     n = out->nsamples;
-  double    *r;
-  long long *k;
+  const size_t node = 24 + (2 * ISTORE_K + 1) * (8 + 8 * (size_t)(rank + 1)) + 2 * ISTORE_K * 8;
+
+  return (size_t)n * (chunk_bytes + 4 * node);
+}
+
+/* Chunks that rows [start, end) of a 1D series add to it. */
+static hsize_t NewChunks(hsize_t start, hsize_t end, hsize_t chunk)
+{
+  return (end + chunk - 1) / chunk - (start + chunk - 1) / chunk;
+}
+
+/* Bytes the buffered samples may allocate: the 7 series of phase A, or time. */
+static size_t SampleBytes(Output out, PetscBool time)
+{
+  const hsize_t n = NewChunks(out->nseries, out->nseries + out->nsamples, SAMPLE_CHUNK);
+
+  return (time ? 1 : 7) * ChunkBytes(1, n, SAMPLE_CHUNK * sizeof(double));
+}
+
+/* The buffered samples: every series but time (phase A), or time (phase B). */
+static PetscErrorCode FlushSamples(Output out, PetscBool time)
+{
+  const size_t n = out->nsamples;
+  double      *r;
+  long long   *k;
 
   PetscFunctionBegin;
   if (!n) PetscFunctionReturn(0);
   PetscCall(PetscMalloc2(n, &r, n, &k));
-  for (size_t i = 0; i < n; i++)
-    r[i] = out->samples[i].time;
-  PetscCall(H5AppendSeries(out, "/timeseries/time", H5T_NATIVE_DOUBLE, n, r));
-  for (size_t i = 0; i < n; i++)
-    r[i] = out->samples[i].voltage;
-  PetscCall(H5AppendSeries(out, "/timeseries/voltage", H5T_NATIVE_DOUBLE, n, r));
-  for (size_t i = 0; i < n; i++)
-    r[i] = out->samples[i].current;
-  PetscCall(H5AppendSeries(out, "/timeseries/current", H5T_NATIVE_DOUBLE, n, r));
-  for (size_t i = 0; i < n; i++)
-    r[i] = out->samples[i].capacity;
-  PetscCall(H5AppendSeries(out, "/timeseries/capacity", H5T_NATIVE_DOUBLE, n, r));
-  for (size_t i = 0; i < n; i++)
-    r[i] = ToMAhPerCm2(out->samples[i].capacity);
-  PetscCall(H5AppendSeries(out, "/timeseries/capacity_mAh_per_cm2", H5T_NATIVE_DOUBLE, n, r));
-  for (size_t i = 0; i < n; i++)
-    r[i] = out->samples[i].energy;
-  PetscCall(H5AppendSeries(out, "/timeseries/energy", H5T_NATIVE_DOUBLE, n, r));
-  for (size_t i = 0; i < n; i++)
-    k[i] = out->samples[i].step;
-  PetscCall(H5AppendSeries(out, "/timeseries/step", H5T_NATIVE_LLONG, n, k));
-  for (size_t i = 0; i < n; i++)
-    k[i] = out->samples[i].protocol_step;
-  PetscCall(H5AppendSeries(out, "/timeseries/protocol_step", H5T_NATIVE_LLONG, n, k));
+  if (time) {
+    for (size_t i = 0; i < n; i++)
+      r[i] = out->samples[i].time;
+    PetscCall(H5AppendSeries(out, "/timeseries/time", H5T_NATIVE_DOUBLE, n, r));
+    out->nseries += n;
+    out->nsamples = 0;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      r[i] = out->samples[i].voltage;
+    PetscCall(H5AppendSeries(out, "/timeseries/voltage", H5T_NATIVE_DOUBLE, n, r));
+    for (size_t i = 0; i < n; i++)
+      r[i] = out->samples[i].current;
+    PetscCall(H5AppendSeries(out, "/timeseries/current", H5T_NATIVE_DOUBLE, n, r));
+    for (size_t i = 0; i < n; i++)
+      r[i] = out->samples[i].capacity;
+    PetscCall(H5AppendSeries(out, "/timeseries/capacity", H5T_NATIVE_DOUBLE, n, r));
+    for (size_t i = 0; i < n; i++)
+      r[i] = ToMAhPerCm2(out->samples[i].capacity);
+    PetscCall(H5AppendSeries(out, "/timeseries/capacity_mAh_per_cm2", H5T_NATIVE_DOUBLE, n, r));
+    for (size_t i = 0; i < n; i++)
+      r[i] = out->samples[i].energy;
+    PetscCall(H5AppendSeries(out, "/timeseries/energy", H5T_NATIVE_DOUBLE, n, r));
+    for (size_t i = 0; i < n; i++)
+      k[i] = out->samples[i].step;
+    PetscCall(H5AppendSeries(out, "/timeseries/step", H5T_NATIVE_LLONG, n, k));
+    for (size_t i = 0; i < n; i++)
+      k[i] = out->samples[i].protocol_step;
+    PetscCall(H5AppendSeries(out, "/timeseries/protocol_step", H5T_NATIVE_LLONG, n, k));
+  }
   PetscCall(PetscFree2(r, k));
-  out->nsamples = 0;
+  PetscFunctionReturn(0);
+}
+
+/* Both phases of the buffered samples, each flushed. */
+static PetscErrorCode WriteSamples(Output out)
+{
+  PetscFunctionBegin;
+  if (!out->nsamples) PetscFunctionReturn(0);
+  PetscCall(Reserve(out, SampleBytes(out, PETSC_FALSE)));
+  PetscCall(FlushSamples(out, PETSC_FALSE));
+  PetscCall(Flush(out));
+  PetscCall(Reserve(out, SampleBytes(out, PETSC_TRUE)));
+  PetscCall(FlushSamples(out, PETSC_TRUE));
+  PetscCall(Flush(out));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode OutputWriteFields_Root(Output out, PetscReal time, PetscInt nfields, const OutputField *fields)
 {
-  hsize_t    row = (hsize_t)out->ntimes + 1;
-  FieldInfo *info;
+  const hsize_t row   = (hsize_t)out->ntimes + 1;
+  size_t        bytes = 0;
+  PetscInt      known = out->nfields;
 
   PetscFunctionBegin;
+  PetscCall(CheckNotFailed(out));
   PetscCheck(nfields >= 0 && (nfields == 0 || fields), PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteFields needs the fields on rank 0");
+  /* every argument is checked before anything is written */
   for (PetscInt f = 0; f < nfields; f++) {
     const PetscInt count = fields[f].count ? fields[f].count : out->ncells;
+    PetscBool      found = PETSC_FALSE;
 
-    PetscCheck(fields[f].values, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Field %s has no values on rank 0",
-               fields[f].name ? fields[f].name : "(unnamed)");
-    PetscCall(FieldRegister(out, &fields[f], count, &info));
-    PetscCall(FieldWriteRow(out, info, row, fields[f].values));
+    PetscCall(CheckName(fields[f].name, "field"));
+    PetscCheck(strcmp(fields[f].name, "time"), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "\"time\" is reserved for /fields/time");
+    PetscCheck(count > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Field %s has no values", fields[f].name);
+    PetscCheck(fields[f].values, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Field %s has no values on rank 0", fields[f].name);
+    for (PetscInt g = 0; g < f; g++)
+      PetscCheck(strcmp(fields[g].name, fields[f].name), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Field %s is given twice", fields[f].name);
+    for (PetscInt i = 0; i < out->nfields && !found; i++) {
+      if (strcmp(out->fields[i].name, fields[f].name)) continue;
+      found = PETSC_TRUE;
+      PetscCheck(out->fields[i].count == count, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+                 "Field %s had %" PetscInt_FMT " values and now has %" PetscInt_FMT, fields[f].name, out->fields[i].count, count);
+    }
+    if (!found) known = -1;
   }
-  /* Fields not given this time keep a NaN row, so every field has a row per time. */
-  for (PetscInt f = 0; f < out->nfields; f++)
-    PetscCall(FieldWriteRow(out, &out->fields[f], row, NULL));
-  /* The time goes last: the length of /fields/time counts the complete output times. */
-  PetscCall(H5AppendSeries(out, "/fields/time", H5T_NATIVE_DOUBLE, 1, &time));
   if (out->ntimes == out->times_cap) {
     out->times_cap = out->times_cap ? 2 * out->times_cap : 64;
     PetscCall(PetscRealloc(sizeof(PetscReal) * out->times_cap, &out->times));
   }
+  /* phase 0: datasets of fields not seen before */
+  if (known < 0) {
+    PetscCall(Reserve(out, (size_t)nfields * 4096));
+    for (PetscInt f = 0; f < nfields; f++) {
+      const PetscInt count = fields[f].count ? fields[f].count : out->ncells;
+      PetscBool      found = PETSC_FALSE;
+      for (PetscInt i = 0; i < out->nfields && !found; i++)
+        found = (PetscBool)!strcmp(out->fields[i].name, fields[f].name);
+      if (!found) PetscCall(FieldRegister(out, &fields[f], count));
+    }
+    PetscCall(Flush(out));
+  }
+  /* phase A: the rows, and the samples but their times */
+  for (PetscInt f = 0; f < out->nfields; f++) {
+    const FieldInfo *info = &out->fields[f];
+    if ((hsize_t)out->ntimes / info->rows >= info->nchunks) bytes += ChunkBytes(2, 1, info->rows * (size_t)info->count * sizeof(double));
+  }
+  PetscCall(Reserve(out, bytes + SampleBytes(out, PETSC_FALSE)));
+  for (PetscInt i = 0; i < out->nfields; i++) {
+    const PetscReal *values = NULL; /* fields not given this time keep a NaN row */
+    for (PetscInt f = 0; f < nfields && !values; f++)
+      if (!strcmp(out->fields[i].name, fields[f].name)) values = fields[f].values;
+    PetscCall(FieldWriteRow(out, &out->fields[i], row, values));
+    if (values) out->fields[i].nchunks = PetscMax(out->fields[i].nchunks, (hsize_t)out->ntimes / out->fields[i].rows + 1);
+  }
+  PetscCall(FlushSamples(out, PETSC_FALSE));
+  PetscCall(Flush(out));
+  /* phase B: the times, which readers count */
+  PetscCall(Reserve(out, SampleBytes(out, PETSC_TRUE) +
+                             ChunkBytes(1, NewChunks((hsize_t)out->ntimes, (hsize_t)out->ntimes + 1, SAMPLE_CHUNK), SAMPLE_CHUNK * sizeof(double))));
+  PetscCall(H5AppendSeries(out, "/fields/time", H5T_NATIVE_DOUBLE, 1, &time));
+  PetscCall(FlushSamples(out, PETSC_TRUE));
+  PetscCall(Flush(out));
   out->times[out->ntimes++] = time;
-  PetscCall(FlushSamples(out));
-  H5Check(H5Fflush(out->file, H5F_SCOPE_GLOBAL), out, "flush", "the file");
+  if (!out->on_disk) PetscCall(CommitToDisk(out, PETSC_TRUE)); /* the file appears with its first output time */
   PetscFunctionReturn(0);
 }
 
@@ -591,8 +1258,13 @@ PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, c
 
   PetscFunctionBegin;
   PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteFields needs an output created by OutputCreate");
-  if (out->rank == 0) ierr = OutputWriteFields_Root(out, time, nfields, fields);
-  PetscCall(ShareError(out->comm, out->rank, ierr, "write fields to", out->part));
+  if (out->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputWriteFields_Root(out, time, nfields, fields);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
   PetscFunctionReturn(0);
 }
 
@@ -601,7 +1273,7 @@ PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, c
 PetscErrorCode OutputAppendSample(Output out, const OutputSample *s)
 {
   PetscFunctionBegin;
-  if (!out || out->rank) PetscFunctionReturn(0);
+  if (!out || out->rank || out->failed) PetscFunctionReturn(0);
   if (out->nsamples == out->samples_cap) {
     out->samples_cap = out->samples_cap ? 2 * out->samples_cap : 256;
     PetscCall(PetscRealloc(sizeof(OutputSample) * out->samples_cap, &out->samples));
@@ -612,15 +1284,30 @@ PetscErrorCode OutputAppendSample(Output out, const OutputSample *s)
 
 static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const char *text, PetscReal time, const char *reason)
 {
-  long long   i = index;
-  const char *t = text ? text : "", *r = reason ? reason : "";
+  long long i = index;
+  char      t[STEP_TEXT_LEN], r[STEP_REASON_LEN];
+  hid_t     tt, rt;
+  hsize_t   n;
 
   PetscFunctionBegin;
+  PetscCall(CheckNotFailed(out));
+  CopyText(t, sizeof t, text);
+  CopyText(r, sizeof r, reason);
+  PetscCall(FixedString(out, sizeof t, &tt));
+  PetscCall(FixedString(out, sizeof r, &rt));
+  n = NewChunks(out->nsteps, out->nsteps + 1, PROTOCOL_CHUNK);
+  PetscCall(Reserve(out, ChunkBytes(1, n, PROTOCOL_CHUNK * sizeof(long long)) + ChunkBytes(1, n, PROTOCOL_CHUNK * sizeof t) +
+                             ChunkBytes(1, n, PROTOCOL_CHUNK * sizeof r)));
   PetscCall(H5AppendSeries(out, "/protocol/index", H5T_NATIVE_LLONG, 1, &i));
-  PetscCall(H5AppendSeries(out, "/protocol/text", out->str, 1, &t));
+  PetscCall(H5AppendSeries(out, "/protocol/text", tt, 1, t));
+  PetscCall(H5AppendSeries(out, "/protocol/end_reason", rt, 1, r));
+  PetscCall(Flush(out));
+  PetscCall(Reserve(out, ChunkBytes(1, n, PROTOCOL_CHUNK * sizeof(double))));
   PetscCall(H5AppendSeries(out, "/protocol/end_time", H5T_NATIVE_DOUBLE, 1, &time));
-  PetscCall(H5AppendSeries(out, "/protocol/end_reason", out->str, 1, &r));
-  H5Check(H5Fflush(out->file, H5F_SCOPE_GLOBAL), out, "flush", "the file");
+  PetscCall(Flush(out));
+  out->nsteps++;
+  H5Check(H5Tclose(tt), out, "close the string type of", "/protocol/text");
+  H5Check(H5Tclose(rt), out, "close the string type of", "/protocol/end_reason");
   PetscFunctionReturn(0);
 }
 
@@ -630,30 +1317,62 @@ PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, 
 
   PetscFunctionBegin;
   PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteStepEnd needs an output created by OutputCreate");
-  if (out->rank == 0) ierr = OutputWriteStepEnd_Root(out, index, text, time, reason);
-  PetscCall(ShareError(out->comm, out->rank, ierr, "record a protocol step in", out->part));
+  if (out->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputWriteStepEnd_Root(out, index, text, time, reason);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode OutputWriteMetric_Root(Output out, const char *name, PetscReal value, const char *units)
+/* A scalar in /metrics, of HDF5 type filetype (memtype in memory). */
+static PetscErrorCode OutputWriteMetric_Root(Output out, const char *name, hid_t memtype, hid_t filetype, const void *value, const char *units)
 {
   char path[256];
 
   PetscFunctionBegin;
+  PetscCall(CheckNotFailed(out));
   PetscCall(CheckName(name, "metric"));
   PetscCall(PetscSNPrintf(path, sizeof path, "/metrics/%s", name));
-  PetscCall(H5WriteScalar(out, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &value, units ? units : ""));
+  PetscCall(Reserve(out, 0));
+  PetscCall(H5WriteScalar(out, path, memtype, filetype, value, units ? units : ""));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units)
 {
   PetscErrorCode ierr = 0;
+  double         v    = value;
 
   PetscFunctionBegin;
   PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteMetric needs an output created by OutputCreate");
-  if (out->rank == 0) ierr = OutputWriteMetric_Root(out, name, value, units);
-  PetscCall(ShareError(out->comm, out->rank, ierr, "write a metric to", out->part));
+  if (out->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputWriteMetric_Root(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
+  PetscFunctionReturn(0);
+}
+
+/* A count (time steps, iterations) as a 64-bit integer; units are usually "1". */
+PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units)
+{
+  PetscErrorCode ierr = 0;
+  long long      v    = (long long)value;
+
+  PetscFunctionBegin;
+  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteMetricInt needs an output created by OutputCreate");
+  if (out->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputWriteMetric_Root(out, name, H5T_NATIVE_LLONG, H5T_STD_I64LE, &v, units);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
   PetscFunctionReturn(0);
 }
 
@@ -727,19 +1446,18 @@ static void XdmfWriteField(Output out, FILE *fp, const char *h5, const FieldInfo
   fprintf(fp, "      </Attribute>\n");
 }
 
-static PetscErrorCode WriteXdmf(Output out, const char *xmf)
+static PetscErrorCode WriteXdmf(Output out)
 {
-  char        tmp[PETSC_MAX_PATH_LEN + 16], h5[3 * PETSC_MAX_PATH_LEN];
+  char        h5[3 * PETSC_MAX_PATH_LEN];
   const char *slash = strrchr(out->path, '/');
   FILE       *fp;
+  int         failed;
 
   PetscFunctionBegin;
   /* XDMFReader resolves a relative HDF5 name against the .xmf's directory, so
    * the pair can be moved together. */
   XmlEscape(slash ? slash + 1 : out->path, h5, sizeof h5);
-  PetscCall(PetscSNPrintf(tmp, sizeof tmp, "%s.part", xmf));
-  fp = fopen(tmp, "w");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s: %s", tmp, strerror(errno));
+  PetscCall(CreateExclusive(out, out->xmf_part, &fp));
   fprintf(fp, "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"2.0\">\n  <Domain>\n");
   if (!out->ntimes) {
     fprintf(fp, "    <Grid Name=\"mesh\" GridType=\"Uniform\">\n");
@@ -760,68 +1478,227 @@ static PetscErrorCode WriteXdmf(Output out, const char *xmf)
     fprintf(fp, "    </Grid>\n");
   }
   fprintf(fp, "  </Domain>\n</Xdmf>\n");
-  PetscCheck(!ferror(fp) && !fclose(fp), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s", tmp);
-  PetscCall(RenameFile(tmp, xmf));
+  failed = ferror(fp) | fflush(fp);
+  if (!failed) errno = 0;
+  failed = fclose(fp) || failed;
+  if (failed) (void)unlink(out->xmf_part);
+  OsCheck(!failed, out, errno ? errno : EIO, "write", out->xmf_part);
+  OsCheck(!rename(out->xmf_part, out->xmf), out, errno, "rename it", out->xmf_part);
   PetscFunctionReturn(0);
 }
 
-/* Writes the time series (read back from the file, so it need not stay in
- * memory) to tmp in the units people quote. */
-static PetscErrorCode WriteCsv(Output out, const char *tmp)
+/* The time series of the closed file, read back from it, in the units people
+ * quote; rows up to the length of /timeseries/time. */
+static PetscErrorCode WriteCsvFrom(Output out, hid_t file, FILE *fp)
 {
   hsize_t    n, m;
   double    *t, *v, *c, *q, *e;
   long long *s, *ps;
-  FILE      *fp;
 
   PetscFunctionBegin;
-  fp = fopen(tmp, "w");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s: %s", tmp, strerror(errno));
   fprintf(fp, "time_s,voltage_V,current_A_per_m2,capacity_mAh_per_cm2,energy_Wh_per_m2,step,protocol_step\n");
-  PetscCall(H5ReadSeries(out, "/timeseries/time", H5T_NATIVE_DOUBLE, 0, 0, NULL, &n));
+  PetscCall(H5ReadSeries(out, file, "/timeseries/time", H5T_NATIVE_DOUBLE, 0, 0, NULL, &n));
   PetscCall(PetscMalloc7(CSV_BLOCK, &t, CSV_BLOCK, &v, CSV_BLOCK, &c, CSV_BLOCK, &q, CSV_BLOCK, &e, CSV_BLOCK, &s, CSV_BLOCK, &ps));
   for (hsize_t start = 0; start < n; start += CSV_BLOCK) {
     hsize_t b = PetscMin(n - start, (hsize_t)CSV_BLOCK);
 
-    PetscCall(H5ReadSeries(out, "/timeseries/time", H5T_NATIVE_DOUBLE, start, b, t, &m));
-    PetscCall(H5ReadSeries(out, "/timeseries/voltage", H5T_NATIVE_DOUBLE, start, b, v, &m));
-    PetscCall(H5ReadSeries(out, "/timeseries/current", H5T_NATIVE_DOUBLE, start, b, c, &m));
-    PetscCall(H5ReadSeries(out, "/timeseries/capacity_mAh_per_cm2", H5T_NATIVE_DOUBLE, start, b, q, &m));
-    PetscCall(H5ReadSeries(out, "/timeseries/energy", H5T_NATIVE_DOUBLE, start, b, e, &m));
-    PetscCall(H5ReadSeries(out, "/timeseries/step", H5T_NATIVE_LLONG, start, b, s, &m));
-    PetscCall(H5ReadSeries(out, "/timeseries/protocol_step", H5T_NATIVE_LLONG, start, b, ps, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/time", H5T_NATIVE_DOUBLE, start, b, t, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/voltage", H5T_NATIVE_DOUBLE, start, b, v, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/current", H5T_NATIVE_DOUBLE, start, b, c, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/capacity_mAh_per_cm2", H5T_NATIVE_DOUBLE, start, b, q, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/energy", H5T_NATIVE_DOUBLE, start, b, e, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/step", H5T_NATIVE_LLONG, start, b, s, &m));
+    PetscCall(H5ReadSeries(out, file, "/timeseries/protocol_step", H5T_NATIVE_LLONG, start, b, ps, &m));
     for (hsize_t i = 0; i < b; i++)
       fprintf(fp, "%.10g,%.10g,%.10g,%.10g,%.10g,%lld,%lld\n", t[i], v[i], c[i], q[i], ToWh(e[i]), s[i], ps[i]);
   }
   PetscCall(PetscFree7(t, v, c, q, e, s, ps));
-  PetscCheck(!ferror(fp) && !fclose(fp), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s", tmp);
+  PetscFunctionReturn(0);
+}
+
+/* Reopens the closed file read-only: the CSV shows what the file holds. */
+static PetscErrorCode WriteCsv(Output out)
+{
+  hid_t          file;
+  FILE          *fp;
+  PetscErrorCode ierr;
+  int            failed;
+  void          *handle;
+  struct stat    st;
+
+  PetscFunctionBegin;
+  H5Check(file = H5Fopen(out->path, H5F_ACC_RDONLY, H5P_DEFAULT), out, "reopen", "the closed file to write the CSV");
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || fstat(*(int *)handle, &st) || st.st_dev != out->dev || st.st_ino != out->ino) {
+    (void)H5Fclose(file);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot write %s: another process replaced %s", out->csv, out->path);
+  }
+  ierr = CreateExclusive(out, out->csv_part, &fp);
+  if (ierr) {
+    (void)H5Fclose(file);
+    PetscCall(ierr);
+  }
+  ierr = WriteCsvFrom(out, file, fp);
+  (void)H5Fclose(file);
+  failed = ferror(fp) | fflush(fp);
+  if (!failed) errno = 0;
+  failed = fclose(fp) || failed;
+  if (ierr || failed) (void)unlink(out->csv_part);
+  PetscCall(ierr);
+  OsCheck(!failed, out, errno ? errno : EIO, "write", out->csv_part);
+  OsCheck(!rename(out->csv_part, out->csv), out, errno, "rename it", out->csv_part);
   PetscFunctionReturn(0);
 }
 
 /* ---- close ---- */
 
-static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, OutputStatus status)
+/* After a write error HDF5 still caches rows and metadata the disk never
+ * got; flushing them now could leave a torn file. Its descriptor is pointed
+ * at a memfd that discards what HDF5's close writes, and the file stays as
+ * its last complete flush left it. The end of file is made to cover HDF5's
+ * end of allocation (a sparse extension: it needs no space), because a
+ * superblock already on disk may record it. */
+static PetscErrorCode DetachHDF5(Output out)
 {
-  char buf[64], xmf[PETSC_MAX_PATH_LEN + 8], csv[PETSC_MAX_PATH_LEN + 8], csv_tmp[PETSC_MAX_PATH_LEN + 16];
+  void   *handle;
+  haddr_t eoa  = 0;
+  int     sink = -1;
 
   PetscFunctionBegin;
-  PetscCall(PetscSNPrintf(xmf, sizeof xmf, "%s.xmf", out->base));
-  PetscCall(PetscSNPrintf(csv, sizeof csv, "%s.csv", out->base));
-  PetscCall(PetscSNPrintf(csv_tmp, sizeof csv_tmp, "%s.part", csv));
-  PetscCall(FlushSamples(out));
-  PetscCall(Now(buf, sizeof buf));
-  PetscCall(H5WriteText(out, "/provenance/end_time", buf));
-  PetscCall(H5WriteText(out, "/provenance/exit_reason", exit_reason ? exit_reason : ""));
-  PetscCall(H5WriteText(out, "/provenance/status", OutputStatuses[status]));
-  PetscCall(WriteCsv(out, csv_tmp));
-  H5Check(H5Tclose(out->str), out, "close", "the string type");
-  out->str = H5I_INVALID_HID;
-  H5Check(H5Fclose(out->file), out, "close", "the file");
+  if (out->file < 0 || H5Iis_valid(out->file) <= 0) PetscFunctionReturn(0);
+  if (H5Fget_vfd_handle(out->file, H5P_DEFAULT, &handle) >= 0) {
+    sink = memfd_create("ionstack-discarded-hdf5-writes", MFD_CLOEXEC);
+    if (sink < 0) sink = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (sink >= 0) {
+      (void)dup2(sink, *(int *)handle);
+      (void)close(sink);
+    }
+  }
+  if (H5Fget_eoa(out->file, &eoa) >= 0) {
+    struct stat st;
+    if (!fstat(out->fd, &st) && (haddr_t)st.st_size < eoa) (void)ftruncate(out->fd, (off_t)eoa);
+  }
+  /* a failed call may have left objects open (a dataset whose close could not
+   * write its chunks), and the file stays open while they are: close them all */
+  {
+    const unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
+    ssize_t        n     = H5Fget_obj_count(out->file, types);
+    hid_t         *ids;
+
+    if (n > 0 && !PetscMalloc1((size_t)n, &ids)) {
+      n = H5Fget_obj_ids(out->file, types, (size_t)n, ids);
+      for (ssize_t i = 0; i < n; i++) {
+        if (H5Iget_type(ids[i]) == H5I_ATTR)
+          (void)H5Aclose(ids[i]);
+        else
+          (void)H5Oclose(ids[i]);
+      }
+      (void)PetscFree(ids);
+    }
+  }
+  (void)H5Fclose(out->file); /* into the sink; its errors do not matter */
   out->file = H5I_INVALID_HID;
-  /* A failed run is renamed too: it keeps what was computed and says it failed. */
-  PetscCall(RenameFile(out->part, out->path));
-  PetscCall(WriteXdmf(out, xmf));
-  PetscCall(RenameFile(csv_tmp, csv));
+  PetscFunctionReturn(0);
+}
+
+/* The message of the error just raised. */
+static void SpecificMessage(PetscErrorCode e, char *buf, size_t len)
+{
+  const char *text     = NULL;
+  char       *specific = NULL;
+
+  (void)PetscErrorMessage(e, &text, &specific);
+  Format(buf, len, "%s", specific && specific[0] ? specific : (text ? text : "unknown error"));
+}
+
+/* What a failed output left, for its last message. */
+static void DescribeFailure(Output out, PetscBool marked, PetscBool renamed, const char *sidecars, char *msg, size_t len)
+{
+  if (!out->on_disk)
+    Format(msg, len, "%s. No output file was written", out->error);
+  else if (!marked)
+    Format(msg, len, "%s. %s was left as it is (status running), with its %" PetscInt_FMT " complete output times", out->error, out->part,
+           out->ntimes);
+  else if (!renamed)
+    Format(msg, len, "%s. %s is closed and marked but kept its temporary name", out->error, out->part);
+  else
+    Format(msg, len, "%s. %s was closed with status failed and keeps its %" PetscInt_FMT " complete output times%s%s", out->error, out->path,
+           out->ntimes, sidecars[0] ? "; the sidecars are missing: " : "", sidecars);
+}
+
+static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, OutputStatus status)
+{
+  char           end[64], sidecars[MESSAGE_LEN] = "", msg[2 * MESSAGE_LEN + 256];
+  const char    *reason = exit_reason && exit_reason[0] ? exit_reason : out->error;
+  PetscBool      marked = PETSC_FALSE, renamed = PETSC_FALSE, was_failed = out->failed;
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
+  PetscCall(Now(end, sizeof end));
+  if (out->failed) status = OUTPUT_FAILED;
+  /* the normal path: what is buffered, then the marks, then the name */
+  if (!out->failed || !out->on_disk) {
+    if (out->failed) out->failed = PETSC_FALSE; /* in memory the file is intact: try to write it once more */
+    ierr = WriteSamples(out);
+    if (!ierr) ierr = Flush(out); /* the metrics */
+    if (!ierr && out->on_disk) {
+      haddr_t eoa = 0;
+      ierr        = H5Fget_eoa(out->file, &eoa) < 0 ? H5Failure(out, __LINE__, PETSC_FUNCTION_NAME, "get the allocated size of", "the file") : 0;
+      if (!ierr) {
+        ierr = H5Fclose(out->file) < 0 ? H5Failure(out, __LINE__, PETSC_FUNCTION_NAME, "close", "the file") : 0;
+        if (!ierr) {
+          struct stat st;
+          out->file = H5I_INVALID_HID;
+          if (!fstat(out->fd, &st) && (haddr_t)st.st_size > eoa) (void)ftruncate(out->fd, (off_t)eoa); /* the reserve past the end */
+        }
+      }
+    }
+    if (!ierr) ierr = OverwriteText(out, "/provenance/end_time", out->at_end_time, END_TIME_LEN, end);
+    if (!ierr) ierr = OverwriteText(out, "/provenance/exit_reason", out->at_reason, REASON_LEN, reason);
+    if (!ierr) ierr = OverwriteText(out, "/provenance/status", out->at_status, STATUS_LEN, OutputStatuses[status]);
+    if (!ierr && !out->on_disk) ierr = CommitToDisk(out, PETSC_FALSE);
+    if (!ierr) marked = PETSC_TRUE;
+    if (ierr && was_failed && !out->on_disk) out->failed = PETSC_TRUE;
+  }
+  /* after a write error: nothing more through HDF5 */
+  if (out->failed && out->on_disk) {
+    PetscErrorCode e;
+    PetscCall(DetachHDF5(out));
+    reason = exit_reason && exit_reason[0] ? exit_reason : out->error;
+    e      = OverwriteText(out, "/provenance/end_time", out->at_end_time, END_TIME_LEN, end);
+    if (!e) e = OverwriteText(out, "/provenance/exit_reason", out->at_reason, REASON_LEN, reason);
+    if (!e) e = OverwriteText(out, "/provenance/status", out->at_status, STATUS_LEN, OutputStatuses[OUTPUT_FAILED]);
+    marked = (PetscBool)!e;
+  }
+  if (marked && out->on_disk) {
+    PetscErrorCode e = RenameOwn(out, out->part, out->path, out->dev, out->ino);
+    renamed          = (PetscBool)!e;
+    if (e && !ierr) ierr = e;
+  }
+  if (!out->on_disk && out->named) { /* the fallback .part of a file that never got complete to disk */
+    struct stat st;
+    if (!lstat(out->part, &st) && st.st_dev == out->dev && st.st_ino == out->ino) (void)unlink(out->part);
+  }
+  if (out->fd >= 0) (void)close(out->fd);
+  out->fd = -1;
+  if (renamed) {
+    /* sidecars are written even for a failed run; their own errors are reported after */
+    PetscBool      keep                 = out->failed;
+    PetscErrorCode e_csv                = WriteCsv(out), e_xmf, e;
+    char           csv_msg[MESSAGE_LEN] = "";
+
+    if (e_csv) SpecificMessage(e_csv, csv_msg, sizeof csv_msg);
+    e_xmf = WriteXdmf(out);
+    if (e_xmf) SpecificMessage(e_xmf, sidecars, sizeof sidecars);
+    if (e_csv) Format(sidecars + strlen(sidecars), sizeof sidecars - strlen(sidecars), "%s%s", e_xmf ? "; " : "", csv_msg);
+    e = e_xmf ? e_xmf : e_csv;
+    if (e && !keep && !ierr) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, e, PETSC_ERROR_INITIAL, "%s", sidecars);
+    if (!keep) out->failed = PETSC_FALSE;
+  }
+  if (out->failed) {
+    DescribeFailure(out, marked, renamed, sidecars, msg, sizeof msg);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", msg);
+  }
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
@@ -829,29 +1706,24 @@ PetscErrorCode OutputClose(Output *out, const char *exit_reason, OutputStatus st
 {
   Output         o;
   PetscErrorCode ierr = 0;
-  char           part[PETSC_MAX_PATH_LEN];
-  MPI_Comm       comm;
-  PetscMPIInt    rank;
 
   PetscFunctionBegin;
   if (!out || !*out) PetscFunctionReturn(0);
   o    = *out;
-  *out = NULL;
+  *out = NULL; /* whatever happens below, the handle is gone: later calls see NULL */
+  PetscCheck(status >= OUTPUT_COMPLETE && status <= OUTPUT_INTERRUPTED, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "OutputClose: unknown status %d",
+             (int)status);
   if (o->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
     ierr = OutputClose_Root(o, exit_reason, status);
-    /* After a failure, release what is still open and leave the .part as it
-     * is; the error being reported already says what went wrong, so these
-     * return values are not checked. */
-    if (o->str >= 0) (void)H5Tclose(o->str);
-    if (o->file >= 0) (void)H5Fclose(o->file);
+    ReleaseRoot(o);
+    QuietEnd(&q);
   }
-  PetscCall(PetscStrncpy(part, o->part, sizeof part));
-  PetscCall(PetscFree(o->times));
-  PetscCall(PetscFree(o->fields));
-  PetscCall(PetscFree(o->samples));
-  comm = o->comm;
-  rank = o->rank;
-  PetscCall(PetscFree(o));
-  PetscCall(ShareError(comm, rank, ierr, "close", part));
+  {
+    PetscErrorCode shared = ShareError(o->comm, o->rank, ierr);
+    PetscCall(OutputFree(&o));
+    PetscCall(shared);
+  }
   PetscFunctionReturn(0);
 }
