@@ -33,18 +33,33 @@ PetscReal ModelFixedValue(const Model *m, PhaseType phase, FieldIndex f)
   return 0.0;
 }
 
-/* Cell widths of one layer: w_k proportional to grading^t_k, t_k rising
- * from 0 at the layer ends to 1 in the middle. */
-static void LayerWidths(const Layer *layer, PetscReal *w)
+/* Cell widths of one layer, refined geometrically toward the ends given
+ * (start: the end at lower x): the cell m places from the nearer refined
+ * end is r^m times the end cell, with r = grading^(1/M) for the largest such
+ * m, M, so the largest cell is exactly `grading` times the smallest, and
+ * doubling the cells at a fixed grading halves every cell (r -> sqrt(r)): a
+ * refinement family with the scheme's second order. An end that meets a
+ * no-flux collector has no boundary layer and is left coarse. */
+static void LayerWidthsToward(const Layer *layer, PetscBool start, PetscBool end, PetscReal *w)
 {
-  PetscReal sum = 0;
-  for (PetscInt k = 0; k < layer->cells; k++) {
-    const PetscReal t = 1.0 - PetscAbsReal(2.0 * (k + 0.5) / layer->cells - 1.0);
-    w[k]              = layer->grading > 1.0 ? PetscPowReal(layer->grading, t) : 1.0;
+  const PetscInt  n   = layer->cells;
+  const PetscInt  far = start && end ? (n - 1) / 2 : (start || end ? n - 1 : 0);
+  const PetscReal r   = layer->grading > 1.0 && far > 0 ? PetscPowReal(layer->grading, 1.0 / far) : 1.0;
+  PetscReal       sum = 0;
+
+  for (PetscInt k = 0; k < n; k++) {
+    const PetscInt m = start && end ? PetscMin(k, n - 1 - k) : (start ? k : (end ? n - 1 - k : 0));
+    w[k]             = PetscPowReal(r, (PetscReal)m);
     sum += w[k];
   }
-  for (PetscInt k = 0; k < layer->cells; k++)
+  for (PetscInt k = 0; k < n; k++)
     w[k] *= layer->thickness / sum;
+}
+
+/* Both ends of a layer refined alike. */
+static void LayerWidths(const Layer *layer, PetscReal *w)
+{
+  LayerWidthsToward(layer, PETSC_TRUE, PETSC_TRUE, w);
 }
 
 static FaceKind FaceKindOf(PhaseType a, PhaseType b)
