@@ -163,6 +163,31 @@ int main(int argc, char **argv)
     check_rel("binary_reversible_depletion_time_independent_of_i0_1e4", t[2], t[0], 1e-4);
     check_rel("binary_reversible_depletion_time_against_sand", t[0], want, 1e-2);
   }
+  { /* A first time step far longer than the run (100 s against depletion at 14 s, 3 i_lim, 20 cells): Newton's
+       first update drives the interface concentration negative, the residual reports a domain error, and the
+       step must be retried smaller, not accepted. The run must end on depletion at the time of a run started
+       with the default 1 ms step; both resolve it by the same time-error control and event (differences
+       ~1e-7 of the end time), so 1e-4. */
+    const double cur = 3 * ilim;
+    double       t[2];
+    for (int k = 0; k < 2; k++) {
+      Params     q;
+      Simulation sim;
+      RunSummary s;
+      FixtureBase(&q);
+      FixtureBinary(&q, Dp, Dm, c0);
+      q.separator.cells = 20;
+      q.dt_initial      = k ? 100.0 : 1e-3;
+      q.steps[0]        = FixtureStep(STEP_DISCHARGE, cur, 100, PETSC_INFINITY);
+      PetscCall(SimulationCreate(PETSC_COMM_WORLD, &q, 0, NULL, &sim));
+      PetscCall(SimulationRun(sim, &s));
+      t[k] = s.end_time;
+      if (k && !check(s.depleted, "binary_long_first_step_ends_on_depletion", "end at %.6g s, want depletion near %.6g s", t[1], t[0]))
+        printf("  %s\n", s.end_reason);
+      PetscCall(SimulationDestroy(&sim));
+    }
+    check_rel("binary_long_first_step_depletion_time", t[1], t[0], 1e-4);
+  }
   PetscCall(PetscFinalize());
   return test_failures ? 1 : 0;
 }
