@@ -17,11 +17,26 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-# Debian packages the build, the runs and the plots need; the test suite
-# adds ParaView, whose XDMF reader must open the .xmf sidecars.
+# A second build tree, instrumented with AddressSanitizer (with LeakSanitizer)
+# and UndefinedBehaviorSanitizer, in which `make test` runs the suite again
+# (docs/verification.md, "Sanitizers"). Any undefined behaviour aborts the
+# program instead of printing and going on. The runtime options and the
+# suppressions of third-party libraries live in tests/sanitizers/.
+ASAN       := $(BUILD)/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_OBJ   := $(LIB_SRC:src/%.c=$(ASAN)/%.o)
+ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
+
+# Debian packages the build, the runs and the plots need (`make run`). The
+# test suite adds ParaView, whose XDMF reader must open the .xmf sidecars,
+# with xvfb and xauth so that pvbatch renders without a display (xvfb-run);
+# clang and its compiler-rt for the libFuzzer target of the config loader; and
+# llvm for llvm-symbolizer, through which clang-built programs print sanitizer
+# stacks as file:line. gcc brings its AddressSanitizer and UBSan runtimes
+# (libasan8, libubsan1), which symbolize by themselves.
 DEB_PACKAGES  := petsc-dev libhdf5-openmpi-dev openmpi-bin hdf5-tools libyaml-dev pkg-config make gcc git \
                  python3-h5py python3-numpy python3-matplotlib
-TEST_PACKAGES := $(DEB_PACKAGES) paraview python3-paraview
+TEST_PACKAGES := $(DEB_PACKAGES) paraview python3-paraview xvfb xauth clang libclang-rt-14-dev llvm
 
 # Quiet, fast MPI start-up for the test suite (see docs/running.md).
 export OMPI_MCA_pml ?= ob1
@@ -30,7 +45,7 @@ export OMPI_MCA_ess_singleton_isolated ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: all deps test-deps run test bench install clean format
+.PHONY: all deps test-deps run test asan bench install clean format
 all: bin/ionstack
 
 deps test-deps: PACKAGES = $(if $(filter test-deps,$@),$(TEST_PACKAGES),$(DEB_PACKAGES))
@@ -59,6 +74,23 @@ $(BUILD)/tests/%: tests/%.c tests/*.h include/*.h src/*.h src/*/*.h $(BUILD)/lib
 $(BUILD)/bench/%: bench/%.c include/*.h src/*.h src/*/*.h $(BUILD)/libionstack.a | $(BUILD)/bench
 	$(CC) $(CFLAGS) $< $(BUILD)/libionstack.a $(LDLIBS) -o $@
 
+# The sanitized tree: the same sources and flags plus ASAN_FLAGS, linked with
+# them too (the sanitizer runtimes come first in the link, as ASan requires).
+$(ASAN)/%.o: src/%.c include/*.h src/*.h src/*/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN)/libionstack.a: $(ASAN_OBJ)
+	ar rcs $@ $^
+
+$(ASAN)/bin/ionstack: src/main.c $(ASAN)/libionstack.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $< $(ASAN)/libionstack.a $(LDLIBS) -o $@
+
+$(ASAN)/tests/%: tests/%.c tests/*.h include/*.h src/*.h src/*/*.h $(ASAN)/libionstack.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -Itests $< $(ASAN)/libionstack.a $(LDLIBS) -o $@
+
 $(BUILD) $(BUILD)/tests $(BUILD)/bench bin out:
 	mkdir -p $@
 
@@ -66,9 +98,16 @@ run: deps
 	@$(MAKE) --no-print-directory bin/ionstack
 	./bin/ionstack run configs/default.yaml
 
+# The suite runs twice, on the plain build and on the sanitized one; check
+# names of the second pass start with "asan:", and the last line counts both.
 test: test-deps
-	@$(MAKE) --no-print-directory bin/ionstack $(TEST_BIN)
-	@bash tests/run.sh
+	@$(MAKE) --no-print-directory bin/ionstack $(TEST_BIN) $(ASAN)/bin/ionstack $(ASAN_TESTS)
+	@IONSTACK_BUILD="$(BUILD) $(ASAN)" bash tests/run.sh
+
+# The sanitized pass alone.
+asan: test-deps
+	@$(MAKE) --no-print-directory $(ASAN)/bin/ionstack $(ASAN_TESTS)
+	@IONSTACK_BUILD="$(ASAN)" bash tests/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory bin/ionstack $(BENCH_BIN)
