@@ -81,9 +81,9 @@ static void AsinhHalfS(PetscReal a, PetscReal c, PetscReal f, PetscReal eta, Pet
   const PetscReal x = f * eta, ax = PetscAbsReal(x), p = x >= 0 ? a : c, q = x >= 0 ? c : a;
 
   if (p * ax < 20) {
-    const PetscReal S = expm1(a * x) - expm1(-c * x);
-    *A                = PetscAsinhReal(0.5 * S);
-    *dA               = f * (a * PetscExpReal(a * x) + c * PetscExpReal(-c * x)) / PetscSqrtReal(S * S + 4);
+    const PetscReal Ea = expm1(a * x), Ec = expm1(-c * x), S = Ea - Ec;
+    *A  = PetscAsinhReal(0.5 * S);
+    *dA = f * (a * (1 + Ea) + c * (1 + Ec)) / PetscSqrtReal(S * S + 4);
   } else {
     const PetscReal e = PetscExpReal(-(p + q) * ax), m = -expm1(-(p + q) * ax), r = PetscExpReal(-p * ax), root = PetscSqrtReal(m * m + 4 * r * r);
     *A  = PetscCopysignReal(PetscLogReal(m + root) - PetscLogReal(2.0) + p * ax, x);
@@ -140,14 +140,18 @@ static void FaceEval(const KineticFace *fc, Anchor anchor, PetscReal u, FaceStat
                 (1 + PetscAbsReal(st->A) +
                  st->dA_deta * (PetscAbsReal(fc->phi_gap) + PetscAbsReal(fc->R * i) + PetscAbsReal(fc->beta * ln_ratio) + PetscAbsReal(U)));
   }
-  /* B = asinh(i / (2 i0)), logarithmic for a large ratio; g = 1/sqrt(i^2 + 4 i0^2) */
-  if (i == 0) {
-    B = 0, st->w = 0, g = 0.5 * PetscExpReal(-st->lnk);
-  } else {
-    const PetscReal ln_ratio = PetscLogReal(PetscAbsReal(i)) - st->lnk;
-    B                        = ln_ratio > 40 ? PetscCopysignReal(ln_ratio, i) : PetscAsinhReal(PetscCopysignReal(0.5 * PetscExpReal(ln_ratio), i));
-    g                        = 1.0 / PetscHypotReal(i, 2 * PetscExpReal(st->lnk));
-    st->w                    = i * g;
+  /* B = asinh(i / (2 i0)), logarithmic for a ratio beyond the range of doubles; g = 1/sqrt(i^2 + 4 i0^2) */
+  {
+    const PetscReal k0 = PetscExpReal(st->lnk);
+    if (i == 0) {
+      B = 0, g = 0.5 / k0;
+    } else if (k0 > 0 && PetscAbsReal(i) < 1e300 * k0) {
+      B = PetscAsinhReal(0.5 * i / k0), g = 1.0 / PetscHypotReal(i, 2 * k0);
+    } else {
+      const PetscReal ln_ratio = PetscLogReal(PetscAbsReal(i)) - st->lnk;
+      B = PetscCopysignReal(ln_ratio, i), g = 1.0 / PetscAbsReal(i);
+    }
+    st->w = i * g;
   }
   st->H     = B - st->A;
   st->dH_di = g * (1.0 - i * st->dlnk_di) - st->dA_deta * st->deta_di;
@@ -239,14 +243,22 @@ void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], c
   fc.i_min                = PetscMax(fc.i_at[ANCHOR_C], fc.i_at[ANCHOR_VACANCY]);
   fc.i_max                = fc.i_at[ANCHOR_THETA];
   {
-    /* linearized guess: the small-overpotential charge-transfer resistance in series */
-    FaceState s0;
-    PetscReal U = 0, dU, rct, scale;
+    /* Guess: the kinetic current at the cell values, i0 S(eta0) with eta0 = phi_gap - U(theta), and the
+       ohmic limit eta0/R, added as conductances: right in both limits, and for a small eta0 the
+       charge-transfer resistance in series with R. */
+    PetscReal U = 0, dU, guess = 0, scale, lnk = fc.ln_i0;
     if (s->active) ActiveOcp(s->active, fc.theta, &U, &dU);
-    FaceEval(&fc, ANCHOR_ZERO, 0.0, &s0);
-    rct   = 1.0 / (PetscExpReal(s0.lnk) * fc.f * (k->alpha_a + k->alpha_c));
-    scale = PetscAbsReal(fc.phi_gap - U) / (fc.R + rct) + 1.0 / (fc.f * fc.R);
-    u     = FaceSolve(&fc, ANCHOR_ZERO, fc.i_min, fc.i_max, (fc.phi_gap - U) / (fc.R + rct), scale, &st);
+    if (k->concentration_dependent) {
+      lnk += k->alpha_a * PetscLogReal(fc.c / s->electrolyte->concentration);
+      if (s->active) lnk += k->alpha_a * PetscLogReal(2.0 * fc.vacancy) + k->alpha_c * PetscLogReal(2.0 * fc.theta);
+    }
+    if (fc.phi_gap - U != 0) {
+      const PetscReal eta0 = fc.phi_gap - U, ln_kinetic = lnk + LogAbsS(k->alpha_a, k->alpha_c, fc.f, eta0);
+      const PetscReal ln_ohmic = PetscLogReal(PetscAbsReal(eta0) / fc.R), top = PetscMax(-ln_kinetic, -ln_ohmic);
+      guess = PetscCopysignReal(PetscExpReal(-top - PetscLogReal(PetscExpReal(-ln_kinetic - top) + PetscExpReal(-ln_ohmic - top))), eta0);
+    }
+    scale = PetscAbsReal(guess) + 1.0 / (fc.f * fc.R);
+    u     = FaceSolve(&fc, ANCHOR_ZERO, fc.i_min, fc.i_max, guess, scale, &st);
     /* A root that more than halves a face value is refined as the distance to where that value vanishes
        (exact: the root and that current are then within a factor 2). */
     if (st.inside) {
