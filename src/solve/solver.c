@@ -381,7 +381,10 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(TSMonitorSet(sim->ts, Monitor, sim, NULL));
   PetscCall(TSSetPostStep(sim->ts, PostStep));
   PetscCall(TSGetSNES(sim->ts, &snes));
-  PetscCall(SNESSetTolerances(snes, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT, 30, PETSC_DEFAULT));
+  /* stol 0: PETSc 3.18's NEWTONLS takes a line search stopped by a domain
+   * error for convergence when stol > 0 (stale step norms), and the step
+   * would be accepted at the predictor; NewtonConverged tests the updates */
+  PetscCall(SNESSetTolerances(snes, PETSC_DEFAULT, PETSC_DEFAULT, 0.0, 30, PETSC_DEFAULT));
   PetscCall(SNESSetConvergenceTest(snes, NewtonConverged, sim, NULL));
   {
     SNESLineSearch ls;
