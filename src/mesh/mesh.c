@@ -56,12 +56,6 @@ static void LayerWidthsToward(const Layer *layer, PetscBool start, PetscBool end
     w[k] *= layer->thickness / sum;
 }
 
-/* Both ends of a layer refined alike. */
-static void LayerWidths(const Layer *layer, PetscReal *w)
-{
-  LayerWidthsToward(layer, PETSC_TRUE, PETSC_TRUE, w);
-}
-
 static FaceKind FaceKindOf(PhaseType a, PhaseType b)
 {
   const PetscBool ea = (PetscBool)(a == PHASE_LITHIUM || a == PHASE_COLLECTOR || a == PHASE_ACTIVE);
@@ -247,8 +241,11 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
     nx += layers[l]->cells;
   PetscCall(CheckMeshSize(comm, p, nx));
   PetscCall(ModelAlloc(comm, p, (PetscInt)nx, &m));
+  /* the layers refine toward the separator's faces, where the interface
+   * layers are; the far ends of the electrodes meet no-flux current
+   * collectors and stay coarse */
   for (int l = 0; l < 3; l++) {
-    LayerWidths(layers[l], m->hx + i);
+    LayerWidthsToward(layers[l], (PetscBool)(l != LAYER_ANODE), (PetscBool)(l != LAYER_CATHODE), m->hx + i);
     for (PetscInt k = 0; k < layers[l]->cells; k++, i++)
       m->phase[i] = phases[l], m->layer[i] = l;
   }
