@@ -44,7 +44,8 @@ typedef struct {
   PetscReal eta;        /* surface overpotential, V */
   PetscReal c_face;     /* electrolyte concentration at the face */
   PetscReal theta_face; /* solid stoichiometry at the face (active) */
-  PetscBool in_domain;  /* FALSE when the state is unphysical (c <= 0, theta outside (0,1)) */
+  PetscBool in_domain;  /* FALSE when the state is unphysical (c <= 0, theta outside (0,1)), or no Butler-Volmer root within 1e-10 (|i| + i0_face)
+                           keeps the face values in range */
 } InterfaceFlux;
 
 void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], const PetscReal u_electrolyte[], InterfaceFlux *out);

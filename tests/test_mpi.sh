@@ -73,7 +73,7 @@ done
 ref=""
 for n in 1 2 3; do
   timeout 300 mpiexec --oversubscribe -n $n ionstack run configs/polymer_symmetric.yaml -protocol "[discharge at 1.0 mA/cm^2 for 2 h]" \
-    -solver_dt_initial 1000s -output_file "$t/dom-$n.h5" >"$t/dom-$n.log" 2>&1
+    -solver_dt_initial 1000s -output_interval 0 -output_file "$t/dom-$n.h5" >"$t/dom-$n.log" 2>&1
   rc=$?
   errors=$(grep -o "[0-9]* domain errors" "$t/dom-$n.log" | grep -o "^[0-9]*")
   V=$(/usr/bin/python3 -c "import h5py,sys; print('%.9f' % h5py.File(sys.argv[1])['timeseries/voltage'][-1])" "$t/dom-$n.h5" 2>/dev/null)

@@ -510,10 +510,10 @@ static PetscErrorCode CheckOutputInterval(Simulation sim)
     const PetscReal bound = ProtocolDurationBound(p, k);
     if (bound < PETSC_INFINITY) known += bound;
   }
-  PetscCheck(known / p->output_interval <= (PetscReal)sim->max_steps, sim->comm, PETSC_ERR_USER_INPUT,
+  PetscCheck(known / p->output_interval <= (PetscReal)p->max_steps, sim->comm, PETSC_ERR_USER_INPUT,
              "%s: output.interval = %g s would take about %.3g time steps (every output time is one), more than solver.max_steps = %" PetscInt_FMT
              "; give a longer output.interval (0 writes every step without forcing any)",
-             p->config_file, (double)p->output_interval, (double)(known / p->output_interval), sim->max_steps);
+             p->config_file, (double)p->output_interval, (double)(known / p->output_interval), p->max_steps);
   PetscFunctionReturn(0);
 }
 
