@@ -489,9 +489,10 @@ static PetscErrorCode OverwriteText(Output out, const char *path, haddr_t offset
 
 /* ---- disk space and flushes ---- */
 
-/* Before a phase that writes about `bytes` of rows: allocate that much, and
- * RESERVE_EXTRA for metadata, past HDF5's end of allocation. HDF5 trims the
- * file back to its end of allocation at the phase's flush. */
+/* Before a phase that may allocate `bytes` (new chunks and their index
+ * nodes, ChunkBytes): allocate that much, and RESERVE_EXTRA, on disk past
+ * HDF5's end of allocation. HDF5 trims the file back to its end of
+ * allocation at the phase's flush. */
 static PetscErrorCode Reserve(Output out, size_t bytes)
 {
   haddr_t eoa;
@@ -1691,7 +1692,9 @@ static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, Outp
     if (e_xmf) SpecificMessage(e_xmf, sidecars, sizeof sidecars);
     if (e_csv) Format(sidecars + strlen(sidecars), sizeof sidecars - strlen(sidecars), "%s%s", e_xmf ? "; " : "", csv_msg);
     e = e_xmf ? e_xmf : e_csv;
-    if (e && !keep && !ierr) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, e, PETSC_ERROR_INITIAL, "%s", sidecars);
+    if (e && !keep && !ierr)
+      ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, e, PETSC_ERROR_INITIAL,
+                        "%s was closed with status %s, but its sidecars are missing: %s", out->path, OutputStatuses[status], sidecars);
     if (!keep) out->failed = PETSC_FALSE;
   }
   if (out->failed) {
