@@ -222,6 +222,7 @@ PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, c
 PetscErrorCode OutputAppendSample(Output out, const OutputSample *s);
 PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason);
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
+PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units); /* counters, as 64-bit integers */
 /* How a run ended, as /provenance/status records it. */
 typedef enum { OUTPUT_COMPLETE, OUTPUT_FAILED, OUTPUT_INTERRUPTED } OutputStatus;
 extern const char *const OutputStatuses[];

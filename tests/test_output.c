@@ -40,8 +40,6 @@
 #define NCELLS 6
 #define NSAMPLES 50
 
-/* Declared here until include/ionstack.h has it (output layer, beside OutputWriteMetric). */
-PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units);
 
 static const PetscReal x_faces[NCELLS + 1] = {0, 2e-6, 5e-6, 9e-6, 14e-6, 20e-6, 27e-6};
 static const PetscInt  phases[NCELLS]      = {1, 2, 2, 2, 2, 3};

@@ -547,9 +547,11 @@ static PetscErrorCode WriteMetrics(Simulation sim)
     PetscCall(OutputWriteMetric(sim->out, "limiting_current", LimitingCurrent(&p->electrolyte, p->separator.thickness), "A/m^2"));
   }
   PetscCall(OutputWriteMetric(sim->out, "end_time", s->end_time, "s"));
-  PetscCall(OutputWriteMetric(sim->out, "time_steps", (PetscReal)s->steps, "1"));
-  PetscCall(OutputWriteMetric(sim->out, "newton_iterations", (PetscReal)s->newton, "1"));
-  PetscCall(OutputWriteMetric(sim->out, "linear_iterations", (PetscReal)s->linear, "1"));
+  PetscCall(OutputWriteMetricInt(sim->out, "time_steps", s->steps, "1"));
+  PetscCall(OutputWriteMetricInt(sim->out, "rejected_steps", s->rejected, "1"));
+  PetscCall(OutputWriteMetricInt(sim->out, "newton_iterations", s->newton, "1"));
+  PetscCall(OutputWriteMetricInt(sim->out, "linear_iterations", s->linear, "1"));
+  PetscCall(OutputWriteMetricInt(sim->out, "domain_errors", s->domain_errors, "1"));
   PetscCall(OutputWriteMetric(sim->out, "solve_time", s->solve_seconds, "s"));
   PetscFunctionReturn(0);
 }
