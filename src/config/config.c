@@ -21,10 +21,10 @@
 
 /* ---------------------------------------------------------------- schema */
 
-#define LITHIUM_KEYS(S, THICK, CELLS, MAT, CDEP, AFLAG)                                                                                                \
+#define LITHIUM_KEYS(S, THICK, CELLS, GRAD, MAT, CDEP, AFLAG)                                                                                          \
   {S, "material", KT_TEXT, NULL, MAT, 0, "material name from the library"}, {S, "thickness", KT_QUANTITY, "length", THICK, 0, "layer thickness"},      \
       {S, "cells", KT_INT, NULL, CELLS, 0, "number of mesh cells across the layer"},                                                                   \
-      {S, "grading", KT_QUANTITY, "dimensionless", "1", 0, "ratio of the largest to the smallest cell (>= 1); >1 refines toward the interfaces"},      \
+      {S, "grading", KT_QUANTITY, "dimensionless", GRAD, 0, "ratio of the largest to the smallest cell (>= 1); >1 refines toward the separator"},      \
       {S, "exchange_current_density", KT_QUANTITY, "current_density", NULL, F_MAT | F_ARR, "Butler-Volmer i0 of the electrode | separator interface"}, \
       {S, "alpha_a", KT_QUANTITY, "dimensionless", "0.5", F_MAT, "anodic transfer coefficient"},                                                       \
       {S, "alpha_c", KT_QUANTITY, "dimensionless", "0.5", F_MAT, "cathodic transfer coefficient"},                                                     \
@@ -41,12 +41,13 @@ const SchemaKey ConfigSchema[] = {
     {"cell", "area", KT_QUANTITY, "area", "1 cm^2", 0, "electrode area, for currents in A and capacities in Ah"},
     {"mesh", "dim", KT_INT, NULL, "1", 0, "mesh dimension (only 1 for now)"},
     {"mesh", "memory_limit", KT_QUANTITY, "memory", "4 GiB", F_INF, "most memory a mesh may need; a larger mesh is refused before allocating"},
-    LITHIUM_KEYS("anode", "20 um", "10", "lithium", "false", 0),
+    LITHIUM_KEYS("anode", "20 um", "10", "1", "lithium", "false", 0),
     {"separator", "material", KT_TEXT, NULL, "Li6PS5Cl", 0, "electrolyte material from the library, or custom"},
     {"separator", "kind", KT_TEXT, NULL, NULL, 0, "single_ion | binary; required for custom, else from the material"},
     {"separator", "thickness", KT_QUANTITY, "length", "18 um", 0, "membrane thickness"},
     {"separator", "cells", KT_INT, NULL, "20", 0, "number of mesh cells across the membrane"},
-    {"separator", "grading", KT_QUANTITY, "dimensionless", "1", 0, "ratio of the largest to the smallest cell (>= 1)"},
+    {"separator", "grading", KT_QUANTITY, "dimensionless", "1", 0,
+     "ratio of the largest to the smallest cell (>= 1); >1 refines toward both interfaces"},
     {"separator", "conductivity", KT_QUANTITY, "conductivity", NULL, F_MAT | F_ARR, "ionic conductivity at the reference concentration"},
     {"separator", "conductivity_exponent", KT_QUANTITY, "dimensionless", NULL, F_MAT, "n in kappa = kappa_ref (c/c_ref)^n (binary; default 0)"},
     {"separator", "diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "salt diffusivity (binary)"},
@@ -58,7 +59,7 @@ const SchemaKey ConfigSchema[] = {
     {"separator", "anion_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D- of the dilute Nernst-Planck form (binary)"},
     {"separator", "reference_temperature", KT_QUANTITY, "temperature", NULL, 0, "temperature at which the membrane's parameter values hold"},
     {"cathode", "model", KT_TEXT, NULL, "active", 0, "active (thin-film active layer) | lithium (symmetric Li | SE | Li cell)"},
-    LITHIUM_KEYS("cathode", NULL, NULL, NULL, NULL, 0),
+    LITHIUM_KEYS("cathode", NULL, NULL, "100", NULL, NULL, 0),
     {"cathode", "initial_stoichiometry", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "initial theta = c_s/c_s,max"},
     {"cathode", "stoichiometry_min", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "theta at the top of charge"},
     {"cathode", "stoichiometry_max", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "theta at the end of discharge"},
