@@ -1342,38 +1342,39 @@ static PetscErrorCode OutputWriteMetric_Root(Output out, const char *name, hid_t
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units)
+/* One metric of the given HDF5 type, written on rank 0, its error shared. */
+static PetscErrorCode OutputWriteMetricTyped(Output out, const char *name, hid_t memtype, hid_t filetype, const void *v, const char *units)
 {
   PetscErrorCode ierr = 0;
-  double         v    = value;
 
   PetscFunctionBegin;
-  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteMetric needs an output created by OutputCreate");
+  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "writing metric %s needs an output created by OutputCreate", name);
   if (out->rank == 0) {
     H5Quiet q;
     QuietBegin(&q);
-    ierr = OutputWriteMetric_Root(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units);
+    ierr = OutputWriteMetric_Root(out, name, memtype, filetype, v, units);
     QuietEnd(&q);
   }
   PetscCall(ShareError(out->comm, out->rank, ierr));
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units)
+{
+  const double v = value;
+
+  PetscFunctionBegin;
+  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units));
+  PetscFunctionReturn(0);
+}
+
 /* A count (time steps, iterations) as a 64-bit integer; units are usually "1". */
 PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units)
 {
-  PetscErrorCode ierr = 0;
-  long long      v    = (long long)value;
+  const long long v = (long long)value;
 
   PetscFunctionBegin;
-  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteMetricInt needs an output created by OutputCreate");
-  if (out->rank == 0) {
-    H5Quiet q;
-    QuietBegin(&q);
-    ierr = OutputWriteMetric_Root(out, name, H5T_NATIVE_LLONG, H5T_STD_I64LE, &v, units);
-    QuietEnd(&q);
-  }
-  PetscCall(ShareError(out->comm, out->rank, ierr));
+  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_LLONG, H5T_STD_I64LE, &v, units));
   PetscFunctionReturn(0);
 }
 
