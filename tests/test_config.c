@@ -561,6 +561,10 @@ static PetscErrorCode TestBoundedInput(void)
          "protocol: [rest for 1 sssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss "
          "sssssssssssssssssssssssssssssss]\n",
          "longer than 126 characters", NULL},
+        {"bounded: a step value of many short words (PetscStrlcat wrote past it)", "short_words.yaml",
+         "protocol: [rest for qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq "
+         "qqqqqqqqqq qqqqqqqqqq qqqqqqqqqq]\n",
+         "longer than 126 characters", NULL},
         {"bounded: infinite cell temperature", "temp_inf.yaml", "cell: {temperature: inf}\n", "cell.temperature", "infinite"},
         {"bounded: infinite output interval", "interval_inf.yaml", "output: {interval: .inf}\n", "output.interval", "infinite"},
         {"bounded: a second YAML document", "two_docs.yaml", "cell: {temperature: 25 degC}\n---\ncell: {temperature: 60 degC}\n",

@@ -55,7 +55,9 @@ else
 fi
 
 # Leak reports: only PETSc's and Open MPI's start-up allocations are suppressed.
-export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+# PETSc installs its own SIGSEGV handler; ASan must keep its own to report
+# (and libFuzzer to save) a crash such as a stack overflow.
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:allow_user_segv_handler=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 flags=(-timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/config.dict -artifact_prefix="$t/" -close_fd_mask=3)
