@@ -25,10 +25,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-/* library.c; not yet in a shared header. */
-PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section, const char *key, PetscReal T, char *msg, size_t len,
-                                    PetscBool *outside);
-
 static char tmpdir[PETSC_MAX_PATH_LEN];
 
 static void WriteFile(const char *name, const char *text, char *path)

@@ -295,6 +295,7 @@ typedef struct {
 } Text;
 
 typedef struct {
+  MPI_Comm        comm; /* of the run: warnings print once, on its rank 0 */
   const char     *file;
   Params         *params; /* being filled; its input list grows as files are read */
   Entry          *e;
@@ -824,10 +825,8 @@ static PetscErrorCode MaterialValue(Config *c, const char *section, const Materi
   } else if (mp)
     Ea = mp->activation_energy;
   { /* the material's temperature law, and a warning outside the range of its source (library.c, docs/materials.md) */
-    PetscReal      MaterialLawValue(const MaterialRecord *, const char *, PetscBool, PetscReal, PetscReal, PetscReal, PetscReal);
-    PetscErrorCode MaterialRangeCheck(const MaterialRecord *, const char *, const char *, PetscBool, PetscReal);
     *value = MaterialLawValue(m, key, Given(c, section, eakey), ref, Ea, T_ref, c->T);
-    PetscCall(MaterialRangeCheck(m, section, key, Given(c, section, eakey), c->T));
+    PetscCall(MaterialRangeCheck(c->comm, m, section, key, Given(c, section, eakey), c->T));
   }
   if (!strcmp(from, "material"))
     snprintf(origin, sizeof origin, "material %s, %g at %g K, Ea %g J/mol", m->name, (double)ref, (double)T_ref, (double)Ea);
@@ -1659,6 +1658,7 @@ PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, 
   PetscCheck(file && strlen(file) < sizeof p->config_file, comm, PETSC_ERR_USER_INPUT, "no config file, or its path is too long");
   PetscCall(PetscStrncpy(p->config_file, file, sizeof p->config_file));
   PetscCall(PetscCalloc1(1, &c));
+  c->comm   = comm;
   c->file   = p->config_file;
   c->params = p;
   ierr      = ParamsLoad_Private(c, noverrides, override_keys, override_values, p);

@@ -17,8 +17,11 @@ PetscErrorCode UnitsParseQuantity(const char *text, const char *dimension, const
  * it cuts long words short. */
 static inline PetscErrorCode StrAppend(char s[], const char t[], size_t n)
 {
-  size_t len = strlen(s);
-  if (len + 1 < n) snprintf(s + len, n - len, "%s", t);
+  size_t len = strlen(s), add = strlen(t);
+  if (len + 1 >= n) return 0;
+  if (add > n - len - 1) add = n - len - 1;
+  memcpy(s + len, t, add);
+  s[len + add] = 0;
   return 0;
 }
 
@@ -68,23 +71,8 @@ PetscErrorCode ConfigAllowedKeys(const char *section, char *buf, size_t len);
  * Errors name the path and the reason. */
 PetscErrorCode ReadInputFile(const char *path, size_t max_bytes, char **text, size_t *len);
 
-/* ---- command-line options (options.c) ---- */
-
-/* Queries the options database for every config key as -section_key (and
- * -section.key), with PetscOptionsBegin/PetscOptionsString so that the ones
- * found count as used and -help lists every key with its units, default and
- * meaning. Returns the found ones as override pairs ("separator.thickness",
- * "30 um") for ParamsLoad; free them with ConfigOptionsFree. */
-PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt *n, char ***keys, char ***values);
-PetscErrorCode ConfigOptionsFree(PetscInt n, char ***keys, char ***values);
-/* Walks argv from `first` as PETSc's PetscOptionsInsertArgs does and refuses
- * a word that PETSc would skip silently (the unquoted tail of a value). */
-PetscErrorCode ConfigArgumentsCheck(int argc, char **argv, int first);
-/* Every option left unused (PetscOptionsLeftGet) is an error naming it and
- * the nearest config key; with config_only, only options that look like
- * config keys (section_...) are checked. With a prefix, only options that
- * start with it are this run's. */
-PetscErrorCode ConfigOptionsCheckUnused(MPI_Comm comm, const char *prefix, PetscBool config_only);
+/* The command-line option functions of options.c are declared in
+ * ionstack.h: the driver calls them. */
 
 #define MATERIAL_MAX_PARAMS 40
 
@@ -122,7 +110,16 @@ PetscErrorCode LibraryOpen(PetscInt nextra, char **extra_files, MaterialLibrary 
 PetscErrorCode LibraryClose(MaterialLibrary *lib);
 /* Finds a material of the given phase (NULL: any); an unknown name or a wrong
  * phase is an error naming `where` and listing the materials of that phase. */
-PetscErrorCode       LibraryFind(const MaterialLibrary *lib, const char *name, const char *phase, const char *where, const MaterialRecord **rec);
+PetscErrorCode LibraryFind(const MaterialLibrary *lib, const char *name, const char *phase, const char *where, const MaterialRecord **rec);
+/* A material parameter at temperature T by its own law (Arrhenius, VFT,
+ * linear resistivity; config_law: the config gave an activation energy,
+ * which replaces the law), and the check that T lies in the range its
+ * source covers: outside it a warning on rank 0 of comm, at a VFT T0 or
+ * where the law gives no value an error. */
+PetscReal MaterialLawValue(const MaterialRecord *m, const char *key, PetscBool config_law, PetscReal ref, PetscReal Ea, PetscReal T_ref, PetscReal T);
+PetscErrorCode MaterialRangeCheck(MPI_Comm comm, const MaterialRecord *m, const char *section, const char *key, PetscBool config_law, PetscReal T);
+PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section, const char *key, PetscReal T, char *msg, size_t len,
+                                    PetscBool *outside);
 const MaterialParam *MaterialGetParam(const MaterialRecord *rec, const char *name);
 /* Dimension name of a material parameter ("text" for ocp); NULL if unknown. */
 const char *MaterialParamDimension(const char *name);

@@ -10,14 +10,9 @@
 #include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-/* Called by config.c, where a material parameter is resolved; declared
- * here until config_private.h carries them. */
-PetscReal MaterialLawValue(const MaterialRecord *m, const char *key, PetscBool config_law, PetscReal ref, PetscReal Ea, PetscReal T_ref, PetscReal T);
-PetscErrorCode MaterialRangeCheck(const MaterialRecord *m, const char *section, const char *key, PetscBool config_law, PetscReal T);
-PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section, const char *key, PetscReal T, char *msg, size_t len,
-                                    PetscBool *outside);
 
 /* Parameters a material file may give, with the dimension of their units. */
 static const struct {
@@ -55,8 +50,8 @@ static PetscErrorCode MaterialParamList(char *buf, size_t len)
   PetscFunctionBeginUser;
   buf[0] = 0;
   for (size_t i = 0; i < sizeof material_params / sizeof material_params[0]; i++) {
-    if (i) PetscCall(PetscStrlcat(buf, ", ", len));
-    PetscCall(PetscStrlcat(buf, material_params[i].name, len));
+    if (i) PetscCall(StrAppend(buf, ", ", len));
+    PetscCall(StrAppend(buf, material_params[i].name, len));
   }
   PetscFunctionReturn(0);
 }
@@ -449,9 +444,10 @@ PetscErrorCode LibraryOpen(PetscInt nextra, char **extra_files, MaterialLibrary 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(lib, sizeof *lib));
   for (PetscInt i = 0; i < nextra; i++) {
-    FILE *fp = fopen(extra_files[i], "r");
-    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "materials: cannot open the material file %s", extra_files[i]);
-    fclose(fp);
+    struct stat st; /* not opened here: a FIFO would block */
+    PetscCheck(!stat(extra_files[i], &st), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "materials: cannot open the material file %s: %s", extra_files[i],
+               strerror(errno));
+    PetscCheck(S_ISREG(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "materials: %s is not a regular file", extra_files[i]);
     PetscCall(LibraryAdd(lib, extra_files[i], PETSC_TRUE));
   }
   if (env && env[0]) PetscCall(PetscStrncpy(dirs[ndirs++], env, PETSC_MAX_PATH_LEN));
@@ -474,8 +470,8 @@ PetscErrorCode LibraryOpen(PetscInt nextra, char **extra_files, MaterialLibrary 
     for (int j = 0; j < i; j++)
       seen = (PetscBool)(seen || !strcmp(real[i], real[j]));
     if (seen) continue;
-    if (lib->searched[0]) PetscCall(PetscStrlcat(lib->searched, ", ", sizeof lib->searched));
-    PetscCall(PetscStrlcat(lib->searched, real[i], sizeof lib->searched));
+    if (lib->searched[0]) PetscCall(StrAppend(lib->searched, ", ", sizeof lib->searched));
+    PetscCall(StrAppend(lib->searched, real[i], sizeof lib->searched));
     PetscCall(LibraryAddDirectory(lib, real[i]));
   }
   if (!lib->searched[0])
@@ -503,8 +499,8 @@ PetscErrorCode LibraryFind(const MaterialLibrary *lib, const char *name, const c
       *rec = &lib->m[i];
       PetscFunctionReturn(0);
     }
-    if (list[0]) PetscCall(PetscStrlcat(list, ", ", sizeof list));
-    PetscCall(PetscStrlcat(list, lib->m[i].name, sizeof list));
+    if (list[0]) PetscCall(StrAppend(list, ", ", sizeof list));
+    PetscCall(StrAppend(list, lib->m[i].name, sizeof list));
   }
   for (PetscInt i = 0; i < lib->n; i++)
     PetscCheck(strcmp(lib->m[i].name, name), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
@@ -578,7 +574,7 @@ PetscErrorCode MaterialRangeMessage(const MaterialRecord *m, const char *section
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode MaterialRangeCheck(const MaterialRecord *m, const char *section, const char *key, PetscBool config_law, PetscReal T)
+PetscErrorCode MaterialRangeCheck(MPI_Comm comm, const MaterialRecord *m, const char *section, const char *key, PetscBool config_law, PetscReal T)
 {
   char      msg[1024];
   PetscBool outside;
@@ -600,9 +596,7 @@ PetscErrorCode MaterialRangeCheck(const MaterialRecord *m, const char *section, 
                "%s.%s: material %s: its linear resistivity law gives no positive resistivity at %g K; set cell.temperature nearer its range", section,
                key, m->name, (double)T);
   PetscCall(MaterialRangeMessage(m, section, key, T, msg, sizeof msg, &outside));
-  /* Every rank reads the config, so every rank would print: rank 0 of the
-   * run's communicator should, once the config layer keeps it. */
-  if (outside) PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "%s\n", msg));
+  if (outside) PetscCall(PetscFPrintf(comm, stderr, "%s\n", msg)); /* every rank reads the config; rank 0 says it */
   PetscFunctionReturn(0);
 }
 
