@@ -85,54 +85,71 @@ static PetscErrorCode ReadFinalizeOptions(void)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int *status)
-{
-  MPI_Comm   comm = PETSC_COMM_WORLD;
+/* What a run or check holds, freed in one place whether the command
+ * succeeds or fails. */
+typedef struct {
   Params     p;
-  PetscInt   n    = 0;
-  char     **keys = NULL, **values = NULL;
+  PetscInt   n;
+  char     **keys, **values;
+  Simulation sim;
+} Command;
+
+static PetscErrorCode RunCommand_Private(Command *cmd, const char *command, int argc, char **argv, int *status)
+{
+  MPI_Comm   comm  = PETSC_COMM_WORLD;
+  Params    *p     = &cmd->p;
   PetscBool  quiet = PETSC_FALSE, help;
-  Simulation sim   = NULL;
   RunSummary s;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(&p, sizeof p));
   PetscCall(ConfigArgumentsCheck(argc, argv, 3));
   PetscCall(ReadFinalizeOptions());
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-quiet", &quiet, NULL));
   PetscCall(PetscOptionsHasHelp(NULL, &help));
-  PetscCall(ConfigOptionsCollect(comm, NULL, &n, &keys, &values));
-  PetscCall(ParamsLoad(comm, argv[2], n, keys, values, &p));
-  PetscCall(ConfigOptionsFree(n, &keys, &values));
+  PetscCall(ConfigOptionsCollect(comm, NULL, &cmd->n, &cmd->keys, &cmd->values));
+  PetscCall(ParamsLoad(comm, argv[2], cmd->n, cmd->keys, cmd->values, p));
   PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_TRUE)); /* a mistyped config key, before any work */
-  p.quiet = quiet;                                             /* the progress line also needs a terminal */
-  if (!strcmp(command, "check")) PetscCall(ParamsView(&p, stdout));
-  PetscCall(SimulationCreate(comm, &p, argc, argv, &sim));
-  PetscCall(SimulationSetUp(sim));
+  p->quiet = quiet;                                            /* the progress line also needs a terminal */
+  if (!strcmp(command, "check")) PetscCall(ParamsView(p, stdout));
+  PetscCall(SimulationCreate(comm, p, argc, argv, &cmd->sim));
+  PetscCall(SimulationSetUp(cmd->sim));
   PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_FALSE)); /* every other option, once the solvers have read theirs */
-  if (help) {
-    /* -help printed every option as it was read; nothing runs */
-  } else if (!strcmp(command, "check")) {
+  if (help) PetscFunctionReturn(0);                             /* -help printed every option as it was read; nothing runs */
+  if (!strcmp(command, "check")) {
     PetscCall(PetscPrintf(comm, "%s: configuration is valid\n", argv[2]));
-  } else {
-    if (!quiet) PetscCall(PetscPrintf(comm, "ionstack %s: %s, %" PetscInt_FMT " protocol steps\n", IONSTACK_VERSION, argv[2], p.nsteps));
-    PetscCall(SimulationRun(sim, &s));
-    if (!quiet) {
-      PetscCall(RunSummaryView(comm, &p, &s, stdout));
-      if (p.output_file[0]) {
-        char base[PETSC_MAX_PATH_LEN];
-        PetscCall(PetscStrncpy(base, p.output_file, sizeof base));
-        if (strlen(base) > 3 && !strcmp(base + strlen(base) - 3, ".h5")) base[strlen(base) - 3] = 0;
-        PetscCall(PetscPrintf(comm, "  output: %s.h5, %s.xmf, %s.csv\n", base, base, base));
-      }
-    }
-    if (s.status != RUN_COMPLETE) {
-      PetscCall(PetscFPrintf(comm, stderr, "ionstack: run %s: %s\n", s.status == RUN_INTERRUPTED ? "interrupted" : "stopped", s.end_reason));
-      *status = s.status == RUN_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
+    PetscFunctionReturn(0);
+  }
+  if (!quiet) PetscCall(PetscPrintf(comm, "ionstack %s: %s, %" PetscInt_FMT " protocol steps\n", IONSTACK_VERSION, argv[2], p->nsteps));
+  PetscCall(SimulationRun(cmd->sim, &s));
+  if (!quiet) {
+    PetscCall(RunSummaryView(comm, p, &s, stdout));
+    if (p->output_file[0]) {
+      char base[PETSC_MAX_PATH_LEN];
+      PetscCall(PetscStrncpy(base, p->output_file, sizeof base));
+      if (strlen(base) > 3 && !strcmp(base + strlen(base) - 3, ".h5")) base[strlen(base) - 3] = 0;
+      PetscCall(PetscPrintf(comm, "  output: %s.h5, %s.xmf, %s.csv\n", base, base, base));
     }
   }
-  PetscCall(SimulationDestroy(&sim));
-  PetscCall(ParamsDestroy(&p));
+  if (s.status != RUN_COMPLETE) {
+    PetscCall(PetscFPrintf(comm, stderr, "ionstack: run %s: %s\n", s.status == RUN_INTERRUPTED ? "interrupted" : "stopped", s.end_reason));
+    *status = s.status == RUN_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_SOLVER;
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int *status)
+{
+  Command        cmd;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&cmd, sizeof cmd));
+  ierr = RunCommand_Private(&cmd, command, argc, argv, status);
+  /* freed on failure as on success: a run refused by its options holds a whole simulation */
+  PetscCall(SimulationDestroy(&cmd.sim));
+  PetscCall(ParamsDestroy(&cmd.p));
+  PetscCall(ConfigOptionsFree(cmd.n, &cmd.keys, &cmd.values));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

@@ -14,8 +14,8 @@
 #    exit status 4, one clean message, the file closed as `failed` with its
 #    rows.
 # Run from the repository root (tests/run.sh does).
-bin=${IONSTACK_BIN:-bin/ionstack} # another build can be checked the same way
-writer=${IONSTACK_OUTPUT_WRITER:-build/tests/test_output}
+bin=${IONSTACK_BIN:-$(command -v ionstack || echo bin/ionstack)} # the build tests/run.sh put first in PATH
+writer=${IONSTACK_OUTPUT_WRITER:-${IONSTACK_BUILD:-build}/tests/test_output}
 py=/usr/bin/python3
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }

@@ -8,7 +8,7 @@
 # Crash, full-disk and signal tests are in tests/test_crash.sh.
 # The expected values repeat the formulas of Sample() and FieldValue() in
 # tests/test_output.c. Run from the repository root (tests/run.sh does).
-bin=build/tests/test_output
+bin=${IONSTACK_BUILD:-build}/tests/test_output
 py=/usr/bin/python3
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }

@@ -751,8 +751,11 @@ static PetscErrorCode CommitToDisk(Output out, PetscBool reopen)
     PetscCall(PetscFree(image));
     H5Check(-1, out, "copy", "the file in memory");
   }
-  PetscCall(WriteAll(out, image, (size_t)size));
-  PetscCall(PetscFree(image));
+  {
+    const PetscErrorCode ierr = WriteAll(out, image, (size_t)size);
+    PetscCall(PetscFree(image)); /* on a write error too */
+    PetscCall(ierr);
+  }
   PetscCall(LinkPart(out));
   out->on_disk = PETSC_TRUE; /* complete on disk: closing the copy in memory can only free memory */
   (void)H5Fclose(out->file);
