@@ -36,6 +36,7 @@ struct _n_Simulation {
   VecScatter  gather;
   Vec         gathered;
   Output      out;
+  PetscReal  *field_values, *field_icur; /* the gathered fields of one output time (5 per cell) and the interface currents */
   int         argc;
   char      **argv;
   ActiveStep  step;
@@ -111,9 +112,9 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
 /* Gathers the state to rank 0 and writes every field at time t. */
 static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
 {
-  Model             *m = sim->m;
-  const PetscInt     n = m->nx * m->ny;
-  PetscReal         *values, *icur = NULL;
+  Model             *m      = sim->m;
+  const PetscInt     n      = m->nx * m->ny;
+  PetscReal         *values = sim->field_values, *icur = sim->field_icur;
   const PetscScalar *g;
   PetscMPIInt        rank;
   OutputField        fields[6];
@@ -124,8 +125,6 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
   if (!sim->out || t == sim->last_fields) PetscFunctionReturn(0);
   sim->last_fields = t;
   PetscCallMPI(MPI_Comm_rank(sim->comm, &rank));
-  PetscCall(PetscMalloc1(5 * n, &values));
-  PetscCall(PetscMalloc1(m->ninterfaces + 1, &icur));
   PetscCall(ModelInterfaceCurrents(m, t, U, icur));
   PetscCall(ModelCellCurrents(m, t, U, sim->cells));
   for (int pass = 0; pass < 2; pass++) {
@@ -150,8 +149,6 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
     fields[k] = (OutputField){names[k], units[k], 0, values + k * n};
   fields[5] = (OutputField){"interface_current_density", "A/m^2", m->ninterfaces, icur};
   PetscCall(OutputWriteFields(sim->out, t, 6, fields));
-  PetscCall(PetscFree(values));
-  PetscCall(PetscFree(icur));
   PetscFunctionReturn(0);
 }
 
@@ -349,6 +346,7 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(VecDuplicate(sim->U, &sim->cells));
   PetscCall(VecDuplicate(sim->U, &sim->tolerance));
   PetscCall(VecScatterCreateToZero(sim->U, &sim->gather, &sim->gathered));
+  PetscCall(PetscMalloc2(5 * sim->m->nx * sim->m->ny, &sim->field_values, sim->m->ninterfaces + 1, &sim->field_icur));
 
   PetscCall(TSCreate(sim->comm, &sim->ts));
   if (p->options_prefix[0]) PetscCall(TSSetOptionsPrefix(sim->ts, p->options_prefix));
@@ -797,6 +795,7 @@ PetscErrorCode SimulationDestroy(Simulation *simulation)
   PetscCall(VecDestroy(&sim->tolerance));
   PetscCall(VecScatterDestroy(&sim->gather));
   PetscCall(VecDestroy(&sim->gathered));
+  PetscCall(PetscFree2(sim->field_values, sim->field_icur));
   PetscCall(ModelDestroy(&sim->m));
   PetscCall(PetscFree(*simulation));
   PetscFunctionReturn(0);
