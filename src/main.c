@@ -61,7 +61,7 @@ static int Report(PetscErrorCode ierr)
  * needs its interconnect); a user's own settings always stand. */
 static void SingletonDefaults(void)
 {
-  const char *launched[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "SLURM_STEP_ID"};
+  const char *launched[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"};
 
   for (size_t k = 0; k < sizeof launched / sizeof launched[0]; k++)
     if (getenv(launched[k])) return;

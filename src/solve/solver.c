@@ -62,7 +62,13 @@ struct _n_Simulation {
   PetscReal   update_phi, update_c; /* the last Newton update, V and mol/m^3, for its contraction rate */
   PetscReal   last_voltage;         /* at the last accepted step, for the step-size limit */
   PetscBool   have_voltage;
-  RunSummary  s;
+  struct {
+    PetscBool   valid;
+    PetscReal   t;
+    Vec         U;
+    Observation o;
+  } seen; /* the last observation (Observe) */
+  RunSummary s;
 };
 
 /* Output times are multiples of the interval; a time within this relative
@@ -80,12 +86,36 @@ static PetscReal NextOutputTime(PetscReal t, PetscReal interval)
   return next;
 }
 
+/* ModelObserve of state U at t, kept for the next call on the same state:
+ * after a step the event indicators, the post-step checks and the sample
+ * all look at it, and the interface kinetics in it are the costly part. A
+ * new boundary condition forgets it (ObserveForget). */
+static PetscErrorCode Observe(Simulation sim, PetscReal t, Vec U, Observation *o)
+{
+  PetscBool same = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  if (sim->seen.valid && sim->seen.t == t) PetscCall(VecEqual(U, sim->seen.U, &same)); /* collective: every rank decides alike */
+  if (!same) {
+    PetscCall(ModelObserve(sim->m, t, U, &sim->seen.o));
+    PetscCall(VecCopy(U, sim->seen.U));
+    sim->seen.valid = PETSC_TRUE, sim->seen.t = t;
+  }
+  *o = sim->seen.o;
+  PetscFunctionReturn(0);
+}
+
+static void ObserveForget(Simulation sim)
+{
+  sim->seen.valid = PETSC_FALSE;
+}
+
 static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
 {
   Observation o;
 
   PetscFunctionBeginUser;
-  PetscCall(ModelObserve(sim->m, t, U, &o));
+  PetscCall(Observe(sim, t, U, &o));
   if (sim->sampled && t > sim->t_prev) {
     const PetscReal dt = t - sim->t_prev, dq = 0.5 * (o.current + sim->I_prev) * dt,
                     de = 0.5 * (o.current * o.voltage + sim->I_prev * sim->V_prev) * dt;
@@ -173,7 +203,7 @@ static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ct
 static PetscErrorCode StepIndicators(Simulation sim, PetscReal t, Vec U, Observation *o, PetscReal ind[EVENT_COUNT])
 {
   PetscFunctionBeginUser;
-  PetscCall(ModelObserve(sim->m, t, U, o));
+  PetscCall(Observe(sim, t, U, o));
   ProtocolIndicators(sim->p, &sim->step, o, ind);
   PetscFunctionReturn(0);
 }
@@ -345,6 +375,7 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(DMCreateGlobalVector(sim->m->da, &sim->U));
   PetscCall(VecDuplicate(sim->U, &sim->cells));
   PetscCall(VecDuplicate(sim->U, &sim->tolerance));
+  PetscCall(VecDuplicate(sim->U, &sim->seen.U));
   PetscCall(VecScatterCreateToZero(sim->U, &sim->gather, &sim->gathered));
   PetscCall(PetscMalloc2(5 * sim->m->nx * sim->m->ny, &sim->field_values, sim->m->ninterfaces + 1, &sim->field_icur));
 
@@ -486,6 +517,7 @@ static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBo
     direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
   PetscCall(ProtocolResolve(sim->p, k, t, &sim->step));
   PetscCall(ProtocolApply(sim->m, &sim->step));
+  ObserveForget(sim); /* the same state carries another current now */
   /* a fresh handler per step: a located event must not carry over */
   PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
   PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
@@ -793,6 +825,7 @@ PetscErrorCode SimulationDestroy(Simulation *simulation)
   PetscCall(VecDestroy(&sim->U));
   PetscCall(VecDestroy(&sim->cells));
   PetscCall(VecDestroy(&sim->tolerance));
+  PetscCall(VecDestroy(&sim->seen.U));
   PetscCall(VecScatterDestroy(&sim->gather));
   PetscCall(VecDestroy(&sim->gathered));
   PetscCall(PetscFree2(sim->field_values, sim->field_icur));
