@@ -13,28 +13,10 @@
 
 static char tmpdir[PETSC_MAX_PATH_LEN];
 
-static void WriteFile(const char *name, const char *text, char *path)
-{
-  FILE *fp;
-  if (snprintf(path, PETSC_MAX_PATH_LEN, "%s/%s", tmpdir, name) >= PETSC_MAX_PATH_LEN) return;
-  fp = fopen(path, "w");
-  fputs(text, fp);
-  fclose(fp);
-}
-
-/* The message of the last error, from PETSc's record of it. */
-static const char *LastMessage(PetscErrorCode ierr)
-{
-  const char *text     = NULL;
-  char       *specific = NULL;
-  PetscErrorMessage(ierr, &text, &specific);
-  return specific ? specific : (text ? text : "");
-}
-
 /* Runs a call that must fail; checks the message contains every `needles` word. */
 static void ExpectError(const char *name, PetscErrorCode ierr, const char *needle1, const char *needle2)
 {
-  const char *msg = ierr ? LastMessage(ierr) : "";
+  const char *msg = ierr ? ErrorText(ierr) : "";
   int         ok  = ierr != 0 && (!needle1 || strstr(msg, needle1)) && (!needle2 || strstr(msg, needle2));
   check(ok, name, NULL, 0, 0);
   if (!ok) printf("  error code %d, message: %s\n", (int)ierr, msg);
@@ -45,7 +27,7 @@ static PetscErrorCode LoadText(const char *name, const char *yaml, PetscInt n, c
   char path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
-  WriteFile(name, yaml, path);
+  WriteTestFile(tmpdir, name, yaml, path);
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   *ierr = ParamsLoad(PETSC_COMM_WORLD, path, n, keys, values, p);
   PetscCall(PetscPopErrorHandler());
@@ -155,7 +137,7 @@ static PetscErrorCode TestBase(void)
   PetscFunctionBeginUser;
   PetscCall(LoadText("base.yaml", base_yaml, 0, NULL, NULL, &p, &ierr));
   if (!check(!ierr, "config: base config loads", NULL, 0, 0)) {
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
     PetscFunctionReturn(0);
   }
   check_rel("config: temperature 25 degC", p.temperature, 298.15, 1e-14);
@@ -208,7 +190,7 @@ static PetscErrorCode TestBase(void)
       check_rel("config: lithium conductivity at its reference temperature is the file's", p.lithium_conductivity, v, 1e-12);
       PetscCall(ParamsDestroy(&p));
     } else
-      printf("  %s\n", LastMessage(ierr));
+      printf("  %s\n", ErrorText(ierr));
   }
   PetscFunctionReturn(0);
 }
@@ -295,7 +277,7 @@ static PetscErrorCode TestCustomElectrolytes(void)
     check(p.electrolyte.transference == 1 && p.electrolyte.conductivity_exponent == 0, "custom single-ion: t+ = 1, exponent 0", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
 
   PetscCall(
       LoadText("custom_binary.yaml",
@@ -311,7 +293,7 @@ static PetscErrorCode TestCustomElectrolytes(void)
     check(p.electrolyte.conductivity_exponent == 1 && p.electrolyte.thermodynamic_factor == 1, "custom binary: exponent 1, chi 1", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscFunctionReturn(0);
 }
 
@@ -327,21 +309,21 @@ static PetscErrorCode TestArrhenius(void)
     check_rel("arrhenius: Li6PS5Cl conductivity at 60 degC", p.electrolyte.conductivity, 0.25 * exp(-Ea / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscCall(LoadText("hot2.yaml", "cell: {temperature: 60 degC}\nseparator: {conductivity: 3 mS/cm}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: a config value keeps the material's activation energy (loads)", NULL, 0, 0)) {
     check_rel("arrhenius: config conductivity scaled with the material's Ea", p.electrolyte.conductivity,
               0.3 * exp(-Ea / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscCall(LoadText("hot3.yaml", "cell: {temperature: 60 degC}\nseparator: {conductivity: 3 mS/cm, conductivity_activation_energy: 0}\n", 0, NULL,
                      NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: conductivity_activation_energy override loads", NULL, 0, 0)) {
     check_rel("arrhenius: activation energy 0 keeps the value", p.electrolyte.conductivity, 0.3, 1e-14);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscCall(
       LoadText("hot4.yaml", "cell: {temperature: 60 degC}\nseparator: {conductivity_activation_energy: 30 kJ/mol}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: activation energy in kJ/mol loads", NULL, 0, 0)) {
@@ -349,7 +331,7 @@ static PetscErrorCode TestArrhenius(void)
               0.25 * exp(-30000 / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscFunctionReturn(0);
 }
 
@@ -370,7 +352,7 @@ static PetscErrorCode TestOverridesAndMore(void)
       check(p.nsteps == 2 && p.steps[0].c_rate == 0.5 && p.steps[1].kind == STEP_REST, "overrides: protocol replaced", NULL, 0, 0);
       PetscCall(ParamsDestroy(&p));
     } else
-      printf("  %s\n", LastMessage(ierr));
+      printf("  %s\n", ErrorText(ierr));
   }
   PetscCall(ConfigOptionKey("-separator_thickness", key, sizeof key, &is));
   check(is && !strcmp(key, "separator.thickness"), "options: -separator_thickness", NULL, 0, 0);
@@ -387,32 +369,32 @@ static PetscErrorCode TestOverridesAndMore(void)
     check(p.nsteps == 7 && p.steps[4].kind == STEP_DISCHARGE && p.steps[6].kind == STEP_REST, "protocol: repeat group expanded in place", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
 
-  WriteFile("ocp.csv", "stoichiometry,voltage\n0.1,4.3\n0.5,3.9\n# comment\n0.95,3.4\n", path);
+  WriteTestFile(tmpdir, "ocp.csv", "stoichiometry,voltage\n0.1,4.3\n0.5,3.9\n# comment\n0.95,3.4\n", path);
   PetscCall(LoadText("ocp.yaml", "cathode: {ocp: ocp.csv}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "ocp: CSV table loads", NULL, 0, 0)) {
     check(p.active.ocp == OCP_TABLE && p.active.ocp_points == 3 && p.active.ocp_voltage[2] == 3.4, "ocp: table of 3 rows", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
-  WriteFile("ocp_bad.csv", "0.5,3.9\n0.1,4.3\n", path);
+    printf("  %s\n", ErrorText(ierr));
+  WriteTestFile(tmpdir, "ocp_bad.csv", "0.5,3.9\n0.1,4.3\n", path);
   PetscCall(LoadText("ocp_bad.yaml", "cathode: {ocp: ocp_bad.csv}\n", 0, NULL, NULL, &p, &ierr));
   ExpectError("ocp: unsorted CSV names the file and line", ierr, "ocp_bad.csv:2", "ascending");
   PetscCall(LoadText("ocp_const.yaml", "cathode: {ocp: 3.7 V}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr && p.active.ocp == OCP_CONSTANT && p.active.ocp_value == 3.7, "ocp: a constant voltage", NULL, 0, 0)) PetscCall(ParamsDestroy(&p));
 
   /* Extra material files named by the config. */
-  WriteFile("mymat.yaml",
-            "name: MyGlass\nphase: electrolyte\nkind: single_ion\ndescription: test glass.\nreference_temperature: 25 degC\n"
-            "parameters:\n  conductivity: {value: 0.5 mS/cm, activation_energy: 0.4 eV, source: test}\n  concentration: 20000 mol/m^3\n",
-            path);
+  WriteTestFile(tmpdir, "mymat.yaml",
+                "name: MyGlass\nphase: electrolyte\nkind: single_ion\ndescription: test glass.\nreference_temperature: 25 degC\n"
+                "parameters:\n  conductivity: {value: 0.5 mS/cm, activation_energy: 0.4 eV, source: test}\n  concentration: 20000 mol/m^3\n",
+                path);
   PetscCall(LoadText("extra.yaml", "materials: [mymat.yaml]\nseparator: {material: MyGlass}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "materials: a config's own material file", NULL, 0, 0)) {
     check_rel("materials: its conductivity", p.electrolyte.conductivity, 0.05, 1e-14);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
 
   /* The shipped configs. */
   {
@@ -430,7 +412,7 @@ static PetscErrorCode TestOverridesAndMore(void)
         if (i == 2) check_rel("configs/polymer_symmetric.yaml: PEO-LiTFSI at its reference temperature", p.electrolyte.conductivity, 0.1, 1e-12);
         PetscCall(ParamsDestroy(&p));
       } else
-        printf("  %s\n", LastMessage(ierr));
+        printf("  %s\n", ErrorText(ierr));
     }
   }
   {
@@ -625,7 +607,7 @@ static PetscErrorCode TestBoundedInput(void)
     big[INPUT_FILE_MAX_BYTES + 8] = 0;
     PetscCall(LoadText("big.yaml", big, 0, NULL, NULL, &p, &ierr));
     ExpectError("files: a config over 1 MiB", ierr, "big.yaml", "at most 1048576");
-    WriteFile("big.csv", big, path);
+    WriteTestFile(tmpdir, "big.csv", big, path);
     PetscCall(PetscFree(big));
     PetscCall(LoadText("big_ocp.yaml", "cathode: {ocp: big.csv}\n", 0, NULL, NULL, &p, &ierr));
     ExpectError("files: an OCP table over 1 MiB", ierr, "cathode.ocp", "at most 1048576");
@@ -638,24 +620,24 @@ static PetscErrorCode TestBoundedInput(void)
     fclose(fp);
     PetscCall(LoadText("nul_ocp.yaml", "cathode: {ocp: nul.csv}\n", 0, NULL, NULL, &p, &ierr));
     ExpectError("files: an OCP table with a zero byte", ierr, "nul.csv", "zero byte");
-    WriteFile("nan.csv", "0.1,4.3\n0.9,nan\n", path);
+    WriteTestFile(tmpdir, "nan.csv", "0.1,4.3\n0.9,nan\n", path);
     PetscCall(LoadText("nan_ocp.yaml", "cathode: {ocp: nan.csv}\n", 0, NULL, NULL, &p, &ierr));
     ExpectError("files: an OCP voltage of nan", ierr, "nan.csv:2:", "not a finite number");
   }
   /* Output names that would overwrite an input. */
-  WriteFile("self.h5", "output: {file: self.h5}\n", path);
+  WriteTestFile(tmpdir, "self.h5", "output: {file: self.h5}\n", path);
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   {
     char cwd[PETSC_MAX_PATH_LEN];
     if (getcwd(cwd, sizeof cwd) && !chdir(tmpdir)) {
       ierr = ParamsLoad(PETSC_COMM_WORLD, "self.h5", 0, NULL, NULL, &p);
       ExpectError("output: the config file itself (same inode) is refused", ierr, "self.h5:1: output.file", "input of this run");
-      WriteFile("table.csv", "0.1,4.3\n0.9,3.5\n", path);
-      WriteFile("table.yaml", "cathode: {ocp: table.csv}\noutput: {file: table.h5}\n", path);
+      WriteTestFile(tmpdir, "table.csv", "0.1,4.3\n0.9,3.5\n", path);
+      WriteTestFile(tmpdir, "table.yaml", "cathode: {ocp: table.csv}\noutput: {file: table.h5}\n", path);
       ierr = ParamsLoad(PETSC_COMM_WORLD, "table.yaml", 0, NULL, NULL, &p);
       ExpectError("output: a sidecar that would overwrite the OCP table is refused", ierr, "table.csv", ".csv sidecar");
       if (!mkdir("dir.h5", 0700)) {
-        WriteFile("dir.yaml", "output: {file: dir.h5}\n", path);
+        WriteTestFile(tmpdir, "dir.yaml", "output: {file: dir.h5}\n", path);
         ierr = ParamsLoad(PETSC_COMM_WORLD, "dir.yaml", 0, NULL, NULL, &p);
         ExpectError("output: a name that is a directory is refused", ierr, "output.file", "is a directory");
       }
@@ -665,7 +647,7 @@ static PetscErrorCode TestBoundedInput(void)
   PetscCall(PetscPopErrorHandler());
 
   /* What a valid config records: the input files, the memory limit. */
-  WriteFile("inputs.csv", "0.1,4.3\n0.9,3.5\n", path);
+  WriteTestFile(tmpdir, "inputs.csv", "0.1,4.3\n0.9,3.5\n", path);
   PetscCall(LoadText("inputs.yaml", "cathode: {ocp: inputs.csv}\nsolver: {dt_max: .inf}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "inputs: a config with an OCP table loads", NULL, 0, 0)) {
     PetscBool config = PETSC_FALSE, csv = PETSC_FALSE, lithium = PETSC_FALSE, electrolyte = PETSC_FALSE, active = PETSC_FALSE;
@@ -697,12 +679,12 @@ static PetscErrorCode TestBoundedInput(void)
     PetscCall(ParamsDestroy(&p));
     check(p.ninputs == 0 && !p.inputs, "inputs: ParamsDestroy frees the list", NULL, 0, 0);
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
 
   /* Every message starts with exactly one file:line: (the driver adds none). */
   PetscCall(LoadText("prefix.yaml", "cell: {area: 1 cm^2}\nseparator: {thickness: -5 um}\n", 0, NULL, NULL, &p, &ierr));
   {
-    const char *msg = ierr ? LastMessage(ierr) : "";
+    const char *msg = ierr ? ErrorText(ierr) : "";
     const char *at  = strstr(msg, "prefix.yaml:2:");
     check(ierr && at && !strstr(at + 1, "prefix.yaml") && !strncmp(msg, tmpdir, strlen(tmpdir)) && !strstr(msg + strlen(tmpdir) + 1, tmpdir),
           "messages: one file:line: at the start", NULL, 0, 0);
@@ -786,7 +768,7 @@ static PetscErrorCode TestOptions(void)
     check(thick, "options: the later -separator_thickness wins", NULL, 0, 0);
     check(temp && prot && ea && dot, "options: -cell_temperature, -protocol, an activation energy and -anode.cells", NULL, 0, 0);
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscCall(PetscMemzero(&r, sizeof r));
   r.prefix = "run1_";
   PetscCall(WithOptions("-run1_separator_thickness 25um -separator_thickness 40um", RunCollect, &r, &ierr));
@@ -877,7 +859,7 @@ static PetscErrorCode TestOptions(void)
     ExpectError("stray: a word after -prefix_pop", ierr, "stray argument 'oops' after '-prefix_pop', which takes no value", NULL);
     ierr = ConfigArgumentsCheck(13, good, 3);
     check(!ierr, "stray: negative values, quoted values and -options_file FILE are not stray", NULL, 0, 0);
-    if (ierr) printf("  %s\n", LastMessage(ierr));
+    if (ierr) printf("  %s\n", ErrorText(ierr));
     PetscCall(PetscPopErrorHandler());
   }
   PetscFunctionReturn(0);

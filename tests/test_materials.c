@@ -27,24 +27,6 @@
 
 static char tmpdir[PETSC_MAX_PATH_LEN];
 
-static void WriteFile(const char *name, const char *text, char *path)
-{
-  FILE *fp;
-  if (snprintf(path, PETSC_MAX_PATH_LEN, "%s/%s", tmpdir, name) >= PETSC_MAX_PATH_LEN) return;
-  fp = fopen(path, "w");
-  if (!fp) return;
-  fputs(text, fp);
-  fclose(fp);
-}
-
-static const char *LastMessage(PetscErrorCode ierr)
-{
-  const char *text     = NULL;
-  char       *specific = NULL;
-  PetscErrorMessage(ierr, &text, &specific);
-  return specific ? specific : (text ? text : "");
-}
-
 /* Loads a config written to the temp dir. What the load prints on stderr
  * (the range warnings) goes to `err` (NUL-terminated, may be NULL). */
 static PetscErrorCode Load(const char *name, const char *yaml, Params *p, PetscErrorCode *ierr, char *err, size_t errlen)
@@ -53,7 +35,7 @@ static PetscErrorCode Load(const char *name, const char *yaml, Params *p, PetscE
   int  saved, fd;
 
   PetscFunctionBeginUser;
-  WriteFile(name, yaml, path);
+  WriteTestFile(tmpdir, name, yaml, path);
   PetscCheck(snprintf(errpath, sizeof errpath, "%s/%s.stderr", tmpdir, name) < (int)sizeof errpath, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "path");
   fflush(stderr);
   saved = dup(2);
@@ -144,7 +126,7 @@ static PetscErrorCode TestLawsThroughConfig(void)
     check(!strstr(err, "PEO-LiTFSI"), "warning: PEO-LiTFSI at 70 degC (inside its range) says nothing", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   CellYaml(yaml, sizeof yaml, "90 degC", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
   PetscCall(Load("peo90.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "config: PEO-LiTFSI at 90 degC loads", NULL, 0, 0)) {
@@ -152,7 +134,7 @@ static PetscErrorCode TestLawsThroughConfig(void)
     check_rel("config: PEO-LiTFSI conductivity at 90 degC follows its VFT law", p.electrolyte.conductivity, 0.1 * 2.476147, 1e-6);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   CellYaml(yaml, sizeof yaml, "400 K", "Li6PS5Cl", "[discharge at 1C for 1 s]");
   PetscCall(Load("hot.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "config: the default cell at 400 K loads", NULL, 0, 0)) {
@@ -162,7 +144,7 @@ static PetscErrorCode TestLawsThroughConfig(void)
               2.514 * Arrhenius(1.0, 24010, 298.15, 400), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscFunctionReturn(0);
 }
 
@@ -224,7 +206,7 @@ static PetscErrorCode TestOcp(void)
     }
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscCall(Load("lco.yaml",
                  "cathode: {model: active, material: LCO, thickness: 3 um, cells: 20}\n"
                  "protocol: [discharge at 1C until 3.0 V]\n",
@@ -243,7 +225,7 @@ static PetscErrorCode TestOcp(void)
     check(ok, "ocp: LCO is finite and falling on all of (0, 1), past the poles of its fit", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
   PetscFunctionReturn(0);
 }
 
@@ -304,7 +286,7 @@ static PetscErrorCode TestRangeWarning(void)
   /* At or below T0 a VFT law describes no transport: an error that names it. */
   CellYaml(yaml, sizeof yaml, "150 K", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
   PetscCall(Load("frozen.yaml", yaml, &p, &ierr, NULL, 0));
-  check(ierr && strstr(LastMessage(ierr), "separator.conductivity") && strstr(LastMessage(ierr), "T0"),
+  check(ierr && strstr(ErrorText(ierr), "separator.conductivity") && strstr(ErrorText(ierr), "T0"),
         "errors: PEO-LiTFSI below its VFT T0 is an error naming the parameter and T0", NULL, 0, 0);
   if (!ierr) PetscCall(ParamsDestroy(&p));
 
@@ -329,16 +311,16 @@ static PetscErrorCode TestRangeWarning(void)
                "parameters:\n  conductivity: %s\n  concentration: 20000 mol/m^3\n",
                (int)i, bad[i].param);
       snprintf(cfg, sizeof cfg, "badmat%d.yaml", (int)i);
-      WriteFile(cfg, mat, path);
+      WriteTestFile(tmpdir, cfg, mat, path);
       snprintf(cfg, sizeof cfg, "materials: [badmat%d.yaml]\nseparator: {material: Glass%d}\n", (int)i, (int)i);
       snprintf(label, sizeof label, "badcfg%d.yaml", (int)i);
       PetscCall(Load(label, cfg, &p, &ierr, NULL, 0));
       snprintf(label, sizeof label, "errors: a material file with %s names the parameter and the problem", bad[i].name);
-      check(ierr && strstr(LastMessage(ierr), "conductivity") && strstr(LastMessage(ierr), bad[i].needle), label, NULL, 0, 0);
+      check(ierr && strstr(ErrorText(ierr), "conductivity") && strstr(ErrorText(ierr), bad[i].needle), label, NULL, 0, 0);
       if (!ierr)
         PetscCall(ParamsDestroy(&p));
-      else if (!strstr(LastMessage(ierr), bad[i].needle))
-        printf("  message: %s\n", LastMessage(ierr));
+      else if (!strstr(ErrorText(ierr), bad[i].needle))
+        printf("  message: %s\n", ErrorText(ierr));
     }
   }
   PetscFunctionReturn(0);
@@ -420,7 +402,7 @@ static PetscErrorCode TestDefaultCell(void)
           "physics: the 0.1C discharge ends on the 3.0 V cutoff", "ended by event %g (want %g)", s.step_end_event[0], EVENT_VOLTAGE);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
 
   /* The shipped default protocol: every step ends on its own limit. */
   snprintf(path, sizeof path, "%s/configs/default.yaml", IONSTACK_SOURCE_DIR);
@@ -440,7 +422,7 @@ static PetscErrorCode TestDefaultCell(void)
     if (s.steps_completed != 4) printf("  %d steps completed, end: %s\n", (int)s.steps_completed, s.end_reason);
     PetscCall(ParamsDestroy(&p));
   } else
-    printf("  %s\n", LastMessage(ierr));
+    printf("  %s\n", ErrorText(ierr));
 
   /* Temperature: solid diffusion and kinetics speed up with T, so the 1C
    * capacity rises from -20 to 60 degC. Measured: 0.15, 0.23, 0.25 mAh/cm^2;
@@ -449,7 +431,7 @@ static PetscErrorCode TestDefaultCell(void)
     CellYaml(yaml, sizeof yaml, T[k], "Li6PS5Cl", "[discharge at 1C until 3.0 V]");
     PetscCall(Load("temp.yaml", yaml, &p, &ierr, NULL, 0));
     if (ierr) {
-      printf("  %s: %s\n", T[k], LastMessage(ierr));
+      printf("  %s: %s\n", T[k], ErrorText(ierr));
       continue;
     }
     PetscCall(Run(&p, &s));

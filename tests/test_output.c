@@ -40,7 +40,6 @@
 #define NCELLS 6
 #define NSAMPLES 50
 
-
 static const PetscReal x_faces[NCELLS + 1] = {0, 2e-6, 5e-6, 9e-6, 14e-6, 20e-6, 27e-6};
 static const PetscInt  phases[NCELLS]      = {1, 2, 2, 2, 2, 3};
 static const PetscInt  output_at[3]        = {0, 25, 49}; /* samples after which fields are written */
@@ -391,10 +390,7 @@ static PetscErrorCode TryCreate(const char *path, const Params *p, PetscErrorCod
   *ierr = OutputCreate(PETSC_COMM_WORLD, path, p, 0, NULL, &mesh, &out);
   PetscCall(PetscPopErrorHandler());
   if (*ierr) {
-    const char *text     = NULL;
-    char       *specific = NULL;
-    PetscErrorMessage(*ierr, &text, &specific);
-    snprintf(msg, len, "%s", specific ? specific : "");
+    snprintf(msg, len, "%s", ErrorText(*ierr));
   } else
     PetscCall(OutputClose(&out, "created although it should not be", OUTPUT_FAILED));
   PetscFunctionReturn(0);
@@ -638,10 +634,7 @@ static PetscErrorCode FillUntilError(MPI_Comm comm, const char *path, PetscInt n
   }
   PetscCall(PetscPopErrorHandler());
   if (*ierr) {
-    const char *text     = NULL;
-    char       *specific = NULL;
-    PetscErrorMessage(*ierr, &text, &specific);
-    snprintf(msg, len, "%s", specific ? specific : "");
+    snprintf(msg, len, "%s", ErrorText(*ierr));
   }
   PetscCall(PetscFree4(x, xc, values, ph));
   PetscFunctionReturn(0);
@@ -728,10 +721,7 @@ static PetscErrorCode CheckWriteErrors(const char *dir)
   PetscCall(PetscPopErrorHandler());
   setrlimit(RLIMIT_FSIZE, &old);
   {
-    const char *text     = NULL;
-    char       *specific = NULL;
-    PetscErrorMessage(cerr, &text, &specific);
-    snprintf(closing, sizeof closing, "%s", specific ? specific : "");
+    snprintf(closing, sizeof closing, "%s", ErrorText(cerr));
   }
   if (!check(ierr == PETSC_ERR_FILE_WRITE && k == 0 && strstr(msg, "tiny.h5.part") && strstr(msg, strerror(EFBIG)),
              "write_error_at_first_output_time", NULL, 0, 0))
@@ -753,10 +743,7 @@ static PetscErrorCode CheckWriteErrors(const char *dir)
   setrlimit(RLIMIT_FSIZE, &old);
   signal(SIGXFSZ, handler);
   {
-    const char *text     = NULL;
-    char       *specific = NULL;
-    PetscErrorMessage(cerr, &text, &specific);
-    snprintf(closing, sizeof closing, "%s", specific ? specific : "");
+    snprintf(closing, sizeof closing, "%s", ErrorText(cerr));
   }
   if (!check(ierr == PETSC_ERR_FILE_WRITE && k > 2 && strstr(msg, "limit.h5.part") && strstr(msg, strerror(EFBIG)) && !strchr(msg, '\n'),
              "write_error_is_file_write_with_one_message", NULL, 0, 0))
@@ -793,10 +780,7 @@ static PetscErrorCode FillMode(const char *dir, int *status)
   cerr = OutputClose(&out, msg, OUTPUT_FAILED);
   PetscCall(PetscPopErrorHandler());
   if (cerr) {
-    const char *text     = NULL;
-    char       *specific = NULL;
-    PetscErrorMessage(cerr, &text, &specific);
-    snprintf(closing, sizeof closing, "%s", specific ? specific : "");
+    snprintf(closing, sizeof closing, "%s", ErrorText(cerr));
   }
   printf("rank %d: closed %d: %s\n", rank, (int)cerr, closing);
   *status = ierr == PETSC_ERR_FILE_WRITE ? 4 : 1;

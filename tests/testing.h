@@ -3,6 +3,7 @@
  * non-zero is counted as one more failure by the runner. */
 #pragma once
 #include <math.h>
+#include <petscsys.h>
 #include <stdio.h>
 
 static int test_failures = 0;
@@ -41,4 +42,24 @@ static inline int check_abs(const char *name, double got, double want, double to
   double err = fabs(got - want);
   snprintf(fmt, sizeof fmt, "got %%.10g, want %%.10g, abs err %.2e, tol %.1e", err, tol);
   return check(err <= tol && isfinite(got), name, fmt, got, want);
+}
+
+/* The message of the last PETSc error, as raised where it happened. */
+static inline const char *ErrorText(PetscErrorCode ierr)
+{
+  const char *text     = NULL;
+  char       *specific = NULL;
+  PetscErrorMessage(ierr, &text, &specific);
+  return specific ? specific : (text ? text : "");
+}
+
+/* Writes text to dir/name, the full name into path (PETSC_MAX_PATH_LEN). */
+static inline void WriteTestFile(const char *dir, const char *name, const char *text, char *path)
+{
+  FILE *fp;
+  if (snprintf(path, PETSC_MAX_PATH_LEN, "%s/%s", dir, name) >= PETSC_MAX_PATH_LEN) return;
+  fp = fopen(path, "w");
+  if (!fp) return;
+  fputs(text, fp);
+  fclose(fp);
 }
