@@ -71,8 +71,9 @@ typedef struct {
 } Kinetics;
 
 typedef enum {
-  CATHODE_ACTIVE,  /* dense active layer: a thin-film cathode */
-  CATHODE_LITHIUM, /* lithium: a symmetric Li | SE | Li cell */
+  CATHODE_ACTIVE,    /* dense active layer: a thin-film cathode */
+  CATHODE_LITHIUM,   /* lithium: a symmetric Li | SE | Li cell */
+  CATHODE_COMPOSITE, /* homogenized porous cathode: particles, electrolyte, carbon (SPEC 2.3) */
   CATHODE_MODEL_COUNT
 } CathodeModel;
 extern const char *const CathodeModels[];
@@ -82,6 +83,48 @@ typedef struct {
   PetscInt  cells;
   PetscReal grading; /* ratio of the largest to the smallest cell; >1 refines toward interfaces */
 } Layer;
+
+/* A quantity that varies linearly across a layer, from its separator side
+ * to its collector side (equal ends: a constant). */
+typedef struct {
+  PetscReal separator_side, collector_side;
+} Profile;
+
+/* The homogenized composite of a porous cathode (SPEC 2.3). */
+typedef struct {
+  Profile   active_fraction, electrolyte_fraction, carbon_fraction; /* volume fractions; the rest is void */
+  Profile   particle_radius;                                        /* m */
+  PetscReal bruggeman;                                              /* p_eff = p eps^b */
+  PetscReal tortuosity;                                             /* > 0: p_eff = p eps / tortuosity instead */
+  PetscReal contact_fraction;                                       /* share of the particle surface that reacts */
+  PetscInt  shells;                                                 /* radial finite volumes per particle */
+  PetscReal shell_grading;                                          /* innermost over outermost shell width (>= 1 refines the surface) */
+  PetscReal carbon_conductivity;                                    /* S/m, of the carbon/binder network */
+  PetscReal carbon_density;                                         /* kg/m^3 of the carbon/binder phase */
+} Composite;
+
+/* One layer of the stack: its phase, geometry and materials. Which of the
+ * material slots a region uses follows from its phase (src/physics/phase.c):
+ * lithium and collector use conductivity and density; electrolyte uses
+ * electrolyte; active uses active and conductivity; composite uses all of
+ * electrolyte (the one in its pores), active, composite and conductivity
+ * (of the solid network before the fractions). kinetics is the reaction of
+ * the region's electrode with an electrolyte. */
+typedef struct {
+  char           name[32]; /* the config section, e.g. "separator" */
+  PhaseType      phase;
+  Layer          layer;
+  Electrolyte    electrolyte;
+  ActiveMaterial active;
+  Kinetics       kinetics;
+  PetscReal      conductivity; /* electronic, S/m */
+  PetscReal      density;      /* kg/m^3 of a metal or collector */
+  Composite      composite;
+} Region;
+
+/* The regions a config's sections make, in stack order from x = 0. Code
+ * below the config layer walks p->region[] and does not rely on these. */
+typedef enum { REGION_ANODE, REGION_SEPARATOR, REGION_CATHODE, MAX_REGIONS = 8 } RegionIndex;
 
 typedef enum { STEP_DISCHARGE, STEP_CHARGE, STEP_REST, STEP_HOLD } StepKind;
 extern const char *const StepKinds[];
@@ -108,14 +151,10 @@ typedef struct {
   PetscReal area;        /* m^2, for reporting currents in A and capacities in Ah */
 
   PetscInt dim;
-  Layer    anode, separator, cathode;
 
-  PetscReal      lithium_conductivity; /* S/m */
-  PetscReal      lithium_density;      /* kg/m^3 */
-  Electrolyte    electrolyte;
-  CathodeModel   cathode_model;
-  ActiveMaterial active;
-  Kinetics       anode_kinetics, cathode_kinetics;
+  PetscInt     nregions;
+  Region       region[MAX_REGIONS]; /* along x: anode, separator, cathode */
+  CathodeModel cathode_model;
 
   PetscInt     nsteps;
   ProtocolStep steps[MAX_PROTOCOL_STEPS];
@@ -189,6 +228,9 @@ PetscReal VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_e
 PetscReal LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T);
 /* Theoretical areal capacity of the cathode between its stoichiometry limits, C/m^2. */
 PetscReal CathodeCapacity(const Params *p);
+/* The membrane (the first electrolyte region) and the cathode (the last region). */
+const Region *ParamsMembrane(const Params *p);
+const Region *ParamsCathode(const Params *p);
 /* Steady limiting current density of a binary electrolyte layer, 2FDc0/((1-t+)L), A/m^2. */
 PetscReal LimitingCurrent(const Electrolyte *e, PetscReal thickness);
 

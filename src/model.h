@@ -22,8 +22,10 @@ PetscReal FaceConductance(PetscReal kL, PetscReal kR, PetscReal dL, PetscReal dR
 void FluxOhm(PetscReal sigmaL, PetscReal sigmaR, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *out);
 void FluxSolidDiffusion(PetscReal DL, PetscReal DR, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *out);
 /* Concentrated-solution binary electrolyte (SPEC 2.2); phi is the potential a
- * lithium reference electrode would read. */
-void FluxBinaryElectrolyte(const Electrolyte *e, PetscReal T, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *out);
+ * lithium reference electrode would read. wL, wR scale kappa and D (the
+ * transport factor of a porous composite, 1 in a membrane). */
+void FluxBinaryElectrolyte(const Electrolyte *eL, PetscReal wL, const Electrolyte *eR, PetscReal wR, PetscReal T, const PetscReal uL[],
+                           const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *out);
 
 /* One electrode | electrolyte interface: the electrode cell state (c_s, phi_s)
  * and the electrolyte cell state (c, phi_e) with their centre-to-face
@@ -50,25 +52,87 @@ typedef struct {
 
 void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], const PetscReal u_electrolyte[], InterfaceFlux *out);
 
+/* ---- phases (phase.c): what each phase solves for ---- */
+
+/* The unknowns a cell can carry. c_e: electrolyte (salt, or Li+) concentration;
+ * c_s: lithium in the solid (one per cell in a dense film, one per radial
+ * shell in a composite). */
+typedef enum { VAR_C_E, VAR_PHI_E, VAR_PHI_S, VAR_C_S, VAR_COUNT } VarKind;
+extern const char *const VarNames[]; /* output names */
+extern const char *const VarUnits[];
+
+typedef struct {
+  PetscBool has[VAR_COUNT];  /* unknown kinds the phase can carry */
+  PetscBool ions, electrons; /* it conducts Li+ (faces join its c_e, phi_e) / electrons (its phi_s) */
+} PhaseInfo;
+
+/* The block of one cell: how many of each unknown, and where each starts. */
+typedef struct {
+  PetscInt count[VAR_COUNT], offset[VAR_COUNT], ndof;
+} CellLayout;
+
+const PhaseInfo *PhaseGet(PhaseType phase);
+void             RegionCellLayout(const Region *r, CellLayout *l);
+PetscBool        VarIsPotential(VarKind v);
+PetscReal        RegionFixedValue(const Region *r, VarKind v);
+void             RegionInitialState(const Region *r, const CellLayout *l, PetscScalar *u);
+
+/* ---- composite cells (particle.c) ---- */
+
+typedef struct {
+  const Region    *region;
+  PetscReal        T;
+  PetscReal        volume;           /* cell volume, m^dim */
+  PetscReal        area;             /* a, reacting area per volume, 1/m */
+  PetscReal        active_fraction;  /* eps_am */
+  PetscReal        radius;           /* r_p, m */
+  PetscReal        contact_fraction; /* share of the particle surface that reacts */
+  const PetscReal *xi;               /* shells + 1 faces in r/r_p */
+} CompositeCell;
+
+void      ShellFaces(PetscInt n, PetscReal grading, PetscReal xi[]);
+PetscReal ShellVolumeShare(const PetscReal xi[], PetscInt j);
+/* Entries of the cell's own Jacobian block (offsets within the block); with
+ * rows = NULL only counts them. Reaction solves Butler-Volmer at the
+ * particle surface; Evaluate adds that reaction and the shell fluxes to f
+ * and writes J in the pattern's order (either may be NULL). */
+PetscInt  CompositeCellPattern(const CellLayout *l, PetscInt rows[], PetscInt cols[]);
+void      CompositeReaction(const CompositeCell *cc, const CellLayout *l, const PetscScalar *u, InterfaceFlux *k);
+void      CompositeCellEvaluate(const CompositeCell *cc, const CellLayout *l, const PetscScalar *u, const InterfaceFlux *k, PetscScalar *f,
+                                PetscScalar *J);
+PetscReal CompositeShellScale(const CompositeCell *cc, PetscInt n, PetscInt j);
+
 /* ---- mesh (mesh.c) ---- */
 
 typedef enum { SIDE_XMIN, SIDE_XMAX, SIDE_YMIN, SIDE_YMAX, SIDE_COUNT } Side;
 
-typedef enum { LAYER_ANODE, LAYER_SEPARATOR, LAYER_CATHODE } LayerIndex;
+/* What a face kernel sees of a cell: the pair (c, phi) of one carrier. The
+ * ionic view is (c_e, phi_e); the solid view is (c_s, phi_s) of a dense
+ * active film, and phi_s alone elsewhere. */
+typedef enum { VIEW_ION, VIEW_SOLID, VIEW_COUNT } View;
 
 typedef enum {
-  FACE_NONE,        /* a void on either side, or no transport across */
-  FACE_CONDUCTION,  /* electron conductors: Ohm */
-  FACE_ELECTROLYTE, /* inside the electrolyte */
-  FACE_SOLID,       /* inside an active solid: diffusion and Ohm */
-  FACE_INTERFACE,   /* electrode | electrolyte: Butler-Volmer */
-  FACE_BOUNDARY     /* a domain boundary: cell L, no R */
+  FACE_ION,       /* Li+ transport between two ion conductors (membrane or composite pores) */
+  FACE_ELECTRON,  /* Ohm between two electron conductors */
+  FACE_SOLID,     /* inside a dense active solid: diffusion and Ohm */
+  FACE_INTERFACE, /* electrode | electrolyte: Butler-Volmer */
+  FACE_BOUNDARY   /* a domain boundary of one view: cell L, no R */
 } FaceKind;
 
+/* One flux record. A geometric face carries one record per carrier that
+ * crosses it (a composite | composite face has an ionic and an electronic
+ * one). col[s][a] is the ghosted local index of the kernel's field a of
+ * side s (s = 0: L), -1 where the cell does not solve for it (then fixed[s][a]
+ * is its value); row[s][a] the index of its residual row in the rank's
+ * array, -1 for a ghost cell or an absent field. */
 typedef struct {
   FaceKind  kind;
-  PetscInt  L, R;           /* ghosted local cell indices (R = -1 on a boundary) */
-  PetscInt  side;           /* boundary side, or -1 */
+  View      view; /* FACE_BOUNDARY: the carrier */
+  PetscInt  L, R; /* ghosted local cell indices (R = -1 on a boundary) */
+  PetscInt  side; /* boundary side, or -1 */
+  PetscInt  col[2][FIELD_COUNT];
+  PetscInt  row[2][FIELD_COUNT];
+  PetscReal fixed[2][FIELD_COUNT];
   PetscReal dL, dR;         /* centre-to-face distances, m */
   PetscReal area;           /* face area per unit depth (1 in 1D), m^(dim-1) */
   PetscBool electrode_left; /* FACE_INTERFACE: the electrode is cell L */
@@ -87,7 +151,24 @@ typedef struct {
   PetscReal    value;
 } Boundary;
 
-/* A manufactured-solution source: s[field] per unit volume at (x, t). */
+/* What a cell's kernels need besides its state: effective properties of
+ * the region's materials at the cell's fractions (1 and the bulk values
+ * outside a composite). */
+typedef struct {
+  PetscReal ion_transport;   /* multiplies kappa and D of the electrolyte: eps_el^b, or 1 */
+  PetscReal sigma_s;         /* effective electronic conductivity, S/m */
+  PetscReal area;            /* reacting area per volume, 1/m (composite) */
+  PetscReal active_fraction; /* eps_am */
+  PetscReal electrolyte_fraction;
+  PetscReal carbon_fraction;
+  PetscReal radius; /* particle radius, m */
+} CellProps;
+
+/* The properties at fractional position s across region r (0: separator side). phase.c */
+void RegionCellProps(const Region *r, PetscReal s, CellProps *c);
+
+/* A manufactured-solution source: s[field] per unit volume at (x, t), for
+ * the primary view of the phase (ionic for an electrolyte, solid else). */
 typedef PetscErrorCode (*SourceFunction)(PetscReal x, PetscReal t, PhaseType phase, PetscReal s[], void *ctx);
 /* A boundary value that changes in time (manufactured solutions). */
 typedef PetscErrorCode (*BoundaryFunction)(Side side, PetscReal t, PetscReal u[], void *ctx);
@@ -95,38 +176,57 @@ typedef PetscErrorCode (*BoundaryFunction)(Side side, PetscReal t, PetscReal u[]
 typedef struct {
   MPI_Comm comm;
   Params  *p;
-  DM       da;
+  DM       da; /* one dof per cell: the partition of the grid, not the unknowns */
   PetscInt dim, nx, ny;
 
   /* global geometry, replicated (x along the stack, y lateral) */
   PetscReal *x_faces, *x_centres, *hx, *y_faces, *hy;
-  PetscInt  *phase, *layer; /* nx*ny cells, x fastest */
+  PetscInt  *phase, *region; /* nx*ny cells, x fastest */
+  PetscInt  *cell_offset;    /* nx*ny: global index of the cell's first unknown (PETSc ordering) */
+  CellLayout layout[MAX_REGIONS];
+  PetscReal *xi[MAX_REGIONS];            /* shell faces of each composite region */
+  PetscInt   pattern_count[MAX_REGIONS]; /* a composite cell's own Jacobian entries */
+  PetscInt  *pattern_rows[MAX_REGIONS];  /* their rows and columns in the cell block */
+  PetscInt  *pattern_cols[MAX_REGIONS];
 
   /* the ghosted local patch */
-  PetscInt     gxs, gys, gxm, gym, xs, ys, xm, ym;
-  PetscInt     nlocal;       /* gxm*gym */
-  PetscInt    *local_phase;  /* nlocal */
-  PetscInt    *local_layer;  /* nlocal */
-  PetscInt    *local_owned;  /* nlocal: index of the cell in the rank's global arrays, -1 for a ghost */
-  PetscBool    no_ghosts;    /* the patch is all owned (one rank): global arrays serve as local ones */
-  PetscReal   *local_volume; /* nlocal, m^dim */
-  PetscReal   *local_x;      /* nlocal, cell-centre x */
-  PetscInt     nfaces;
-  Face        *faces;       /* every face of an owned cell; each rank adds fluxes to its own cells only */
-  PetscInt     ninterfaces; /* global number of interface faces */
-  FaceFlux    *flux;        /* nfaces: the fluxes of the last state assembled (residual.c) */
-  PetscBool   *flux_ok;     /* nfaces: that state was physical at the face */
-  PetscScalar *flux_u;      /* nlocal*FIELD_COUNT: the ghosted state they belong to */
-  PetscReal    flux_time;   /* and its time; NAN before the first */
+  PetscInt               gxs, gys, gxm, gym, xs, ys, xm, ym;
+  PetscInt               nlocal;       /* gxm*gym cells */
+  PetscInt              *local_phase;  /* nlocal */
+  PetscInt              *local_region; /* nlocal */
+  PetscInt              *local_cell;   /* nlocal: global cell index */
+  PetscInt              *local_offset; /* nlocal: index of the cell's first unknown in the ghosted local state */
+  PetscInt              *owned_offset; /* nlocal: same in the rank's global array, -1 for a ghost */
+  PetscReal             *local_volume; /* nlocal, m^dim */
+  PetscReal             *local_x;      /* nlocal, cell-centre x */
+  CellProps             *props;        /* nlocal */
+  PetscInt               nowned;       /* unknowns the rank owns */
+  PetscInt               nghosted;     /* unknowns of the ghosted patch */
+  PetscInt              *local_global; /* nghosted: global index of each local unknown */
+  PetscReal             *storage;      /* nowned: coefficient of du/dt in its row (F V eps), 0 for an algebraic unknown */
+  PetscBool             *potential;    /* nowned: the unknown is a potential */
+  ISLocalToGlobalMapping l2g;
+  VecScatter             to_local; /* NULL on one rank: the global array is the local one */
+  Vec                    Ulocal;
+  PetscBool              no_ghosts;
 
-  Boundary         bc[SIDE_COUNT][FIELD_COUNT];
+  PetscInt       nfaces;
+  Face          *faces;       /* flux records of every face of an owned cell; each rank adds fluxes to its own cells only */
+  PetscInt       ninterfaces; /* global number of interface faces */
+  FaceFlux      *flux;        /* nfaces: the fluxes of the last state assembled (residual.c) */
+  InterfaceFlux *reaction;    /* nlocal: the composite reaction of each owned composite cell at that state */
+  PetscBool     *flux_ok;     /* nfaces: that state was physical at the face */
+  PetscScalar   *flux_u;      /* nghosted: the ghosted state they belong to */
+  PetscReal      flux_time;   /* and its time; NAN before the first */
+
+  Boundary         bc[SIDE_COUNT][VIEW_COUNT][FIELD_COUNT];
   BoundaryFunction bc_function; /* overrides bc values when set */
   void            *bc_ctx;
   SourceFunction   source;
   void            *source_ctx;
   PetscBool        domain_error;  /* set by the residual on an unphysical state (on every rank) */
   PetscInt         domain_errors; /* how many residual evaluations met one */
-  Vec              held;          /* while set, the fields with a time derivative are held at these values (ModelHold) */
+  Vec              held;          /* while set, the unknowns with a time derivative are held at these values (ModelHold) */
   Vec              row_scale;     /* turns each residual row into the units of its unknown (V, mol/m^3) */
   PetscCount       njac;          /* Jacobian entries in assembly order (residual.c) */
   PetscScalar     *jac_values;    /* njac */
@@ -134,20 +234,29 @@ typedef struct {
 } Model;
 
 PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **m);
-/* A single-phase mesh of n cells over [0, length] for verification tests. */
+/* A single-region mesh of n cells over [0, length] for verification tests:
+ * region index `region` of p, with its phase set to `phase`. */
 PetscErrorCode ModelCreateUniform(MPI_Comm comm, Params *p, PhaseType phase, PetscInt n, PetscReal length, Model **m);
 PetscErrorCode ModelDestroy(Model **m);
+PetscErrorCode ModelCreateVector(Model *m, Vec *U);
+PetscErrorCode ModelCreateMatrix(Model *m, Mat *J);
 PetscErrorCode ModelInitialState(Model *m, Vec U);
-/* Holds every field with a time derivative at its value in U, so that the
+/* Holds every unknown with a time derivative at its value in U, so that the
  * residual determines the algebraic fields (potentials) alone: the state
  * consistent with a new boundary condition at the same instant. ModelRelease
  * ends it. */
 PetscErrorCode ModelHold(Model *m, Vec U);
 PetscErrorCode ModelRelease(Model *m);
-/* Held value of a field a phase does not solve for. */
-PetscReal ModelFixedValue(const Model *m, PhaseType phase, FieldIndex f);
-PetscBool PhaseHasField(const Params *p, PhaseType phase, FieldIndex f);
-PetscBool PhaseHasDynamics(const Params *p, PhaseType phase); /* FIELD_C has a time derivative */
+/* The state with its ghost cells (the global array itself on one rank). */
+PetscErrorCode ModelStateGet(Model *m, Vec U, const PetscScalar **u);
+PetscErrorCode ModelStateRestore(Model *m, Vec U, const PetscScalar **u);
+/* The composite cell of local cell k (its region must be a composite). */
+void ModelCompositeCell(const Model *m, PetscInt k, CompositeCell *cc);
+/* Index in the rank's array of unknown j of kind v of global cell `cell`,
+ * or -1 when the rank does not own the cell or the cell lacks it. */
+PetscInt ModelUnknown(const Model *m, PetscInt cell, VarKind v, PetscInt j);
+/* Largest update of the potentials and of the concentrations in dx. */
+PetscErrorCode ModelUpdateNorms(Model *m, Vec dx, PetscReal *dphi, PetscReal *dc);
 
 /* ---- assembly (residual.c): the only code that walks the grid ---- */
 
@@ -156,20 +265,26 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
 PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shift, Mat J, Mat P, void *ctx);
 
 /* Quantities read off a state: terminal voltage and current, the interface
- * currents and face concentrations. Collective. */
+ * currents and face (or particle-surface) concentrations. Collective. */
 typedef struct {
   PetscReal voltage;                     /* phi_s at the cathode end minus phi_s at the anode end */
   PetscReal current;                     /* current density leaving the cathode end, A/m^2 (>0 discharge) */
   PetscReal min_interface_concentration; /* min over electrolyte faces of Li|SE and active|SE interfaces, mol/m^3 */
-  PetscReal min_theta, max_theta;        /* stoichiometry at the active | electrolyte faces */
-  PetscReal lithium_inventory;           /* mol/m^2 of cyclable Li in electrolyte + active cells */
+  PetscReal min_theta, max_theta;        /* stoichiometry at the active | electrolyte faces and particle surfaces */
+  PetscReal lithium_inventory;           /* mol/m^2 of cyclable Li in the electrolyte and the solids */
 } Observation;
 
 PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs);
 /* Interface current density per interface face (rank 0 gets all), A/m^2. */
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values);
-/* Cell current density (x component), averaged from the two faces, A/m^2. */
-PetscErrorCode ModelCellCurrents(Model *m, PetscReal t, Vec U, Vec currents);
+/* Per-cell output fields, gathered on rank 0 into values[f * ncells + cell]
+ * for f over ModelFieldNames (NaN where a cell lacks the field). */
+#define MODEL_FIELD_COUNT 7
+extern const char *const ModelFieldNames[MODEL_FIELD_COUNT];
+extern const char *const ModelFieldUnits[MODEL_FIELD_COUNT];
+PetscErrorCode           ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values);
+/* Some region of the mesh reports field f: the output writes only those. */
+PetscBool ModelHasField(const Model *m, PetscInt f);
 
 /* ---- access for verification tests (solver.c) ---- */
 PetscErrorCode SimulationGetModel(Simulation sim, Model **m, Vec *U, TS *ts);

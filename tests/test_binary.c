@@ -36,13 +36,13 @@ static PetscErrorCode Run(PetscInt cells, PetscReal grading, double i0, double c
   PetscFunctionBeginUser;
   FixtureBase(&p);
   FixtureBinary(&p, Dp, Dm, c0);
-  p.separator.cells                           = cells;
-  p.separator.grading                         = grading;
-  p.anode_kinetics.exchange_current_density   = i0;
-  p.cathode_kinetics.exchange_current_density = i0;
-  p.rtol                                      = 1e-7;
-  p.atol                                      = 1e-7;
-  p.steps[0]                                  = FixtureStep(STEP_DISCHARGE, current, duration, PETSC_INFINITY);
+  p.region[REGION_SEPARATOR].layer.cells                     = cells;
+  p.region[REGION_SEPARATOR].layer.grading                   = grading;
+  p.region[REGION_ANODE].kinetics.exchange_current_density   = i0;
+  p.region[REGION_CATHODE].kinetics.exchange_current_density = i0;
+  p.rtol                                                     = 1e-7;
+  p.atol                                                     = 1e-7;
+  p.steps[0]                                                 = FixtureStep(STEP_DISCHARGE, current, duration, PETSC_INFINITY);
   PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
   PetscCall(SimulationRun(sim, &s));
   PetscCall(SimulationGetModel(sim, &m, &U, NULL));
@@ -55,7 +55,7 @@ static PetscErrorCode Run(PetscInt cells, PetscReal grading, double i0, double c
   PetscCall(PetscMalloc1(cells, &r->c));
   PetscCall(VecGetArrayRead(U, &u));
   for (PetscInt k = 0; k < cells; k++)
-    r->c[k] = u[(p.anode.cells + k) * FIELD_COUNT + FIELD_C];
+    r->c[k] = u[ModelUnknown(m, p.region[REGION_ANODE].layer.cells + k, VAR_C_E, 0)];
   PetscCall(VecRestoreArrayRead(U, &u));
   PetscCall(SimulationDestroy(&sim));
   PetscFunctionReturn(0);
@@ -80,8 +80,8 @@ int main(int argc, char **argv)
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
   FixtureBase(&p);
   FixtureBinary(&p, Dp, Dm, c0);
-  D = p.electrolyte.diffusivity, tplus = p.electrolyte.transference;
-  ilim = LimitingCurrent(&p.electrolyte, L);
+  D = p.region[REGION_SEPARATOR].electrolyte.diffusivity, tplus = p.region[REGION_SEPARATOR].electrolyte.transference;
+  ilim = LimitingCurrent(&p.region[REGION_SEPARATOR].electrolyte, L);
   check_rel("limiting_current_equals_4FD+c0/L", ilim, 4 * FARADAY * Dp * c0 / L, 1e-14);
 
   { /* steady state at r = 0.5: linear profile, exact in FV */
@@ -176,9 +176,9 @@ int main(int argc, char **argv)
       RunSummary s;
       FixtureBase(&q);
       FixtureBinary(&q, Dp, Dm, c0);
-      q.separator.cells = 20;
-      q.dt_initial      = k ? 100.0 : 1e-3;
-      q.steps[0]        = FixtureStep(STEP_DISCHARGE, cur, 100, PETSC_INFINITY);
+      q.region[REGION_SEPARATOR].layer.cells = 20;
+      q.dt_initial                           = k ? 100.0 : 1e-3;
+      q.steps[0]                             = FixtureStep(STEP_DISCHARGE, cur, 100, PETSC_INFINITY);
       PetscCall(SimulationCreate(PETSC_COMM_WORLD, &q, 0, NULL, &sim));
       PetscCall(SimulationRun(sim, &s));
       t[k] = s.end_time;

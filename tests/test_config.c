@@ -142,19 +142,21 @@ static PetscErrorCode TestBase(void)
   }
   check_rel("config: temperature 25 degC", p.temperature, 298.15, 1e-14);
   check_rel("config: default area 1 cm^2", p.area, 1e-4, 1e-14);
-  check_rel("config: separator thickness", p.separator.thickness, 18e-6, 1e-14);
-  check(p.separator.cells == 20, "config: separator cells", NULL, 0, 0);
-  check_rel("config: Li6PS5Cl conductivity at its reference temperature", p.electrolyte.conductivity, 0.25, 1e-12);
-  check(p.electrolyte.kind == ELECTROLYTE_SINGLE_ION && p.electrolyte.transference == 1, "config: Li6PS5Cl is single-ion with t+ = 1", NULL, 0, 0);
+  check_rel("config: separator thickness", p.region[REGION_SEPARATOR].layer.thickness, 18e-6, 1e-14);
+  check(p.region[REGION_SEPARATOR].layer.cells == 20, "config: separator cells", NULL, 0, 0);
+  check_rel("config: Li6PS5Cl conductivity at its reference temperature", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.25, 1e-12);
+  check(p.region[REGION_SEPARATOR].electrolyte.kind == ELECTROLYTE_SINGLE_ION && p.region[REGION_SEPARATOR].electrolyte.transference == 1,
+        "config: Li6PS5Cl is single-ion with t+ = 1", NULL, 0, 0);
   {
     PetscReal v, T_ref;
     PetscCall(LibraryParameter("NMC811", "max_concentration", &v, &T_ref));
-    check_rel("config: NMC811 c_s,max from its material file", p.active.max_concentration, v, 1e-14);
+    check_rel("config: NMC811 c_s,max from its material file", p.region[REGION_CATHODE].active.max_concentration, v, 1e-14);
   }
-  check_rel("config: initial stoichiometry", p.active.theta_initial, 0.27, 1e-14);
-  check(p.active.ocp == OCP_NMC811, "config: NMC811 ocp is the built-in fit", NULL, 0, 0);
-  check_rel("config: anode default i0 10 mA/cm^2", p.anode_kinetics.exchange_current_density, 100.0, 1e-14);
-  check(p.cathode_kinetics.concentration_dependent == PETSC_TRUE, "config: cathode kinetics concentration dependent by default", NULL, 0, 0);
+  check_rel("config: initial stoichiometry", p.region[REGION_CATHODE].active.theta_initial, 0.27, 1e-14);
+  check(p.region[REGION_CATHODE].active.ocp == OCP_NMC811, "config: NMC811 ocp is the built-in fit", NULL, 0, 0);
+  check_rel("config: anode default i0 10 mA/cm^2", p.region[REGION_ANODE].kinetics.exchange_current_density, 100.0, 1e-14);
+  check(p.region[REGION_CATHODE].kinetics.concentration_dependent == PETSC_TRUE, "config: cathode kinetics concentration dependent by default", NULL,
+        0, 0);
   check(!strcmp(p.output_file, "out/base.h5"), "config: output file from the config name", NULL, 0, 0);
   check_rel("config: output interval", p.output_interval, 60, 1e-14);
   check(p.dt_max >= PETSC_INFINITY, "config: dt_max defaults to infinity", NULL, 0, 0);
@@ -187,7 +189,7 @@ static PetscErrorCode TestBase(void)
     snprintf(yaml, sizeof yaml, "cell: {temperature: %.17g K}\n", (double)T_ref);
     PetscCall(LoadText("lithium_ref.yaml", yaml, 0, NULL, NULL, &p, &ierr));
     if (check(!ierr, "config: a cell at lithium's reference temperature loads", NULL, 0, 0)) {
-      check_rel("config: lithium conductivity at its reference temperature is the file's", p.lithium_conductivity, v, 1e-12);
+      check_rel("config: lithium conductivity at its reference temperature is the file's", p.region[REGION_ANODE].conductivity, v, 1e-12);
       PetscCall(ParamsDestroy(&p));
     } else
       printf("  %s\n", ErrorText(ierr));
@@ -273,8 +275,9 @@ static PetscErrorCode TestCustomElectrolytes(void)
   PetscFunctionBeginUser;
   PetscCall(LoadText("custom_single.yaml", "separator: {material: custom, kind: single_ion, conductivity: 1 mS/cm}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "custom single-ion electrolyte loads", NULL, 0, 0)) {
-    check_rel("custom single-ion: conductivity", p.electrolyte.conductivity, 0.1, 1e-14);
-    check(p.electrolyte.transference == 1 && p.electrolyte.conductivity_exponent == 0, "custom single-ion: t+ = 1, exponent 0", NULL, 0, 0);
+    check_rel("custom single-ion: conductivity", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.1, 1e-14);
+    check(p.region[REGION_SEPARATOR].electrolyte.transference == 1 && p.region[REGION_SEPARATOR].electrolyte.conductivity_exponent == 0,
+          "custom single-ion: t+ = 1, exponent 0", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
@@ -286,11 +289,12 @@ static PetscErrorCode TestCustomElectrolytes(void)
                0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "custom binary (dilute) electrolyte loads", NULL, 0, 0)) {
     const double Dp = 1e-11, Dm = 3e-11, T = 298.15, c = 1000;
-    check_rel("custom binary: D = 2 D+ D- / (D+ + D-)", p.electrolyte.diffusivity, 2 * Dp * Dm / (Dp + Dm), 1e-12);
-    check_rel("custom binary: t+ = D+ / (D+ + D-)", p.electrolyte.transference, Dp / (Dp + Dm), 1e-12);
-    check_rel("custom binary: kappa = F^2 (D+ + D-) c / RT", p.electrolyte.conductivity, FARADAY * FARADAY * (Dp + Dm) * c / (GAS_CONSTANT * T),
-              1e-12);
-    check(p.electrolyte.conductivity_exponent == 1 && p.electrolyte.thermodynamic_factor == 1, "custom binary: exponent 1, chi 1", NULL, 0, 0);
+    check_rel("custom binary: D = 2 D+ D- / (D+ + D-)", p.region[REGION_SEPARATOR].electrolyte.diffusivity, 2 * Dp * Dm / (Dp + Dm), 1e-12);
+    check_rel("custom binary: t+ = D+ / (D+ + D-)", p.region[REGION_SEPARATOR].electrolyte.transference, Dp / (Dp + Dm), 1e-12);
+    check_rel("custom binary: kappa = F^2 (D+ + D-) c / RT", p.region[REGION_SEPARATOR].electrolyte.conductivity,
+              FARADAY * FARADAY * (Dp + Dm) * c / (GAS_CONSTANT * T), 1e-12);
+    check(p.region[REGION_SEPARATOR].electrolyte.conductivity_exponent == 1 && p.region[REGION_SEPARATOR].electrolyte.thermodynamic_factor == 1,
+          "custom binary: exponent 1, chi 1", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
@@ -306,13 +310,14 @@ static PetscErrorCode TestArrhenius(void)
   PetscFunctionBeginUser;
   PetscCall(LoadText("hot.yaml", "cell: {temperature: 60 degC}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: config at 60 degC loads", NULL, 0, 0)) {
-    check_rel("arrhenius: Li6PS5Cl conductivity at 60 degC", p.electrolyte.conductivity, 0.25 * exp(-Ea / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
+    check_rel("arrhenius: Li6PS5Cl conductivity at 60 degC", p.region[REGION_SEPARATOR].electrolyte.conductivity,
+              0.25 * exp(-Ea / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
   PetscCall(LoadText("hot2.yaml", "cell: {temperature: 60 degC}\nseparator: {conductivity: 3 mS/cm}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: a config value keeps the material's activation energy (loads)", NULL, 0, 0)) {
-    check_rel("arrhenius: config conductivity scaled with the material's Ea", p.electrolyte.conductivity,
+    check_rel("arrhenius: config conductivity scaled with the material's Ea", p.region[REGION_SEPARATOR].electrolyte.conductivity,
               0.3 * exp(-Ea / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
@@ -320,14 +325,14 @@ static PetscErrorCode TestArrhenius(void)
   PetscCall(LoadText("hot3.yaml", "cell: {temperature: 60 degC}\nseparator: {conductivity: 3 mS/cm, conductivity_activation_energy: 0}\n", 0, NULL,
                      NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: conductivity_activation_energy override loads", NULL, 0, 0)) {
-    check_rel("arrhenius: activation energy 0 keeps the value", p.electrolyte.conductivity, 0.3, 1e-14);
+    check_rel("arrhenius: activation energy 0 keeps the value", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.3, 1e-14);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
   PetscCall(
       LoadText("hot4.yaml", "cell: {temperature: 60 degC}\nseparator: {conductivity_activation_energy: 30 kJ/mol}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "arrhenius: activation energy in kJ/mol loads", NULL, 0, 0)) {
-    check_rel("arrhenius: material value with a config activation energy", p.electrolyte.conductivity,
+    check_rel("arrhenius: material value with a config activation energy", p.region[REGION_SEPARATOR].electrolyte.conductivity,
               0.25 * exp(-30000 / GAS_CONSTANT * (1 / T - 1 / Tref)), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
@@ -348,7 +353,7 @@ static PetscErrorCode TestOverridesAndMore(void)
     char *values[] = {(char *)"25 um", (char *)"30 um", (char *)"[charge at 0.5C for 1 h, rest for 1 h]"};
     PetscCall(LoadText("override.yaml", base_yaml, 3, keys, values, &p, &ierr));
     if (check(!ierr, "overrides: load", NULL, 0, 0)) {
-      check_rel("overrides: separator.thickness overrides the file, later wins", p.separator.thickness, 30e-6, 1e-14);
+      check_rel("overrides: separator.thickness overrides the file, later wins", p.region[REGION_SEPARATOR].layer.thickness, 30e-6, 1e-14);
       check(p.nsteps == 2 && p.steps[0].c_rate == 0.5 && p.steps[1].kind == STEP_REST, "overrides: protocol replaced", NULL, 0, 0);
       PetscCall(ParamsDestroy(&p));
     } else
@@ -374,7 +379,9 @@ static PetscErrorCode TestOverridesAndMore(void)
   WriteTestFile(tmpdir, "ocp.csv", "stoichiometry,voltage\n0.1,4.3\n0.5,3.9\n# comment\n0.95,3.4\n", path);
   PetscCall(LoadText("ocp.yaml", "cathode: {ocp: ocp.csv}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "ocp: CSV table loads", NULL, 0, 0)) {
-    check(p.active.ocp == OCP_TABLE && p.active.ocp_points == 3 && p.active.ocp_voltage[2] == 3.4, "ocp: table of 3 rows", NULL, 0, 0);
+    check(p.region[REGION_CATHODE].active.ocp == OCP_TABLE && p.region[REGION_CATHODE].active.ocp_points == 3 &&
+              p.region[REGION_CATHODE].active.ocp_voltage[2] == 3.4,
+          "ocp: table of 3 rows", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
@@ -382,7 +389,9 @@ static PetscErrorCode TestOverridesAndMore(void)
   PetscCall(LoadText("ocp_bad.yaml", "cathode: {ocp: ocp_bad.csv}\n", 0, NULL, NULL, &p, &ierr));
   ExpectError("ocp: unsorted CSV names the file and line", ierr, "ocp_bad.csv:2", "ascending");
   PetscCall(LoadText("ocp_const.yaml", "cathode: {ocp: 3.7 V}\n", 0, NULL, NULL, &p, &ierr));
-  if (check(!ierr && p.active.ocp == OCP_CONSTANT && p.active.ocp_value == 3.7, "ocp: a constant voltage", NULL, 0, 0)) PetscCall(ParamsDestroy(&p));
+  if (check(!ierr && p.region[REGION_CATHODE].active.ocp == OCP_CONSTANT && p.region[REGION_CATHODE].active.ocp_value == 3.7,
+            "ocp: a constant voltage", NULL, 0, 0))
+    PetscCall(ParamsDestroy(&p));
 
   /* Extra material files named by the config. */
   WriteTestFile(tmpdir, "mymat.yaml",
@@ -391,7 +400,7 @@ static PetscErrorCode TestOverridesAndMore(void)
                 path);
   PetscCall(LoadText("extra.yaml", "materials: [mymat.yaml]\nseparator: {material: MyGlass}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "materials: a config's own material file", NULL, 0, 0)) {
-    check_rel("materials: its conductivity", p.electrolyte.conductivity, 0.05, 1e-14);
+    check_rel("materials: its conductivity", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.05, 1e-14);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
@@ -409,7 +418,9 @@ static PetscErrorCode TestOverridesAndMore(void)
       if (check(!ierr, name, NULL, 0, 0)) {
         if (i == 0) check(p.nsteps == 4 && p.cathode_model == CATHODE_ACTIVE, "configs/default.yaml: four steps, NMC811", NULL, 0, 0);
         if (i == 1) check(p.cathode_model == CATHODE_LITHIUM && p.steps[0].current == 10, "configs/symmetric.yaml: lithium cathode", NULL, 0, 0);
-        if (i == 2) check_rel("configs/polymer_symmetric.yaml: PEO-LiTFSI at its reference temperature", p.electrolyte.conductivity, 0.1, 1e-12);
+        if (i == 2)
+          check_rel("configs/polymer_symmetric.yaml: PEO-LiTFSI at its reference temperature", p.region[REGION_SEPARATOR].electrolyte.conductivity,
+                    0.1, 1e-12);
         PetscCall(ParamsDestroy(&p));
       } else
         printf("  %s\n", ErrorText(ierr));

@@ -48,7 +48,8 @@ static double FluxDerivativeError(void (*kernel)(const Params *, const double *,
 
 static void Binary(const Params *p, const double *uL, const double *uR, FaceFlux *f)
 {
-  FluxBinaryElectrolyte(&p->electrolyte, p->temperature, uL, uR, 3e-6, 5e-6, f);
+  FluxBinaryElectrolyte(&p->region[REGION_SEPARATOR].electrolyte, 1.0, &p->region[REGION_SEPARATOR].electrolyte, 1.0, p->temperature, uL, uR, 3e-6,
+                        5e-6, f);
 }
 static void Solid(const Params *p, const double *uL, const double *uR, FaceFlux *f)
 {
@@ -96,14 +97,16 @@ static void SweepBuild(const SweepCase *sc, SweepSetup *w)
   else
     FixtureSingleIon(&w->p, sc->sigma_e);
   FixtureThinFilm(&w->p, 3e-6, 10);
-  w->p.active.diffusivity  = sc->Ds;
-  w->p.active.conductivity = sc->sigma_s;
-  w->k                     = (Kinetics){sc->i0, sc->alpha_a, 1.0 - sc->alpha_a, sc->film, sc->cd ? PETSC_TRUE : PETSC_FALSE};
-  w->s = (InterfaceSetup){&w->k, &w->p.electrolyte, sc->active ? &w->p.active : NULL, sc->T, sc->active ? sc->sigma_s : 1.1e7, sc->ds, sc->de};
-  if (sc->active) ActiveOcp(&w->p.active, sc->theta, &U, &dU);
-  w->ue[0] = sc->active ? sc->theta * w->p.active.max_concentration : 0.0;
+  w->p.region[REGION_CATHODE].active.diffusivity  = sc->Ds;
+  w->p.region[REGION_CATHODE].active.conductivity = sc->sigma_s;
+  w->k                                            = (Kinetics){sc->i0, sc->alpha_a, 1.0 - sc->alpha_a, sc->film, sc->cd ? PETSC_TRUE : PETSC_FALSE};
+  w->s = (InterfaceSetup){&w->k, &w->p.region[REGION_SEPARATOR].electrolyte, sc->active ? &w->p.region[REGION_CATHODE].active : NULL,
+                          sc->T, sc->active ? sc->sigma_s : 1.1e7,           sc->ds,
+                          sc->de};
+  if (sc->active) ActiveOcp(&w->p.region[REGION_CATHODE].active, sc->theta, &U, &dU);
+  w->ue[0] = sc->active ? sc->theta * w->p.region[REGION_CATHODE].active.max_concentration : 0.0;
   w->ue[1] = U + sc->eta0 + sc->offset;
-  w->uc[0] = sc->c_ratio * w->p.electrolyte.concentration;
+  w->uc[0] = sc->c_ratio * w->p.region[REGION_SEPARATOR].electrolyte.concentration;
   w->uc[1] = sc->offset;
 }
 
@@ -218,7 +221,7 @@ static double SweepDerivativeError(const SweepSetup *w, const InterfaceFlux *k, 
                                    PetscInt *unresolved_edge)
 {
   const double q[4] = {w->ue[0], w->ue[1], w->uc[0], w->uc[1]};
-  const double cmax = w->p.active.max_concentration, vacancy = (cmax - q[0]) / cmax;
+  const double cmax = w->p.region[REGION_CATHODE].active.max_concentration, vacancy = (cmax - q[0]) / cmax;
   const double amplify = w->s.active ? (r->vacancy_face > 0 ? 1 + (double)(r->vacancy_range / r->vacancy_face) : INFINITY) : 1;
   const int    edge    = k->c_face < 1e-3 * q[2] || (w->s.active && (k->theta_face < 1e-3 * q[0] / cmax || r->vacancy_face < 1e-3L * vacancy));
   double       worst   = 0;
@@ -351,7 +354,9 @@ static void InterfaceSweep(PetscInt nrandom)
          reference resolves) */
       flagged++;
       if (ReferenceRoot(&w.s, w.ue, w.uc, &root)) {
-        const long double vacancy = w.s.active ? (w.p.active.max_concentration - (long double)w.ue[0]) / w.p.active.max_concentration : 1;
+        const long double vacancy = w.s.active ? (w.p.region[REGION_CATHODE].active.max_concentration - (long double)w.ue[0]) /
+                                                     w.p.region[REGION_CATHODE].active.max_concentration
+                                               : 1;
         FaceResidual(&w.s, w.ue, w.uc, root, NULL, &r);
         if (r.inside && fabsl(r.G) <= 1e-12L * r.scale && r.c_face > 1e-12L * w.uc[0] &&
             (!w.s.active || (r.theta_face > 1e-12L * sc.theta && r.vacancy_face > 1e-12L * vacancy))) {
@@ -461,11 +466,17 @@ int main(int argc, char **argv)
       else
         FixtureSingleIon(&p, 0.3);
       FixtureThinFilm(&p, 3e-6, 10);
-      s = (InterfaceSetup){&k, &p.electrolyte, electrode ? &p.active : NULL, 298.15, electrode ? 0.18 : 1.1e7, 1.5e-7, 2.5e-6};
+      s = (InterfaceSetup){&k,
+                           &p.region[REGION_SEPARATOR].electrolyte,
+                           electrode ? &p.region[REGION_CATHODE].active : NULL,
+                           298.15,
+                           electrode ? 0.18 : 1.1e7,
+                           1.5e-7,
+                           2.5e-6};
       for (int sign = -1; sign <= 1; sign += 2) {
         double U, dU;
-        ActiveOcp(&p.active, 0.55, &U, &dU);
-        ue[0] = electrode ? 0.55 * p.active.max_concentration : 0.0;
+        ActiveOcp(&p.region[REGION_CATHODE].active, 0.55, &U, &dU);
+        ue[0] = electrode ? 0.55 * p.region[REGION_CATHODE].active.max_concentration : 0.0;
         ue[1] = (electrode ? U : 0.0) + sign * 0.05;
         InterfaceEvaluate(&s, ue, uc, &out);
         snprintf(name, sizeof name, "interface_%s_%s_%s_jacobian", en, kn, sign > 0 ? "anodic" : "cathodic");
@@ -474,7 +485,7 @@ int main(int argc, char **argv)
         {
           /* the solved current satisfies Butler-Volmer at the reconstructed overpotential */
           const double f  = FARADAY / (GAS_CONSTANT * 298.15);
-          double       i0 = k.exchange_current_density * pow(out.c_face / p.electrolyte.concentration, k.alpha_a);
+          double       i0 = k.exchange_current_density * pow(out.c_face / p.region[REGION_SEPARATOR].electrolyte.concentration, k.alpha_a);
           if (electrode) i0 *= pow(2 * (1 - out.theta_face), k.alpha_a) * pow(2 * out.theta_face, k.alpha_c);
           snprintf(name, sizeof name, "interface_%s_%s_%s_butler_volmer", en, kn, sign > 0 ? "anodic" : "cathodic");
           check_rel(name, out.i, i0 * (exp(k.alpha_a * f * out.eta) - exp(-k.alpha_c * f * out.eta)), 1e-10);

@@ -121,8 +121,8 @@ static PetscErrorCode TestLawsThroughConfig(void)
   CellYaml(yaml, sizeof yaml, "70 degC", "PEO-LiTFSI", "[discharge at 0.01 mA/cm^2 for 1 s]");
   PetscCall(Load("peo70.yaml", yaml, &p, &ierr, err, sizeof err));
   if (check(!ierr, "config: PEO-LiTFSI at 70 degC loads", NULL, 0, 0)) {
-    check_rel("config: PEO-LiTFSI conductivity at its reference temperature", p.electrolyte.conductivity, 0.1, 1e-12);
-    check_rel("config: PEO-LiTFSI diffusivity at its reference temperature", p.electrolyte.diffusivity, 5e-12, 1e-12);
+    check_rel("config: PEO-LiTFSI conductivity at its reference temperature", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.1, 1e-12);
+    check_rel("config: PEO-LiTFSI diffusivity at its reference temperature", p.region[REGION_SEPARATOR].electrolyte.diffusivity, 5e-12, 1e-12);
     check(!strstr(err, "PEO-LiTFSI"), "warning: PEO-LiTFSI at 70 degC (inside its range) says nothing", NULL, 0, 0);
     PetscCall(ParamsDestroy(&p));
   } else
@@ -131,16 +131,16 @@ static PetscErrorCode TestLawsThroughConfig(void)
   PetscCall(Load("peo90.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "config: PEO-LiTFSI at 90 degC loads", NULL, 0, 0)) {
     /* the VFT hand value of TestLaws: B = 10.62 kJ/mol / R, T0 = 185 K */
-    check_rel("config: PEO-LiTFSI conductivity at 90 degC follows its VFT law", p.electrolyte.conductivity, 0.1 * 2.476147, 1e-6);
+    check_rel("config: PEO-LiTFSI conductivity at 90 degC follows its VFT law", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.1 * 2.476147, 1e-6);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
   CellYaml(yaml, sizeof yaml, "400 K", "Li6PS5Cl", "[discharge at 1C for 1 s]");
   PetscCall(Load("hot.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "config: the default cell at 400 K loads", NULL, 0, 0)) {
-    check_rel("config: lithium conductivity at 400 K follows its linear resistivity law", p.lithium_conductivity, 1.08e7 * 0.693309, 1e-6);
+    check_rel("config: lithium conductivity at 400 K follows its linear resistivity law", p.region[REGION_ANODE].conductivity, 1.08e7 * 0.693309, 1e-6);
     /* NMC811 i0: Ea = 24.01 kJ/mol from 25 degC, exp(-(24010/R)(1/400 - 1/298.15)) = 11.777 */
-    check_rel("config: NMC811 exchange current density at 400 K follows its Arrhenius law", p.cathode_kinetics.exchange_current_density,
+    check_rel("config: NMC811 exchange current density at 400 K follows its Arrhenius law", p.region[REGION_CATHODE].kinetics.exchange_current_density,
               2.514 * Arrhenius(1.0, 24010, 298.15, 400), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
@@ -194,13 +194,13 @@ static PetscErrorCode TestOcp(void)
   CellYaml(yaml, sizeof yaml, "25 degC", "Li6PS5Cl", "[discharge at 1C until 3.0 V]");
   PetscCall(Load("nmc.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "ocp: the NMC811 cell loads", NULL, 0, 0)) {
-    CheckOcp("NMC811", &p.active, 3.0, 4.2);
+    CheckOcp("NMC811", &p.region[REGION_CATHODE].active, 3.0, 4.2);
     {
       /* Up to theta = 0.95 the lithiation-end term changes the Chen 2020 fit by less than 3 mV (2.98 mV there). */
       double U, dU, x = 0.95,
                     Chen = -0.8090 * x + 4.4875 - 0.0428 * tanh(18.5138 * (x - 0.5542)) - 17.7326 * tanh(15.7890 * (x - 0.3117)) +
                            17.5842 * tanh(15.9308 * (x - 0.3120));
-      ActiveOcp(&p.active, x, &U, &dU);
+      ActiveOcp(&p.region[REGION_CATHODE].active, x, &U, &dU);
       check(U < Chen && Chen - U < 3e-3, "ocp: NMC811 is the Chen 2020 fit to within 3 mV up to theta = 0.95", "difference %.2e V (tol %.0e)",
             Chen - U, 3e-3);
     }
@@ -214,11 +214,11 @@ static PetscErrorCode TestOcp(void)
   if (check(!ierr, "ocp: the LCO cell loads", NULL, 0, 0)) {
     double U, dU, Uprev = 1e9;
     int    ok = 1;
-    CheckOcp("LCO", &p.active, 3.0, 4.2);
+    CheckOcp("LCO", &p.region[REGION_CATHODE].active, 3.0, 4.2);
     /* The rational fit has poles at 0.398 and 0.946; beyond [0.41, 0.94] it
      * continues linearly, so every theta in (0, 1) gives a finite, falling U. */
     for (int k = 1; k < 1000; k++) {
-      ActiveOcp(&p.active, k / 1000.0, &U, &dU);
+      ActiveOcp(&p.region[REGION_CATHODE].active, k / 1000.0, &U, &dU);
       ok    = ok && isfinite(U) && dU < 0 && U < Uprev;
       Uprev = U;
     }
@@ -277,7 +277,7 @@ static PetscErrorCode TestRangeWarning(void)
                  &p, &ierr, err, sizeof err));
   if (!ierr) {
     /* 0.1 S/m at 70 degC, Arrhenius with 50 kJ/mol to 25 degC: 0.0071004 S/m */
-    check_rel("config: an activation energy of the config's own replaces the VFT law", p.electrolyte.conductivity,
+    check_rel("config: an activation energy of the config's own replaces the VFT law", p.region[REGION_SEPARATOR].electrolyte.conductivity,
               0.1 * Arrhenius(1.0, 50000, 343.15, 298.15), 1e-12);
     PetscCall(ParamsDestroy(&p));
   }
@@ -413,7 +413,7 @@ static PetscErrorCode TestDefaultCell(void)
     double U, dU;
     p.output_file[0] = 0;
     p.quiet          = PETSC_TRUE;
-    ActiveOcp(&p.active, p.active.theta_initial, &U, &dU);
+    ActiveOcp(&p.region[REGION_CATHODE].active, p.region[REGION_CATHODE].active.theta_initial, &U, &dU);
     check(U <= 4.2 + 1e-9, "physics: the default cell starts at or below its 4.2 V charge cutoff", "open-circuit %.6f V (max %g)", U, 4.2);
     PetscCall(Run(&p, &s));
     check(s.steps_completed == 4 && s.status == RUN_COMPLETE && s.step_end_event[0] == EVENT_VOLTAGE && s.step_end_event[1] == -1 &&

@@ -54,9 +54,9 @@ static PetscErrorCode Cycle(MPI_Comm comm, int k, PetscBool *expected)
     PetscCall(ParamsDestroy(&p));
   } break;
   case 1: /* a mesh refused after its arrays were allocated: lithium against the cathode */
-    p.separator.cells = 0;
-    ierr              = SimulationCreate(comm, &p, 0, NULL, &sim);
-    *expected         = (PetscBool)(ierr == PETSC_ERR_USER_INPUT && !sim);
+    p.region[REGION_SEPARATOR].layer.cells = 0;
+    ierr                                   = SimulationCreate(comm, &p, 0, NULL, &sim);
+    *expected                              = (PetscBool)(ierr == PETSC_ERR_USER_INPUT && !sim);
     break;
   case 2: /* a solver that runs out of steps, with output */
     p.max_steps = 5;
@@ -133,7 +133,7 @@ static PetscErrorCode SubCommunicators(void)
   PetscCallMPI(MPI_Comm_split(PETSC_COMM_WORLD, rank, 0, &self));
   for (PetscMPIInt r = 0; r < size; r++) {
     Cell(&p);
-    p.cathode.cells = 10 + 5 * r;
+    p.region[REGION_CATHODE].layer.cells = 10 + 5 * r;
     PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
     PetscCall(SimulationRun(sim, &together));
     PetscCall(SimulationDestroy(&sim));

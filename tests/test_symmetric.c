@@ -53,21 +53,23 @@ int main(int argc, char **argv)
 
       FixtureBase(&p);
       FixtureSingleIon(&p, 0.1); /* 1 mS/cm */
-      p.separator.cells = cells[r];
+      p.region[REGION_SEPARATOR].layer.cells = cells[r];
       if (variant == 1) {
-        p.anode_kinetics   = (Kinetics){5.0, 0.7, 0.3, 1e-4, PETSC_FALSE};
-        p.cathode_kinetics = p.anode_kinetics;
+        p.region[REGION_ANODE].kinetics   = (Kinetics){5.0, 0.7, 0.3, 1e-4, PETSC_FALSE};
+        p.region[REGION_CATHODE].kinetics = p.region[REGION_ANODE].kinetics;
       }
       p.steps[0] = FixtureStep(STEP_DISCHARGE, cur, 10.0, PETSC_INFINITY);
       PetscCall(RunCell(&p, &V));
-      eta_a = Overpotential(cur, &p.anode_kinetics, p.temperature);
-      eta_c = Overpotential(-cur, &p.cathode_kinetics, p.temperature);
-      Vref  = -(cur * (p.separator.thickness / p.electrolyte.conductivity + (p.anode.thickness + p.cathode.thickness) / p.lithium_conductivity) +
-               eta_a - eta_c + 2 * p.anode_kinetics.film_resistance * cur);
+      eta_a = Overpotential(cur, &p.region[REGION_ANODE].kinetics, p.temperature);
+      eta_c = Overpotential(-cur, &p.region[REGION_CATHODE].kinetics, p.temperature);
+      Vref  = -(cur * (p.region[REGION_SEPARATOR].layer.thickness / p.region[REGION_SEPARATOR].electrolyte.conductivity +
+                      (p.region[REGION_ANODE].layer.thickness + p.region[REGION_CATHODE].layer.thickness) / p.region[REGION_ANODE].conductivity) +
+               eta_a - eta_c + 2 * p.region[REGION_ANODE].kinetics.film_resistance * cur);
       if (variant == 0) {
         const double asinh_form =
-            -(cur * (p.separator.thickness / p.electrolyte.conductivity + (p.anode.thickness + p.cathode.thickness) / p.lithium_conductivity) +
-              2 * 2 * GAS_CONSTANT * p.temperature / FARADAY * asinh(cur / (2 * p.anode_kinetics.exchange_current_density)));
+            -(cur * (p.region[REGION_SEPARATOR].layer.thickness / p.region[REGION_SEPARATOR].electrolyte.conductivity +
+                     (p.region[REGION_ANODE].layer.thickness + p.region[REGION_CATHODE].layer.thickness) / p.region[REGION_ANODE].conductivity) +
+              2 * 2 * GAS_CONSTANT * p.temperature / FARADAY * asinh(cur / (2 * p.region[REGION_ANODE].kinetics.exchange_current_density)));
         snprintf(name, sizeof name, "symmetric_single_ion_asinh_closed_form_%d_cells", cells[r]);
         check_rel(name, V, asinh_form, 1e-9);
       } else {

@@ -47,7 +47,7 @@ static PetscErrorCode JacobianError(Params *p, double *worst)
   PetscCall(VecDuplicate(U, &F1));
   PetscCall(VecDuplicate(U, &Up));
   PetscCall(VecDuplicate(U, &Udp));
-  PetscCall(DMCreateMatrix(m->da, &J));
+  PetscCall(ModelCreateMatrix(m, &J));
   PetscCall(ModelIJacobian(NULL, 1.0, U, Udot, shift, J, J, m));
   PetscCall(ModelIFunction(NULL, 1.0, U, Udot, F0, m));
   PetscCall(VecGetSize(U, &n));
@@ -113,11 +113,11 @@ static PetscErrorCode EarlyVoltage(PetscInt cells, PetscReal grading, PetscReal 
   PetscFunctionBeginUser;
   FixtureBase(&p);
   FixtureSingleIon(&p, 0.25);
-  p.anode     = (Layer){20e-6, 10, 1.0};
-  p.separator = (Layer){18e-6, 20, 1.0};
+  p.region[REGION_ANODE].layer     = (Layer){20e-6, 10, 1.0};
+  p.region[REGION_SEPARATOR].layer = (Layer){18e-6, 20, 1.0};
   FixtureThinFilm(&p, l, cells);
-  p.cathode.grading      = grading;
-  p.active.theta_initial = 0.27;
+  p.region[REGION_CATHODE].layer.grading        = grading;
+  p.region[REGION_CATHODE].active.theta_initial = 0.27;
   if (tight)
     p.rtol = 1e-9, p.atol = 1e-8, p.dt_initial = 1e-8;
   else
@@ -129,7 +129,7 @@ static PetscErrorCode EarlyVoltage(PetscInt cells, PetscReal grading, PetscReal 
   PetscCall(ModelObserve(m, s.end_time, U, &o));
   *V = o.voltage;
   if (widths) { /* the cathode cells next to the separator and to the collector */
-    widths[0] = m->hx[p.anode.cells + p.separator.cells];
+    widths[0] = m->hx[p.region[REGION_ANODE].layer.cells + p.region[REGION_SEPARATOR].layer.cells];
     widths[1] = m->hx[m->nx - 1];
   }
   PetscCall(SimulationDestroy(&sim));
@@ -161,10 +161,11 @@ int main(int argc, char **argv)
       PetscCall(VecGetArrayRead(U, &u));
       err[lev] = 0;
       for (PetscInt k = 0; k < cells; k++) {
-        const PetscInt i = p.anode.cells + p.separator.cells + k;
-        const double   x = m->x_centres[i] - m->x_faces[p.anode.cells + p.separator.cells];
-        err[lev]         = fmax(err[lev], fabs(u[i * FIELD_COUNT + FIELD_C] - p.active.theta_initial * p.active.max_concentration -
-                                               Series(x, T, j, p.active.diffusivity)) /
+        const PetscInt i = p.region[REGION_ANODE].layer.cells + p.region[REGION_SEPARATOR].layer.cells + k;
+        const double   x = m->x_centres[i] - m->x_faces[p.region[REGION_ANODE].layer.cells + p.region[REGION_SEPARATOR].layer.cells];
+        err[lev]         = fmax(err[lev], fabs(u[ModelUnknown(m, i, VAR_C_S, 0)] -
+                                               p.region[REGION_CATHODE].active.theta_initial * p.region[REGION_CATHODE].active.max_concentration -
+                                               Series(x, T, j, p.region[REGION_CATHODE].active.diffusivity)) /
                                               (j * T / l));
       }
       PetscCall(VecRestoreArrayRead(U, &u));
@@ -208,11 +209,11 @@ int main(int argc, char **argv)
         FixtureBinary(&p, 1e-11, 3e-11, 1000);
       else
         FixtureSingleIon(&p, 0.3);
-      p.separator.cells = 8, p.anode.cells = 3, p.cathode.cells = 3;
+      p.region[REGION_SEPARATOR].layer.cells = 8, p.region[REGION_ANODE].layer.cells = 3, p.region[REGION_CATHODE].layer.cells = 3;
       if (cathode) FixtureThinFilm(&p, l, 5);
-      p.anode_kinetics.concentration_dependent = PETSC_TRUE;
-      p.anode_kinetics.film_resistance         = 1e-4;
-      p.steps[0]                               = FixtureStep(STEP_DISCHARGE, 5.0, 20.0, PETSC_INFINITY);
+      p.region[REGION_ANODE].kinetics.concentration_dependent = PETSC_TRUE;
+      p.region[REGION_ANODE].kinetics.film_resistance         = 1e-4;
+      p.steps[0]                                              = FixtureStep(STEP_DISCHARGE, 5.0, 20.0, PETSC_INFINITY);
       PetscCall(JacobianError(&p, &worst));
       snprintf(name, sizeof name, "assembled_jacobian_%s_%s", kind ? "binary" : "single_ion", cathode ? "thin_film" : "symmetric");
       check(worst < 1e-4, name, "max rel err of an entry against forward differences %.2e, tol %.0e", worst, 1e-4);

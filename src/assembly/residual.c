@@ -1,67 +1,110 @@
-/* Assembly: the only code that walks the grid. For every cell c,
- *   F_c = F V_c dc/dt + sum over faces of F N.n A - F V_c s_c     (lithium balance, x F)
- *   F_phi = sum over faces of i.n A - V_c s_phi                   (charge conservation)
- * rows in A (A/m^2 per unit area in 1D). One loop visits each face once,
- * evaluates one kernel (bulk flux, Butler-Volmer or boundary) and adds the
- * flux to one side and subtracts it from the other; the Jacobian is built
- * from the same kernel derivatives. Fields a phase does not solve for are
- * held at their fixed value by an identity row. */
+/* Assembly: the only code that walks the grid. For every unknown u of a cell,
+ *   F_u = s_u du/dt + sum over faces of flux.n A + cell terms - V source     (rows in A)
+ * with s_u = F V eps for a lithium balance (0 for a potential). One loop
+ * visits each flux record once, evaluates one kernel (bulk flux,
+ * Butler-Volmer or boundary), adds the flux to one side and subtracts it
+ * from the other; composite cells add their reaction and particle shells
+ * (particle.c). The Jacobian is built from the same kernel derivatives, on
+ * the pattern the kernels declare: each face kernel's couplings of its two
+ * views, and each composite cell's own pattern. */
 #include "model.h"
 
-static PetscReal ElectronConductivity(const Params *p, PhaseType phase)
+PetscErrorCode ModelStateGet(Model *m, Vec U, const PetscScalar **u)
 {
-  return phase == PHASE_ACTIVE ? p->active.conductivity : p->lithium_conductivity;
+  PetscFunctionBeginUser;
+  if (m->no_ghosts)
+    PetscCall(VecGetArrayRead(U, u));
+  else {
+    PetscCall(VecScatterBegin(m->to_local, U, m->Ulocal, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(m->to_local, U, m->Ulocal, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecGetArrayRead(m->Ulocal, u));
+  }
+  PetscFunctionReturn(0);
 }
 
-static const Kinetics *FaceKinetics(const Model *m, PetscInt electrode_cell)
+PetscErrorCode ModelStateRestore(Model *m, Vec U, const PetscScalar **u)
 {
-  return m->local_layer[electrode_cell] == LAYER_ANODE ? &m->p->anode_kinetics : &m->p->cathode_kinetics;
+  PetscFunctionBeginUser;
+  PetscCall(VecRestoreArrayRead(m->no_ghosts ? U : m->Ulocal, u));
+  PetscFunctionReturn(0);
 }
 
-/* The bulk flux between two states of one phase (or two electron conductors). */
-static void BulkFlux(const Model *m, PhaseType a, PhaseType b, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *ff)
+static inline const Region *RegionOf(const Model *m, PetscInt k)
 {
-  const Params *p = m->p;
+  return &m->p->region[m->local_region[k]];
+}
 
-  if (a == PHASE_ELECTROLYTE) {
-    if (p->electrolyte.kind == ELECTROLYTE_BINARY)
-      FluxBinaryElectrolyte(&p->electrolyte, p->temperature, uL, uR, dL, dR, ff);
+/* The bulk flux of one view between local cells kL and kR (kR = kL on a
+ * boundary, with uR the boundary value and dR = 0). */
+static void BulkFlux(const Model *m, View view, PetscInt kL, PetscInt kR, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR,
+                     FaceFlux *ff)
+{
+  const Region    *rL = RegionOf(m, kL), *rR = RegionOf(m, kR);
+  const CellProps *cL = &m->props[kL], *cR = &m->props[kR];
+
+  if (view == VIEW_ION) {
+    if (rL->electrolyte.kind == ELECTROLYTE_BINARY)
+      FluxBinaryElectrolyte(&rL->electrolyte, cL->ion_transport, &rR->electrolyte, cR->ion_transport, m->p->temperature, uL, uR, dL, dR, ff);
     else
-      FluxOhm(p->electrolyte.conductivity, p->electrolyte.conductivity, uL, uR, dL, dR, ff);
-  } else if (a == PHASE_ACTIVE && b == PHASE_ACTIVE) {
+      FluxOhm(rL->electrolyte.conductivity * cL->ion_transport, rR->electrolyte.conductivity * cR->ion_transport, uL, uR, dL, dR, ff);
+  } else if (rL->phase == PHASE_ACTIVE && rR->phase == PHASE_ACTIVE) {
     FaceFlux ohm;
-    FluxSolidDiffusion(p->active.diffusivity, p->active.diffusivity, uL, uR, dL, dR, ff);
-    FluxOhm(p->active.conductivity, p->active.conductivity, uL, uR, dL, dR, &ohm);
+    FluxSolidDiffusion(rL->active.diffusivity, rR->active.diffusivity, uL, uR, dL, dR, ff);
+    FluxOhm(cL->sigma_s, cR->sigma_s, uL, uR, dL, dR, &ohm);
     ff->f[FIELD_PHI] = ohm.f[FIELD_PHI];
-    for (int b2 = 0; b2 < 2 * FIELD_COUNT; b2++)
-      ff->J[FIELD_PHI][b2] = ohm.J[FIELD_PHI][b2];
+    for (int b = 0; b < 2 * FIELD_COUNT; b++)
+      ff->J[FIELD_PHI][b] = ohm.J[FIELD_PHI][b];
   } else
-    FluxOhm(ElectronConductivity(p, a), ElectronConductivity(p, b), uL, uR, dL, dR, ff);
+    FluxOhm(cL->sigma_s, cR->sigma_s, uL, uR, dL, dR, ff);
 }
 
-/* Flux across face fc from L to R (outward from L on a boundary), with its
+/* Which kernel outputs a record couples to which inputs (a: flux, b: the
+ * kernel input of side b / FIELD_COUNT): Ohm couples potentials only, a
+ * dense film's diffusion and Ohm each field to itself; electrolytes and
+ * interfaces couple all. */
+static inline PetscBool Couples(const Face *fc, int a, int b)
+{
+  switch (fc->kind) {
+  case FACE_ELECTRON:
+    return (PetscBool)(a == FIELD_PHI && b % FIELD_COUNT == FIELD_PHI);
+  case FACE_SOLID:
+    return (PetscBool)(a == b % FIELD_COUNT);
+  case FACE_BOUNDARY:
+    return (PetscBool)(b < FIELD_COUNT && (fc->view == VIEW_ION || a == b));
+  default:
+    return PETSC_TRUE;
+  }
+}
+
+static inline void ViewValues(const Face *fc, int s, const PetscScalar *u, PetscReal v[FIELD_COUNT])
+{
+  for (int a = 0; a < FIELD_COUNT; a++)
+    v[a] = fc->col[s][a] >= 0 ? u[fc->col[s][a]] : fc->fixed[s][a];
+}
+
+/* Flux of record fc from L to R (outward from L on a boundary), with its
  * derivatives; *ok is PETSC_FALSE when the states are unphysical. */
 static PetscErrorCode FaceEvaluate(const Model *m, const Face *fc, PetscReal t, const PetscScalar *u, FaceFlux *ff, InterfaceFlux *kin, PetscBool *ok)
 {
-  const PetscReal *uL = u + fc->L * FIELD_COUNT;
-  const PhaseType  pL = (PhaseType)m->local_phase[fc->L];
+  PetscReal uL[FIELD_COUNT], uR[FIELD_COUNT];
 
   PetscFunctionBeginUser;
   *ok = PETSC_TRUE;
+  ViewValues(fc, 0, u, uL);
   if (fc->kind == FACE_BOUNDARY) {
-    const Boundary *bc = m->bc[fc->side];
-    PetscReal       uB[FIELD_COUNT], value[FIELD_COUNT];
+    const Boundary *bc = m->bc[fc->side][fc->view];
+    PetscReal       value[FIELD_COUNT];
 
     for (int a = 0; a < FIELD_COUNT; a++)
       value[a] = bc[a].value;
     if (m->bc_function) PetscCall(m->bc_function((Side)fc->side, t, value, m->bc_ctx));
     for (int a = 0; a < FIELD_COUNT; a++)
-      uB[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
-    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uB[FIELD_C] <= 0)) {
+      uR[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
+    if (fc->col[0][FIELD_C] >= 0 && fc->view == VIEW_ION && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0)) {
       *ok = PETSC_FALSE;
       PetscFunctionReturn(0);
     }
-    BulkFlux(m, pL, pL, uL, uB, fc->dL, 0.0, ff);
+    BulkFlux(m, fc->view, fc->L, fc->L, uL, uR, fc->dL, 0.0, ff);
     for (int a = 0; a < FIELD_COUNT; a++) {
       for (int b = FIELD_COUNT; b < 2 * FIELD_COUNT; b++)
         ff->J[a][b] = 0.0;
@@ -72,161 +115,146 @@ static PetscErrorCode FaceEvaluate(const Model *m, const Face *fc, PetscReal t, 
       }
     }
     PetscFunctionReturn(0);
-  } else {
-    const PetscReal *uR = u + fc->R * FIELD_COUNT;
-    const PhaseType  pR = (PhaseType)m->local_phase[fc->R];
+  }
+  ViewValues(fc, 1, u, uR);
+  if (fc->kind == FACE_INTERFACE) {
+    const PetscInt e = fc->electrode_left ? fc->L : fc->R, el = fc->electrode_left ? fc->R : fc->L;
+    const Region  *re = RegionOf(m, e);
+    InterfaceSetup s  = {&re->kinetics,
+                         &RegionOf(m, el)->electrolyte,
+                        re->phase == PHASE_ACTIVE ? &re->active : NULL,
+                         m->p->temperature,
+                         m->props[e].sigma_s,
+                        fc->electrode_left ? fc->dL : fc->dR,
+                        fc->electrode_left ? fc->dR : fc->dL};
+    InterfaceFlux  k;
 
-    if (fc->kind == FACE_INTERFACE) {
-      const PetscInt  e  = fc->electrode_left ? fc->L : fc->R;
-      const PhaseType pe = (PhaseType)m->local_phase[e];
-      InterfaceSetup  s  = {FaceKinetics(m, e),
-                            &m->p->electrolyte,
-                          pe == PHASE_ACTIVE ? &m->p->active : NULL,
-                            m->p->temperature,
-                            ElectronConductivity(m->p, pe),
-                          fc->electrode_left ? fc->dL : fc->dR,
-                          fc->electrode_left ? fc->dR : fc->dL};
-      InterfaceFlux   k;
-
-      InterfaceEvaluate(&s, fc->electrode_left ? uL : uR, fc->electrode_left ? uR : uL, &k);
-      if (kin) *kin = k;
-      /* anodic i leaves the electrode as current and as lithium (x F): both fields carry i */
-      for (int a = 0; a < FIELD_COUNT; a++) {
-        ff->f[a] = fc->electrode_left ? k.i : -k.i;
-        for (int b = 0; b < 4; b++)
-          ff->J[a][b] = fc->electrode_left ? k.di[b] : -k.di[(b + 2) % 4];
-      }
-      *ok = k.in_domain;
-      PetscFunctionReturn(0);
+    InterfaceEvaluate(&s, fc->electrode_left ? uL : uR, fc->electrode_left ? uR : uL, &k);
+    if (kin) *kin = k;
+    /* anodic i leaves the electrode as current and as lithium (x F): both fields carry i */
+    for (int a = 0; a < FIELD_COUNT; a++) {
+      ff->f[a] = fc->electrode_left ? k.i : -k.i;
+      for (int b = 0; b < 4; b++)
+        ff->J[a][b] = fc->electrode_left ? k.di[b] : -k.di[(b + 2) % 4];
     }
-    if (pL == PHASE_ELECTROLYTE && m->p->electrolyte.kind == ELECTROLYTE_BINARY && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0))
-      *ok = PETSC_FALSE;
-    else
-      BulkFlux(m, pL, pR, uL, uR, fc->dL, fc->dR, ff);
+    *ok = k.in_domain;
     PetscFunctionReturn(0);
   }
-}
-
-/* A field held at its value in m->held (ModelHold): a field with a time derivative. */
-static inline PetscBool Held(const Model *m, PetscInt k, int a)
-{
-  return (PetscBool)(m->held && a == FIELD_C && PhaseHasDynamics(m->p, (PhaseType)m->local_phase[k]));
-}
-
-/* Cell terms: accumulation, manufactured sources, identity rows, held
- * fields (whose rows replace the balance that was summed into them). u is
- * the ghosted state at local cell k; udot, held and f are the rank's global
- * arrays at its owned index g. */
-static PetscErrorCode CellResidual(const Model *m, PetscInt k, PetscInt g, PetscReal t, const PetscScalar *u, const PetscScalar *udot,
-                                   const PetscScalar *held, PetscScalar *f, PetscBool *ok)
-{
-  const PhaseType ph             = (PhaseType)m->local_phase[k];
-  const PetscReal V              = m->local_volume[k];
-  PetscReal       s[FIELD_COUNT] = {0, 0};
-
-  PetscFunctionBeginUser;
-  if (m->source) PetscCall(m->source(m->local_x[k], t, ph, s, m->source_ctx));
-  for (int a = 0; a < FIELD_COUNT; a++) {
-    const PetscInt  r  = g * FIELD_COUNT + a;
-    const PetscReal ua = u[k * FIELD_COUNT + a];
-    if (!PhaseHasField(m->p, ph, (FieldIndex)a)) {
-      f[r] = ua - ModelFixedValue(m, ph, (FieldIndex)a);
-      continue;
-    }
-    if (a == FIELD_C) {
-      f[r] = Held(m, k, a) ? ua - held[r] : f[r] + FARADAY * V * (udot[r] - s[a]);
-      if (ua <= 0 || (ph == PHASE_ACTIVE && ua >= m->p->active.max_concentration)) *ok = PETSC_FALSE;
-    } else
-      f[r] -= V * s[a];
-  }
+  if (fc->view == VIEW_ION && fc->col[0][FIELD_C] >= 0 && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0))
+    *ok = PETSC_FALSE;
+  else
+    BulkFlux(m, fc->view, fc->L, fc->R, uL, uR, fc->dL, fc->dR, ff);
   PetscFunctionReturn(0);
 }
 
-/* The state with its ghost cells: the global array itself on a rank
- * without ghosts (one rank), else a scattered local copy. */
-static PetscErrorCode StateGet(Model *m, Vec U, Vec *Ul, const PetscScalar **u)
+/* The fluxes of every record and the reactions of every composite cell at
+ * state u, kept for the next call at the same state (compared bit for bit):
+ * in a Newton iteration the Jacobian follows the residual at the same
+ * state, and the interface kinetics (an inner solve per face) need not run
+ * twice. Boundary records are evaluated every time: their values change
+ * with the protocol step, not with the state. */
+static PetscErrorCode StateEvaluate(Model *m, PetscReal t, const PetscScalar *u)
 {
-  PetscFunctionBeginUser;
-  *Ul = NULL;
-  if (m->no_ghosts)
-    PetscCall(VecGetArrayRead(U, u));
-  else {
-    PetscCall(DMGetLocalVector(m->da, Ul));
-    PetscCall(DMGlobalToLocal(m->da, U, INSERT_VALUES, *Ul));
-    PetscCall(VecGetArrayRead(*Ul, u));
-  }
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode StateRestore(Model *m, Vec U, Vec *Ul, const PetscScalar **u)
-{
-  PetscFunctionBeginUser;
-  if (*Ul) {
-    PetscCall(VecRestoreArrayRead(*Ul, u));
-    PetscCall(DMRestoreLocalVector(m->da, Ul));
-  } else
-    PetscCall(VecRestoreArrayRead(U, u));
-  PetscFunctionReturn(0);
-}
-
-/* Adds a face flux to the owned side(s): out of L, into R. */
-static void AddFlux(const Model *m, const Face *fc, const FaceFlux *ff, PetscScalar *f)
-{
-  const PetscInt side[2] = {fc->L, fc->R};
-  for (int s = 0; s < 2; s++) {
-    const PetscInt k = side[s];
-    if (k < 0 || m->local_owned[k] < 0) continue;
-    for (int a = 0; a < FIELD_COUNT; a++)
-      if (PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a))
-        f[m->local_owned[k] * FIELD_COUNT + a] += (s ? -1 : 1) * fc->area * ff->f[a];
-  }
-}
-
-/* The fluxes of every face at state u, kept for the next call at the same
- * state (compared bit for bit): in a Newton iteration the Jacobian follows
- * the residual at the same state, and the interface kinetics (an inner
- * solve per face) need not run twice. Boundary faces are evaluated every
- * time: their values change with the protocol step, not with the state. */
-static PetscErrorCode FacesEvaluate(Model *m, PetscReal t, const PetscScalar *u)
-{
-  const size_t    bytes = (size_t)m->nlocal * FIELD_COUNT * sizeof(PetscScalar);
+  const size_t    bytes = (size_t)m->nghosted * sizeof(PetscScalar);
   const PetscBool same  = (PetscBool)(t == m->flux_time && !memcmp(u, m->flux_u, bytes));
 
   PetscFunctionBeginUser;
   for (PetscInt n = 0; n < m->nfaces; n++)
     if (!same || m->faces[n].kind == FACE_BOUNDARY) PetscCall(FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL, &m->flux_ok[n]));
+  if (!same)
+    for (PetscInt k = 0; k < m->nlocal; k++)
+      if (m->owned_offset[k] >= 0 && m->local_phase[k] == PHASE_COMPOSITE) {
+        CompositeCell cc;
+        ModelCompositeCell(m, k, &cc);
+        CompositeReaction(&cc, &m->layout[m->local_region[k]], u + m->local_offset[k], &m->reaction[k]);
+      }
   if (!same) PetscCall(PetscMemcpy(m->flux_u, u, bytes));
   m->flux_time = t;
   PetscFunctionReturn(0);
 }
 
+/* An unknown held at its value in m->held (ModelHold): one with a time derivative. */
+static inline PetscBool Held(const Model *m, PetscInt r)
+{
+  return (PetscBool)(m->held && m->storage[r] > 0);
+}
+
+/* Cell terms of owned local cell k: composite reaction and shells,
+ * manufactured sources, storage, held unknowns (whose rows replace the
+ * balance summed into them), and the range of its concentrations. u is the
+ * ghosted state, udot, held and f the rank's arrays. */
+static PetscErrorCode CellResidual(Model *m, PetscInt k, PetscReal t, const PetscScalar *u, const PetscScalar *udot, const PetscScalar *held,
+                                   PetscScalar *f, PetscBool *ok)
+{
+  const Region      *r  = RegionOf(m, k);
+  const CellLayout  *l  = &m->layout[m->local_region[k]];
+  const PetscInt     o  = m->owned_offset[k];
+  const PetscScalar *uc = u + m->local_offset[k];
+
+  PetscFunctionBeginUser;
+  if (r->phase == PHASE_COMPOSITE) {
+    CompositeCell cc;
+    ModelCompositeCell(m, k, &cc);
+    if (!m->reaction[k].in_domain)
+      *ok = PETSC_FALSE;
+    else
+      CompositeCellEvaluate(&cc, l, uc, &m->reaction[k], f + o, NULL);
+  }
+  if (m->source) {
+    const View    view           = r->phase == PHASE_ELECTROLYTE ? VIEW_ION : VIEW_SOLID;
+    const VarKind v[2][2]        = {{VAR_C_E, VAR_PHI_E}, {VAR_C_S, VAR_PHI_S}};
+    PetscReal     s[FIELD_COUNT] = {0, 0};
+    PetscCall(m->source(m->local_x[k], t, (PhaseType)r->phase, s, m->source_ctx));
+    for (int a = 0; a < FIELD_COUNT; a++)
+      if (l->count[v[view][a]]) f[o + l->offset[v[view][a]]] -= m->local_volume[k] * s[a] * (a == FIELD_C ? FARADAY : 1.0);
+  }
+  for (PetscInt d = 0; d < l->ndof; d++) {
+    const PetscInt row = o + d;
+    if (m->storage[row] <= 0) continue;
+    f[row] = Held(m, row) ? uc[d] - held[row] : f[row] + m->storage[row] * udot[row];
+  }
+  if (l->count[VAR_C_E] && !(uc[l->offset[VAR_C_E]] > 0)) *ok = PETSC_FALSE;
+  for (PetscInt j = 0; j < l->count[VAR_C_S]; j++) {
+    const PetscReal cs = uc[l->offset[VAR_C_S] + j];
+    if (!(cs > 0 && cs < r->active.max_concentration)) *ok = PETSC_FALSE;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Adds a flux record to the owned side(s): out of L, into R. */
+static void AddFlux(const Face *fc, const FaceFlux *ff, PetscScalar *f)
+{
+  for (int s = 0; s < 2; s++)
+    for (int a = 0; a < FIELD_COUNT; a++)
+      if (fc->row[s][a] >= 0) f[fc->row[s][a]] += (s ? -1 : 1) * fc->area * ff->f[a];
+}
+
 PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *ctx)
 {
   Model             *m = (Model *)ctx;
-  Vec                Ul;
   const PetscScalar *u, *udot, *held = NULL;
   PetscScalar       *f;
   PetscBool          ok = PETSC_TRUE;
 
   PetscFunctionBeginUser;
-  PetscCall(StateGet(m, U, &Ul, &u));
+  PetscCall(ModelStateGet(m, U, &u));
   PetscCall(VecGetArrayRead(Udot, &udot));
   if (m->held) PetscCall(VecGetArrayRead(m->held, &held));
   PetscCall(VecZeroEntries(F));
   PetscCall(VecGetArray(F, &f));
-  PetscCall(FacesEvaluate(m, t, u));
+  PetscCall(StateEvaluate(m, t, u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
     if (m->flux_ok[n])
-      AddFlux(m, &m->faces[n], &m->flux[n], f);
+      AddFlux(&m->faces[n], &m->flux[n], f);
     else
       ok = PETSC_FALSE;
   }
   for (PetscInt k = 0; k < m->nlocal; k++)
-    if (m->local_owned[k] >= 0) PetscCall(CellResidual(m, k, m->local_owned[k], t, u, udot, held, f, &ok));
+    if (m->owned_offset[k] >= 0) PetscCall(CellResidual(m, k, t, u, udot, held, f, &ok));
   PetscCall(VecRestoreArray(F, &f));
   if (m->held) PetscCall(VecRestoreArrayRead(m->held, &held));
   PetscCall(VecRestoreArrayRead(Udot, &udot));
-  PetscCall(StateRestore(m, U, &Ul, &u));
+  PetscCall(ModelStateRestore(m, U, &u));
   PetscCall(VecPointwiseMult(F, F, m->row_scale));
   /* every rank must take the same branch of the line search and the step control */
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &ok, 1, MPIU_BOOL, MPI_LAND, m->comm));
@@ -241,38 +269,46 @@ PetscErrorCode ModelIFunction(TS ts, PetscReal t, Vec U, Vec Udot, Vec F, void *
 }
 
 /* The Jacobian is assembled as a list of entries in one fixed order, the
- * order of the loops below: for every face, the rows of each owned side
- * against the 2 x FIELD_COUNT columns of the two cells; then the diagonal of
- * every owned cell. JacobianEntries lists their (row, column) once per
- * matrix (negative indices are ignored: rows of fields a phase does not
- * solve for, the missing cell of a boundary face); ModelIJacobian fills the
- * values in the same order and hands them over with one MatSetValuesCOO,
- * which sums repeated entries. The two walks are kept apart (and checked to
- * agree in length) because one walk serving both costs 8 % more
- * instructions in the Newton loop. */
+ * order of the loops below: for every flux record, the rows of each owned
+ * side against the columns its kernel couples; then every owned composite
+ * cell's own pattern; then the diagonal of every owned unknown.
+ * JacobianEntries lists their (row, column) in the local numbering once per
+ * matrix; ModelIJacobian fills the values in the same order and hands them
+ * over with one MatSetValuesCOO, which sums repeated entries. The two walks
+ * are kept apart (and checked to agree in length) because one walk serving
+ * both costs 8 % more instructions in the Newton loop. */
 static PetscCount JacobianEntries(const Model *m, PetscInt *rows, PetscInt *cols)
 {
   PetscCount n = 0;
 
   for (PetscInt f = 0; f < m->nfaces; f++) {
-    const Face    *fc      = &m->faces[f];
-    const PetscInt side[2] = {fc->L, fc->R};
-    for (int s = 0; s < 2; s++) {
-      const PetscInt k = side[s];
-      if (k < 0 || m->local_owned[k] < 0) continue;
-      for (int a = 0; a < FIELD_COUNT; a++)
-        for (int b = 0; b < 2 * FIELD_COUNT; b++, n++) {
-          const PetscInt c = side[b / FIELD_COUNT];
-          if (!rows) continue;
-          rows[n] = PhaseHasField(m->p, (PhaseType)m->local_phase[k], (FieldIndex)a) ? k * FIELD_COUNT + a : -1;
-          cols[n] = c >= 0 ? c * FIELD_COUNT + b % FIELD_COUNT : -1;
+    const Face *fc = &m->faces[f];
+    for (int s = 0; s < 2; s++)
+      for (int a = 0; a < FIELD_COUNT; a++) {
+        if (fc->row[s][a] < 0) continue;
+        for (int b = 0; b < 2 * FIELD_COUNT; b++) {
+          const PetscInt c = fc->col[b / FIELD_COUNT][b % FIELD_COUNT];
+          if (c < 0 || !Couples(fc, a, b)) continue;
+          if (rows) rows[n] = fc->col[s][a], cols[n] = c;
+          n++;
         }
+      }
+  }
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const CellLayout *l = &m->layout[m->local_region[k]];
+    if (m->owned_offset[k] < 0 || m->local_phase[k] != PHASE_COMPOSITE) continue;
+    {
+      const PetscInt np = CompositeCellPattern(l, rows ? rows + n : NULL, cols ? cols + n : NULL);
+      if (rows)
+        for (PetscInt e = n; e < n + np; e++)
+          rows[e] += m->local_offset[k], cols[e] += m->local_offset[k];
+      n += np;
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
-    if (m->local_owned[k] < 0) continue;
-    for (int a = 0; a < FIELD_COUNT; a++, n++)
-      if (rows) rows[n] = cols[n] = k * FIELD_COUNT + a;
+    if (m->owned_offset[k] < 0) continue;
+    for (PetscInt d = 0; d < m->layout[m->local_region[k]].ndof; d++, n++)
+      if (rows) rows[n] = cols[n] = m->local_offset[k] + d;
   }
   return n;
 }
@@ -299,7 +335,6 @@ static PetscErrorCode JacobianPreallocate(Model *m, Mat P)
 PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shift, Mat J, Mat P, void *ctx)
 {
   Model             *m = (Model *)ctx;
-  Vec                Ul;
   const PetscScalar *u;
   PetscScalar       *v;
   PetscCount         n = 0;
@@ -308,27 +343,43 @@ PetscErrorCode ModelIJacobian(TS ts, PetscReal t, Vec U, Vec Udot, PetscReal shi
   (void)ts, (void)Udot; /* unused: PETSc's callback signature */
   PetscCall(JacobianPreallocate(m, P));
   v = m->jac_values;
-  PetscCall(StateGet(m, U, &Ul, &u));
-  PetscCall(FacesEvaluate(m, t, u));
+  PetscCall(ModelStateGet(m, U, &u));
+  PetscCall(StateEvaluate(m, t, u));
   for (PetscInt f = 0; f < m->nfaces; f++) {
-    const Face     *fc      = &m->faces[f];
-    const FaceFlux *ff      = &m->flux[f];
-    const PetscInt  side[2] = {fc->L, fc->R};
-
-    for (int s = 0; s < 2; s++) {
-      if (side[s] < 0 || m->local_owned[side[s]] < 0) continue;
-      for (int a = 0; a < FIELD_COUNT; a++)
-        for (int b = 0; b < 2 * FIELD_COUNT; b++)
-          v[n++] = m->flux_ok[f] && !Held(m, side[s], a) ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
-    }
+    const Face     *fc = &m->faces[f];
+    const FaceFlux *ff = &m->flux[f];
+    for (int s = 0; s < 2; s++)
+      for (int a = 0; a < FIELD_COUNT; a++) {
+        const PetscInt r = fc->row[s][a];
+        if (r < 0) continue;
+        for (int b = 0; b < 2 * FIELD_COUNT; b++) {
+          if (fc->col[b / FIELD_COUNT][b % FIELD_COUNT] < 0 || !Couples(fc, a, b)) continue;
+          v[n++] = m->flux_ok[f] && !Held(m, r) ? (s ? -1 : 1) * fc->area * ff->J[a][b] : 0.0;
+        }
+      }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
-    const PhaseType ph = (PhaseType)m->local_phase[k];
-    if (m->local_owned[k] < 0) continue;
-    for (int a = 0; a < FIELD_COUNT; a++)
-      v[n++] = !PhaseHasField(m->p, ph, (FieldIndex)a) || Held(m, k, a) ? 1.0 : (a == FIELD_C ? shift * FARADAY * m->local_volume[k] : 0.0);
+    const CellLayout *l  = &m->layout[m->local_region[k]];
+    const PetscInt    o  = m->owned_offset[k];
+    const PetscInt    np = m->pattern_count[m->local_region[k]], *rows = m->pattern_rows[m->local_region[k]];
+    CompositeCell     cc;
+    if (o < 0 || m->local_phase[k] != PHASE_COMPOSITE) continue;
+    ModelCompositeCell(m, k, &cc);
+    if (m->reaction[k].in_domain)
+      CompositeCellEvaluate(&cc, l, u + m->local_offset[k], &m->reaction[k], NULL, v + n);
+    else
+      PetscCall(PetscArrayzero(v + n, np));
+    for (PetscInt e = 0; e < np; e++) /* rows of held unknowns keep only their identity */
+      if (Held(m, o + rows[e])) v[n + e] = 0.0;
+    n += np;
   }
-  PetscCall(StateRestore(m, U, &Ul, &u));
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const PetscInt o = m->owned_offset[k];
+    if (o < 0) continue;
+    for (PetscInt d = 0; d < m->layout[m->local_region[k]].ndof; d++)
+      v[n++] = Held(m, o + d) ? 1.0 : shift * m->storage[o + d];
+  }
+  PetscCall(ModelStateRestore(m, U, &u));
   PetscCheck(n == m->njac, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Jacobian assembly wrote %" PetscCount_FMT " entries of %" PetscCount_FMT, n, m->njac);
   PetscCall(MatSetValuesCOO(P, v, INSERT_VALUES));
   PetscCall(MatDiagonalScale(P, m->row_scale, NULL));
@@ -359,49 +410,62 @@ PetscErrorCode ModelRelease(Model *m)
 /* Boundary potential: the cell value extrapolated through its half cell. */
 static PetscReal BoundaryPotential(const Model *m, const Face *fc, const PetscScalar *u, const FaceFlux *ff)
 {
-  const PhaseType ph = (PhaseType)m->local_phase[fc->L];
-  return u[fc->L * FIELD_COUNT + FIELD_PHI] - ff->f[FIELD_PHI] * fc->dL / ElectronConductivity(m->p, ph);
+  return u[fc->col[0][FIELD_PHI]] - ff->f[FIELD_PHI] * fc->dL / m->props[fc->L].sigma_s;
 }
 
 PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
 {
-  Vec                Ul;
   const PetscScalar *u;
   PetscReal          sum[4] = {0, 0, 0, 0}, mins[3] = {PETSC_MAX_REAL, PETSC_MAX_REAL, PETSC_MAX_REAL}, gsum[4], gmin[3];
+  PetscBool          binary = PETSC_FALSE;
 
   PetscFunctionBeginUser;
-  PetscCall(StateGet(m, U, &Ul, &u));
+  PetscCall(ModelStateGet(m, U, &u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
     InterfaceFlux k;
     PetscBool     ok;
-    if (fc->kind == FACE_BOUNDARY) PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
-    if (fc->kind == FACE_BOUNDARY && ok) {
-      const PetscReal phi_b = BoundaryPotential(m, fc, u, &ff);
-      if (fc->side == SIDE_XMAX) sum[0] += phi_b * fc->area, sum[1] += ff.f[FIELD_PHI] * fc->area, sum[3] += fc->area;
-      if (fc->side == SIDE_XMIN) sum[0] -= phi_b * fc->area;
+    if (fc->kind == FACE_BOUNDARY && fc->view == VIEW_SOLID) {
+      PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
+      if (ok) {
+        const PetscReal phi_b = BoundaryPotential(m, fc, u, &ff);
+        if (fc->side == SIDE_XMAX) sum[0] += phi_b * fc->area, sum[1] += ff.f[FIELD_PHI] * fc->area, sum[3] += fc->area;
+        if (fc->side == SIDE_XMIN) sum[0] -= phi_b * fc->area;
+      }
     }
     if (fc->kind == FACE_INTERFACE) {
-      const PetscBool active = (PetscBool)(m->local_phase[fc->electrode_left ? fc->L : fc->R] == PHASE_ACTIVE);
+      const PetscInt el = fc->electrode_left ? fc->R : fc->L;
       PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
-      if (m->p->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0);
-      if (active && ok) mins[1] = PetscMin(mins[1], k.theta_face), mins[2] = PetscMin(mins[2], -k.theta_face);
+      if (RegionOf(m, el)->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0), binary = PETSC_TRUE;
+      if (RegionOf(m, fc->electrode_left ? fc->L : fc->R)->phase == PHASE_ACTIVE && ok)
+        mins[1] = PetscMin(mins[1], k.theta_face), mins[2] = PetscMin(mins[2], -k.theta_face);
     }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
-    const PhaseType ph = (PhaseType)m->local_phase[k];
-    if (m->local_owned[k] < 0 || !PhaseHasDynamics(m->p, ph)) continue;
-    sum[2] += u[k * FIELD_COUNT + FIELD_C] * m->local_volume[k];
+    const PetscInt    o = m->owned_offset[k];
+    const CellLayout *l = &m->layout[m->local_region[k]];
+    if (o < 0) continue;
+    for (PetscInt d = 0; d < l->ndof; d++)
+      sum[2] += m->storage[o + d] * u[m->local_offset[k] + d] / FARADAY;
+    if (m->local_phase[k] == PHASE_COMPOSITE) {
+      CompositeCell cc;
+      InterfaceFlux r;
+      ModelCompositeCell(m, k, &cc);
+      CompositeReaction(&cc, l, u + m->local_offset[k], &r);
+      if (l->count[VAR_C_E]) mins[0] = PetscMin(mins[0], r.in_domain ? u[m->local_offset[k] + l->offset[VAR_C_E]] : 0.0), binary = PETSC_TRUE;
+      if (r.in_domain) mins[1] = PetscMin(mins[1], r.theta_face), mins[2] = PetscMin(mins[2], -r.theta_face);
+    }
   }
-  PetscCall(StateRestore(m, U, &Ul, &u));
+  PetscCall(ModelStateRestore(m, U, &u));
   PetscCall(MPIU_Allreduce(sum, gsum, 4, MPIU_REAL, MPIU_SUM, m->comm));
   PetscCall(MPIU_Allreduce(mins, gmin, 3, MPIU_REAL, MPIU_MIN, m->comm));
+  (void)binary;
   /* both ends are averaged over their area (one face in 1D) */
   obs->voltage                     = gsum[3] > 0 ? gsum[0] / gsum[3] : 0.0;
   obs->current                     = gsum[3] > 0 ? gsum[1] / gsum[3] : 0.0;
   obs->lithium_inventory           = gsum[2];
-  obs->min_interface_concentration = gmin[0] < PETSC_MAX_REAL ? gmin[0] : m->p->electrolyte.concentration;
+  obs->min_interface_concentration = gmin[0] < PETSC_MAX_REAL ? gmin[0] : PETSC_MAX_REAL;
   obs->min_theta                   = gmin[1] < PETSC_MAX_REAL ? gmin[1] : 0.5;
   obs->max_theta                   = gmin[2] < PETSC_MAX_REAL ? -gmin[2] : 0.5;
   PetscFunctionReturn(0);
@@ -409,13 +473,12 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
 
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values)
 {
-  Vec                Ul;
   const PetscScalar *u;
   PetscReal         *local;
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc1(m->ninterfaces + 1, &local));
-  PetscCall(StateGet(m, U, &Ul, &u));
+  PetscCall(ModelStateGet(m, U, &u));
   for (PetscInt n = 0; n < m->nfaces; n++) {
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
@@ -425,35 +488,99 @@ PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *v
     PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
     if (ok) local[fc->interface] = k.i;
   }
-  PetscCall(StateRestore(m, U, &Ul, &u));
+  PetscCall(ModelStateRestore(m, U, &u));
   PetscCall(MPIU_Allreduce(local, values, m->ninterfaces, MPIU_REAL, MPIU_SUM, m->comm));
   PetscCall(PetscFree(local));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ModelCellCurrents(Model *m, PetscReal t, Vec U, Vec currents)
+const char *const ModelFieldNames[MODEL_FIELD_COUNT] = {"electrolyte_concentration", "electrolyte_potential",          "solid_potential",
+                                                        "solid_concentration",       "particle_surface_concentration", "current_density",
+                                                        "reaction_current_density"};
+const char *const ModelFieldUnits[MODEL_FIELD_COUNT] = {"mol/m^3", "V", "V", "mol/m^3", "mol/m^3", "A/m^2", "A/m^3"};
+enum { OUT_CE, OUT_PHIE, OUT_PHIS, OUT_CS, OUT_CSURF, OUT_CURRENT, OUT_REACTION };
+
+/* Whether a cell of region r reports output field f. */
+static PetscBool RegionReports(const Region *r, const CellLayout *l, int f)
 {
-  Vec                Ul;
+  const PhaseInfo *info = PhaseGet(r->phase);
+  switch (f) {
+  case OUT_CE:
+  case OUT_PHIE:
+    return info->ions;
+  case OUT_PHIS:
+    return info->electrons;
+  case OUT_CS:
+    return (PetscBool)(l->count[VAR_C_S] > 0);
+  case OUT_CSURF:
+  case OUT_REACTION:
+    return (PetscBool)(r->phase == PHASE_COMPOSITE);
+  default:
+    return (PetscBool)(r->phase != PHASE_VOID);
+  }
+}
+
+PetscBool ModelHasField(const Model *m, PetscInt f)
+{
+  for (PetscInt r = 0; r < m->p->nregions; r++)
+    if (RegionReports(&m->p->region[r], &m->layout[r], (int)f)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* Each rank writes its owned cells into a zeroed global array, a sum over
+ * the ranks gathers them on rank 0, which marks the fields a cell lacks. */
+PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
+{
+  const PetscInt     n = m->nx * m->ny;
   const PetscScalar *u;
-  PetscScalar       *cur;
+  PetscReal         *local;
+  PetscMPIInt        rank;
 
   PetscFunctionBeginUser;
-  PetscCall(StateGet(m, U, &Ul, &u));
-  PetscCall(VecZeroEntries(currents));
-  PetscCall(VecGetArray(currents, &cur));
-  for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face    *fc      = &m->faces[n];
+  PetscCall(PetscCalloc1(MODEL_FIELD_COUNT * n, &local));
+  PetscCall(ModelStateGet(m, U, &u));
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const Region      *r  = RegionOf(m, k);
+    const CellLayout  *l  = &m->layout[m->local_region[k]];
+    const PetscScalar *uc = u + m->local_offset[k];
+    const PetscInt     g  = m->local_cell[k];
+    if (m->owned_offset[k] < 0) continue;
+    local[OUT_CE * n + g]   = l->count[VAR_C_E] ? uc[l->offset[VAR_C_E]] : RegionFixedValue(r, VAR_C_E);
+    local[OUT_PHIE * n + g] = l->count[VAR_PHI_E] ? uc[l->offset[VAR_PHI_E]] : 0.0;
+    local[OUT_PHIS * n + g] = l->count[VAR_PHI_S] ? uc[l->offset[VAR_PHI_S]] : 0.0;
+    if (r->phase == PHASE_COMPOSITE) {
+      CompositeCell cc;
+      InterfaceFlux rx;
+      PetscReal     mean = 0.0;
+      ModelCompositeCell(m, k, &cc);
+      for (PetscInt j = 0; j < l->count[VAR_C_S]; j++)
+        mean += ShellVolumeShare(cc.xi, j) * uc[l->offset[VAR_C_S] + j];
+      CompositeReaction(&cc, l, uc, &rx);
+      local[OUT_CS * n + g]       = mean;
+      local[OUT_CSURF * n + g]    = rx.in_domain ? rx.theta_face * r->active.max_concentration : NAN;
+      local[OUT_REACTION * n + g] = rx.in_domain ? cc.area * rx.i : NAN;
+    } else if (l->count[VAR_C_S])
+      local[OUT_CS * n + g] = uc[l->offset[VAR_C_S]];
+  }
+  /* the x current of a cell is the mean of its two x faces, summed over the carriers; outward on XMIN is -x */
+  for (PetscInt f = 0; f < m->nfaces; f++) {
+    const Face    *fc      = &m->faces[f];
     const PetscInt side[2] = {fc->L, fc->R};
     FaceFlux       ff;
     PetscBool      ok;
     PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
     if (!ok) continue;
-    /* the x current of a cell is the mean of its two x faces; outward on XMIN is -x */
     for (int s = 0; s < 2; s++)
-      if (side[s] >= 0 && m->local_owned[side[s]] >= 0)
-        cur[m->local_owned[side[s]] * FIELD_COUNT + FIELD_PHI] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
+      if (side[s] >= 0 && m->owned_offset[side[s]] >= 0)
+        local[OUT_CURRENT * n + m->local_cell[side[s]]] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
   }
-  PetscCall(VecRestoreArray(currents, &cur));
-  PetscCall(StateRestore(m, U, &Ul, &u));
+  PetscCall(ModelStateRestore(m, U, &u));
+  PetscCallMPI(MPI_Comm_rank(m->comm, &rank));
+  PetscCallMPI(MPI_Reduce(local, values, MODEL_FIELD_COUNT * n, MPIU_REAL, MPIU_SUM, 0, m->comm));
+  PetscCall(PetscFree(local));
+  if (!rank)
+    for (PetscInt g = 0; g < n; g++)
+      for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        if (!RegionReports(&m->p->region[m->region[g]], &m->layout[m->region[g]], f)) values[f * n + g] = NAN;
   PetscFunctionReturn(0);
 }

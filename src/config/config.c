@@ -58,7 +58,22 @@ const SchemaKey ConfigSchema[] = {
     {"separator", "cation_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D+ of the dilute Nernst-Planck form (binary)"},
     {"separator", "anion_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D- of the dilute Nernst-Planck form (binary)"},
     {"separator", "reference_temperature", KT_QUANTITY, "temperature", NULL, 0, "temperature at which the membrane's parameter values hold"},
-    {"cathode", "model", KT_TEXT, NULL, "active", 0, "active (thin-film active layer) | lithium (symmetric Li | SE | Li cell)"},
+    {"cathode", "model", KT_TEXT, NULL, "active", 0,
+     "composite (porous: particles, electrolyte, carbon) | active (thin-film active layer) | lithium (symmetric Li | SE | Li cell)"},
+    {"cathode", "active_fraction", KT_PROFILE, "dimensionless", "0.6", F_COMPOSITE, "volume fraction of active particles (or a profile)"},
+    {"cathode", "electrolyte_fraction", KT_PROFILE, "dimensionless", "0.35", F_COMPOSITE, "volume fraction of electrolyte (or a profile)"},
+    {"cathode", "carbon_fraction", KT_PROFILE, "dimensionless", "0.05", F_COMPOSITE, "volume fraction of carbon and binder (or a profile)"},
+    {"cathode", "particle_radius", KT_PROFILE, "length", "5 um", F_COMPOSITE, "active particle radius r_p (or a profile)"},
+    {"cathode", "bruggeman", KT_QUANTITY, "dimensionless", "1.5", F_COMPOSITE, "exponent b of p_eff = p eps^b"},
+    {"cathode", "tortuosity", KT_QUANTITY, "dimensionless", NULL, F_COMPOSITE, "tortuosity tau: p_eff = p eps / tau instead of the Bruggeman law"},
+    {"cathode", "shells", KT_INT, NULL, "10", F_COMPOSITE, "radial finite volumes per particle (>= 2)"},
+    {"cathode", "shell_grading", KT_QUANTITY, "dimensionless", "1", F_COMPOSITE,
+     "ratio of the innermost to the outermost shell width (>= 1; >1 refines toward the surface)"},
+    {"cathode", "contact_fraction", KT_QUANTITY, "dimensionless", "1", F_COMPOSITE, "share of the particle surface in contact with electrolyte"},
+    {"cathode", "electrolyte", KT_TEXT, NULL, NULL, F_COMPOSITE,
+     "electrolyte in the pores: a library material (default: the separator's, with its overrides)"},
+    {"cathode", "carbon_conductivity", KT_QUANTITY, "conductivity", "10 S/m", F_COMPOSITE, "electronic conductivity of the carbon/binder phase"},
+    {"cathode", "carbon_density", KT_QUANTITY, "density", "1.9 g/cm^3", F_COMPOSITE, "mass density of the carbon/binder phase"},
     LITHIUM_KEYS("cathode", NULL, NULL, "100", NULL, NULL, 0),
     {"cathode", "initial_stoichiometry", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "initial theta = c_s/c_s,max"},
     {"cathode", "stoichiometry_min", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "theta at the top of charge"},
@@ -565,6 +580,29 @@ static PetscErrorCode SetMaterials(Config *c, yaml_document_t *doc, yaml_node_t 
   PetscFunctionReturn(0);
 }
 
+/* A profile mapping as one flow-mapping text, the form a command-line value
+ * takes too; GetProfile checks its ends. */
+static PetscErrorCode ProfileText(yaml_document_t *doc, yaml_node_t *map, const char *origin, const char *section, const char *key, char *text,
+                                  size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(text, "{", len));
+  for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top; q++) {
+    const char *k = YamlScalar(yaml_document_get_node(doc, q->key)), *v = YamlScalar(yaml_document_get_node(doc, q->value));
+    PetscCheck(k && v && (!strcmp(k, "separator_side") || !strcmp(k, "collector_side")), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: %s.%s: a profile has the keys separator_side and collector_side, each with one value; got '%s'", origin, section, key,
+               k ? k : "(not a name)");
+    PetscCheck(strlen(text) + strlen(k) + strlen(v) + 6 < len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s: the profile is too long", origin,
+               section, key);
+    if (q > map->data.mapping.pairs.start) PetscCall(StrAppend(text, ", ", len));
+    PetscCall(StrAppend(text, k, len));
+    PetscCall(StrAppend(text, ": ", len));
+    PetscCall(StrAppend(text, v, len));
+  }
+  PetscCall(StrAppend(text, "}", len));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
 {
   yaml_node_t *root            = yaml_document_get_root_node(doc);
@@ -599,8 +637,15 @@ static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
         yaml_node_t *kk = yaml_document_get_node(doc, q->key), *vv = yaml_document_get_node(doc, q->value);
         const char  *key = YamlScalar(kk), *value = YamlScalar(vv);
         PetscCall(PetscSNPrintf(origin, sizeof origin, "%s:%d", c->file, (int)kk->start_mark.line + 1));
+        const SchemaKey *sk = key ? FindKey(section, key) : NULL;
+        char             profile[256];
         PetscCheck(key, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: keys of section %s must be plain names", origin, section);
-        PetscCheck(value, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s must be a single value, not a %s", origin, section, key,
+        if (!value && sk && sk->type == KT_PROFILE && vv->type == YAML_MAPPING_NODE) {
+          PetscCall(ProfileText(doc, vv, origin, section, key, profile, sizeof profile));
+          value = profile;
+        }
+        PetscCheck(value, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s must be a single value%s, not a %s", origin, section, key,
+                   sk && sk->type == KT_PROFILE ? " or a profile {separator_side: a, collector_side: b}" : "",
                    vv->type == YAML_MAPPING_NODE ? "mapping" : "list");
         PetscCall(SetEntry(c, section, key, value, origin, PETSC_FALSE));
       }
@@ -705,6 +750,52 @@ static PetscErrorCode GetReal(Config *c, const char *section, const char *key, c
   if (!value) PetscFunctionReturn(0);
   PetscCall(UnitsParseQuantity(value, s->dimension, c->label, (PetscBool) !!(s->flags & F_INF), v));
   if (PetscIsInfReal(*v)) *v = *v > 0 ? PETSC_INFINITY : PETSC_NINFINITY;
+  PetscFunctionReturn(0);
+}
+
+/* A quantity, or {separator_side: a, collector_side: b} with both ends. */
+static PetscErrorCode GetProfile(Config *c, const char *section, const char *key, Profile *q)
+{
+  const char      *value, *origin;
+  const SchemaKey *s = FindKey(section, key);
+  char             where[sizeof c->label];
+
+  PetscFunctionBeginUser;
+  PetscCall(Lookup(c, section, key, NULL, &value, &origin));
+  PetscCall(PetscStrncpy(where, c->label, sizeof where));
+  while (isspace((unsigned char)*value))
+    value++;
+  if (*value != '{') {
+    PetscCall(UnitsParseQuantity(value, s->dimension, where, PETSC_FALSE, &q->separator_side));
+    q->collector_side = q->separator_side;
+  } else {
+    yaml_document_t doc;
+    yaml_node_t    *root;
+    PetscErrorCode  ierr    = 0;
+    PetscBool       seen[2] = {PETSC_FALSE, PETSC_FALSE};
+    PetscCall(YamlLoadString(value, where, &doc));
+    root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) ierr = PETSC_ERR_USER_INPUT;
+    for (yaml_node_pair_t *p = root && !ierr ? root->data.mapping.pairs.start : NULL; p && p < root->data.mapping.pairs.top && !ierr; p++) {
+      const char *k = YamlScalar(yaml_document_get_node(&doc, p->key)), *v = YamlScalar(yaml_document_get_node(&doc, p->value));
+      const int   side = k && !strcmp(k, "separator_side") ? 0 : (k && !strcmp(k, "collector_side") ? 1 : -1);
+      if (side < 0 || !v || seen[side]) {
+        ierr = PETSC_ERR_USER_INPUT;
+        break;
+      }
+      seen[side] = PETSC_TRUE;
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = UnitsParseQuantity(v, s->dimension, where, PETSC_FALSE, side ? &q->collector_side : &q->separator_side);
+      PetscCall(PetscPopErrorHandler());
+    }
+    yaml_document_delete(&doc);
+    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: '%s' is not a profile; give a number or {separator_side: a, collector_side: b} (each a %s)", where, value, s->dimension);
+    PetscCheck(seen[0] && seen[1], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: the profile '%s' has no %s end; give both separator_side and collector_side", where, value,
+               seen[0] ? "collector_side" : "separator_side");
+  }
+  PetscCall(PetscStrncpy(c->label, where, sizeof c->label));
   PetscFunctionReturn(0);
 }
 
@@ -929,7 +1020,7 @@ static PetscErrorCode ResolveLithium(Config *c, const char *section, Layer *L, K
 
 static PetscErrorCode ResolveSeparator(Config *c, Params *p)
 {
-  Electrolyte          *e = &p->electrolyte;
+  Electrolyte          *e = &p->region[REGION_SEPARATOR].electrolyte;
   const char           *name, *kind, *s = "separator";
   const MaterialRecord *m = NULL;
   PetscReal             T_ref, Dp = 0, Dm = 0;
@@ -955,7 +1046,7 @@ static PetscErrorCode ResolveSeparator(Config *c, Params *p)
   e->kind = !strcmp(kind, "binary") ? ELECTROLYTE_BINARY : ELECTROLYTE_SINGLE_ION;
   PetscCall(TextPrintf(&c->yaml, "  kind: %s\n", kind));
   PetscCall(ReferenceTemperature(c, s, m, &T_ref));
-  PetscCall(ResolveLayer(c, s, NULL, NULL, &p->separator));
+  PetscCall(ResolveLayer(c, s, NULL, NULL, &p->region[REGION_SEPARATOR].layer));
   PetscCall(MaterialValue(c, s, m, T_ref, "density", "0", "kg/m^3", &e->density, &found));
   PetscCall(CheckRange(c, s, "density", e->density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0 (0 = unknown)"));
 
@@ -1134,7 +1225,8 @@ static PetscErrorCode ResolveOcp(Config *c, const MaterialRecord *m, ActiveMater
   PetscCall(GetText(c, "cathode", "ocp", mp ? mp->text : NULL, &text));
   PetscCall(PetscStrncpy(where, c->label, sizeof where));
   PetscCheck(text, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-             "%s: cathode.ocp is needed: material %s gives none; allowed: NMC811, LCO, a voltage (3.7 V) or a CSV file", c->file, m->name);
+             "%s: cathode.ocp is needed: material %s gives none; allowed: NMC811, LCO, a voltage (3.7 V) or a CSV file", c->file,
+             m ? m->name : "custom");
   n = strlen(text);
   if (!strcasecmp(text, "NMC811"))
     a->ocp = OCP_NMC811;
@@ -1166,23 +1258,25 @@ static PetscErrorCode ResolveOcp(Config *c, const MaterialRecord *m, ActiveMater
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ResolveActive(Config *c, Params *p)
+/* The cathode's active material: a library material, or `custom` with every
+ * parameter from the config (a published cell's parameter table). */
+static PetscErrorCode ResolveActive(Config *c, Params *p, const char *thickness, const char *cells)
 {
-  ActiveMaterial       *a = &p->active;
+  ActiveMaterial       *a = &p->region[REGION_CATHODE].active;
   const char           *name, *s = "cathode";
-  const MaterialRecord *m;
+  const MaterialRecord *m = NULL;
   PetscReal             T_ref;
   PetscBool             found;
 
   PetscFunctionBeginUser;
   PetscCall(GetText(c, s, "material", "NMC811", &name));
-  PetscCall(LibraryFind(&c->lib, name, "active", c->label, &m));
-  PetscCall(PetscStrncpy(a->name, m->name, sizeof a->name));
+  if (strcmp(name, "custom")) PetscCall(LibraryFind(&c->lib, name, "active", c->label, &m));
+  PetscCall(PetscStrncpy(a->name, m ? m->name : "custom", sizeof a->name));
   PetscCall(TextPrintf(&c->yaml, "  material: "));
-  PetscCall(TextQuoted(&c->yaml, m->name));
+  PetscCall(TextQuoted(&c->yaml, a->name));
   PetscCall(TextPrintf(&c->yaml, "\n"));
   PetscCall(ReferenceTemperature(c, s, m, &T_ref));
-  PetscCall(ResolveLayer(c, s, "3 um", "20", &p->cathode));
+  PetscCall(ResolveLayer(c, s, thickness, cells, &p->region[REGION_CATHODE].layer));
   PetscCall(RequireMaterialValue(c, s, m, T_ref, "max_concentration", "mol/m^3", &a->max_concentration));
   PetscCall(CheckRange(c, s, "max_concentration", a->max_concentration, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "c_s,max must be > 0"));
   PetscCall(RequireMaterialValue(c, s, m, T_ref, "diffusivity", "m^2/s", &a->diffusivity));
@@ -1203,7 +1297,131 @@ static PetscErrorCode ResolveActive(Config *c, Params *p)
   PetscCall(MaterialValue(c, s, m, T_ref, "density", "0", "kg/m^3", &a->density, &found));
   PetscCall(CheckRange(c, s, "density", a->density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0 (0 = unknown)"));
   PetscCall(ResolveOcp(c, m, a));
-  PetscCall(ResolveKinetics(c, s, m, T_ref, NULL, "true", &p->cathode_kinetics));
+  PetscCall(ResolveKinetics(c, s, m, T_ref, NULL, "true", &p->region[REGION_CATHODE].kinetics));
+  p->region[REGION_CATHODE].conductivity = a->conductivity;
+  PetscFunctionReturn(0);
+}
+
+/* An electrolyte from the library alone, at the run temperature: the one in
+ * a composite's pores when cathode.electrolyte names another material than
+ * the separator's. */
+static PetscErrorCode ResolveLibraryElectrolyte(Config *c, const MaterialRecord *m, Electrolyte *e)
+{
+  static const char *const keys[] = {"conductivity",          "concentration",       "density",
+                                     "diffusivity",           "transference_number", "thermodynamic_factor",
+                                     "conductivity_exponent", "cation_diffusivity",  "anion_diffusivity"};
+  PetscReal                v[9]   = {0, 0, 0, 0, 1, 1, 0, 0, 0};
+  PetscBool                has[9];
+
+  PetscFunctionBeginUser;
+  for (int k = 0; k < 9; k++) {
+    const MaterialParam *mp = MaterialGetParam(m, keys[k]);
+    has[k]                  = (PetscBool)(mp != NULL);
+    if (mp) v[k] = MaterialLawValue(m, keys[k], PETSC_FALSE, mp->value, mp->activation_energy, m->reference_temperature, c->T);
+    if (mp) PetscCall(MaterialRangeCheck(c->comm, m, "cathode.electrolyte", keys[k], PETSC_FALSE, c->T));
+  }
+  PetscCall(PetscMemzero(e, sizeof *e));
+  PetscCall(PetscStrncpy(e->name, m->name, sizeof e->name));
+  e->kind                  = !strcmp(m->kind, "binary") ? ELECTROLYTE_BINARY : ELECTROLYTE_SINGLE_ION;
+  e->concentration         = v[1];
+  e->density               = v[2];
+  e->conductivity          = v[0];
+  e->diffusivity           = v[3];
+  e->transference          = e->kind == ELECTROLYTE_BINARY ? v[4] : 1.0;
+  e->thermodynamic_factor  = v[5];
+  e->conductivity_exponent = v[6];
+  if (has[7] && has[8]) { /* dilute Nernst-Planck (SPEC 2.2) */
+    e->diffusivity           = 2 * v[7] * v[8] / (v[7] + v[8]);
+    e->transference          = v[7] / (v[7] + v[8]);
+    e->conductivity          = FARADAY * FARADAY * (v[7] + v[8]) * e->concentration / (GAS_CONSTANT * c->T);
+    e->conductivity_exponent = 1;
+  }
+  PetscCheck(e->conductivity > 0 && e->concentration > 0 && (e->kind != ELECTROLYTE_BINARY || e->diffusivity > 0), PETSC_COMM_SELF,
+             PETSC_ERR_USER_INPUT, "%s: cathode.electrolyte %s lacks a conductivity, concentration or (binary) diffusivity in %s", c->file, m->name,
+             m->file);
+  PetscFunctionReturn(0);
+}
+
+/* The composite's fractions, particles and pore electrolyte (SPEC 2.3). */
+static PetscErrorCode ResolveComposite(Config *c, Params *p)
+{
+  Region     *r       = &p->region[REGION_CATHODE];
+  Composite  *q       = &r->composite;
+  const char *s       = "cathode", *name;
+  Profile    *f[3]    = {&q->active_fraction, &q->electrolyte_fraction, &q->carbon_fraction};
+  const char *keys[3] = {"active_fraction", "electrolyte_fraction", "carbon_fraction"};
+  PetscBool   found;
+
+  PetscFunctionBeginUser;
+  for (int k = 0; k < 3; k++) {
+    PetscCall(GetProfile(c, s, keys[k], f[k]));
+    PetscCheck(f[k]->separator_side >= 0 && f[k]->separator_side <= 1 && f[k]->collector_side >= 0 && f[k]->collector_side <= 1, PETSC_COMM_SELF,
+               PETSC_ERR_USER_INPUT, "%s: a volume fraction lies in [0, 1], got %g .. %g", c->label, (double)f[k]->separator_side,
+               (double)f[k]->collector_side);
+    PetscCall(TextPrintf(&c->yaml, "  %s: {separator_side: %.10g, collector_side: %.10g}\n", keys[k], (double)f[k]->separator_side,
+                         (double)f[k]->collector_side));
+  }
+  for (int end = 0; end < 2; end++) {
+    const PetscReal am = end ? q->active_fraction.collector_side : q->active_fraction.separator_side;
+    const PetscReal el = end ? q->electrolyte_fraction.collector_side : q->electrolyte_fraction.separator_side;
+    const PetscReal cb = end ? q->carbon_fraction.collector_side : q->carbon_fraction.separator_side;
+    PetscCheck(
+        am + el + cb <= 1 + 1e-12, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+        "%s: cathode.active_fraction + electrolyte_fraction + carbon_fraction = %g on the %s side; the fractions may sum to at most 1 (the rest is "
+        "void)",
+        c->file, (double)(am + el + cb), end ? "collector" : "separator");
+    PetscCheck(am > 0 && el > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: a composite needs active material and electrolyte everywhere: active_fraction %g, electrolyte_fraction %g on the %s side",
+               c->file, (double)am, (double)el, end ? "collector" : "separator");
+  }
+  PetscCall(GetProfile(c, s, "particle_radius", &q->particle_radius));
+  PetscCheck(q->particle_radius.separator_side > 0 && q->particle_radius.collector_side > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: a particle radius must be > 0, e.g. 5 um", c->label);
+  PetscCall(TextPrintf(&c->yaml, "  particle_radius: {separator_side: %.10g, collector_side: %.10g}  # m\n",
+                       (double)q->particle_radius.separator_side, (double)q->particle_radius.collector_side));
+  PetscCall(GetReal(c, s, "bruggeman", NULL, &q->bruggeman, NULL));
+  PetscCall(CheckRange(c, s, "bruggeman", q->bruggeman, 1, PETSC_TRUE, 10, PETSC_TRUE, "the Bruggeman exponent lies in [1, 10] (1.5 for spheres)"));
+  PetscCall(GetReal(c, s, "tortuosity", NULL, &q->tortuosity, &found));
+  if (!found) q->tortuosity = 0;
+  PetscCheck(!found || !Given(c, s, "bruggeman"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: give cathode.bruggeman or cathode.tortuosity, not both: each sets the effective transport", c->file);
+  if (found) PetscCall(CheckRange(c, s, "tortuosity", q->tortuosity, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a tortuosity is >= 1"));
+  PetscCall(YamlValue(c, "bruggeman", q->bruggeman, NULL, found ? "unused: tortuosity given" : NULL));
+  if (found) PetscCall(YamlValue(c, "tortuosity", q->tortuosity, NULL, NULL));
+  PetscCall(GetInt(c, s, "shells", NULL, &q->shells));
+  PetscCall(CheckRange(c, s, "shells", (PetscReal)q->shells, 2, PETSC_TRUE, 1000, PETSC_TRUE, "a particle needs 2 to 1000 radial shells"));
+  PetscCall(TextPrintf(&c->yaml, "  shells: %d\n", (int)q->shells));
+  PetscCall(GetReal(c, s, "shell_grading", NULL, &q->shell_grading, NULL));
+  PetscCall(
+      CheckRange(c, s, "shell_grading", q->shell_grading, 1, PETSC_TRUE, 1e6, PETSC_TRUE, "the shell grading ratio must be >= 1 (1 = uniform)"));
+  PetscCall(YamlValue(c, "shell_grading", q->shell_grading, NULL, NULL));
+  PetscCall(GetReal(c, s, "contact_fraction", NULL, &q->contact_fraction, NULL));
+  PetscCall(CheckRange(c, s, "contact_fraction", q->contact_fraction, 0, PETSC_FALSE, 1, PETSC_TRUE, "a contact fraction lies in (0, 1]"));
+  PetscCall(YamlValue(c, "contact_fraction", q->contact_fraction, NULL, NULL));
+  PetscCall(GetReal(c, s, "carbon_conductivity", NULL, &q->carbon_conductivity, NULL));
+  PetscCall(
+      CheckRange(c, s, "carbon_conductivity", q->carbon_conductivity, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a conductivity must be >= 0"));
+  PetscCall(YamlValue(c, "carbon_conductivity", q->carbon_conductivity, "S/m", NULL));
+  PetscCall(GetReal(c, s, "carbon_density", NULL, &q->carbon_density, NULL));
+  PetscCall(CheckRange(c, s, "carbon_density", q->carbon_density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0"));
+  PetscCall(YamlValue(c, "carbon_density", q->carbon_density, "kg/m^3", NULL));
+
+  /* the pore electrolyte: the separator's own (with its overrides), or another library material of the same kind */
+  PetscCall(GetText(c, s, "electrolyte", p->region[REGION_SEPARATOR].electrolyte.name, &name));
+  if (!strcmp(name, p->region[REGION_SEPARATOR].electrolyte.name))
+    r->electrolyte = p->region[REGION_SEPARATOR].electrolyte;
+  else {
+    const MaterialRecord *m;
+    PetscCall(LibraryFind(&c->lib, name, "electrolyte", c->label, &m));
+    PetscCall(ResolveLibraryElectrolyte(c, m, &r->electrolyte));
+  }
+  PetscCheck(r->electrolyte.kind == p->region[REGION_SEPARATOR].electrolyte.kind, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: cathode.electrolyte %s is %s but the separator %s is %s; the pores and the membrane must carry the same kind of electrolyte",
+             c->file, r->electrolyte.name, ElectrolyteKinds[r->electrolyte.kind], p->region[REGION_SEPARATOR].electrolyte.name,
+             ElectrolyteKinds[p->region[REGION_SEPARATOR].electrolyte.kind]);
+  PetscCall(TextPrintf(&c->yaml, "  electrolyte: "));
+  PetscCall(TextQuoted(&c->yaml, r->electrolyte.name));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
   PetscFunctionReturn(0);
 }
 
@@ -1215,27 +1433,31 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
   PetscCall(GetText(c, "cathode", "model", NULL, &model));
   if (!strcmp(model, "active"))
     p->cathode_model = CATHODE_ACTIVE;
+  else if (!strcmp(model, "composite"))
+    p->cathode_model = CATHODE_COMPOSITE;
   else if (!strcmp(model, "lithium"))
     p->cathode_model = CATHODE_LITHIUM;
   else
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: model '%s' is not allowed; allowed: active, lithium", c->label, model);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: model '%s' is not allowed; allowed: composite, active, lithium", c->label, model);
+  for (size_t i = 0; i < ConfigSchemaSize; i++)
+    PetscCheck(!(ConfigSchema[i].flags & F_COMPOSITE) || p->cathode_model == CATHODE_COMPOSITE || !Given(c, "cathode", ConfigSchema[i].key),
+               PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cathode.%s applies only to cathode model composite, not %s", c->file, ConfigSchema[i].key,
+               model);
   if (p->cathode_model == CATHODE_LITHIUM) {
-    PetscReal sigma, rho;
     for (size_t i = 0; i < ConfigSchemaSize; i++)
       PetscCheck(!(ConfigSchema[i].flags & F_ACTIVE) || strcmp(ConfigSchema[i].section, "cathode") || !Given(c, "cathode", ConfigSchema[i].key),
                  PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cathode.%s applies only to cathode model active, not to a lithium cathode", c->file,
                  ConfigSchema[i].key);
-    PetscCall(ResolveLithium(c, "cathode", &p->cathode, &p->cathode_kinetics, &sigma, &rho));
+    Region *r = &p->region[REGION_CATHODE];
+    PetscCall(ResolveLithium(c, "cathode", &r->layer, &r->kinetics, &r->conductivity, &r->density));
     PetscCall(TextPrintf(&c->yaml, "  model: lithium\n"));
-    /* Params holds one lithium conductivity and density for both electrodes. */
-    PetscCheck(PetscAbsReal(sigma - p->lithium_conductivity) <= 1e-12 * p->lithium_conductivity &&
-                   PetscAbsReal(rho - p->lithium_density) <= 1e-12 * (p->lithium_density + 1),
-               PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: the lithium cathode's conductivity and density must equal the anode's (one lithium metal per run); set them under anode",
-               c->file);
+    r->phase = PHASE_LITHIUM;
   } else {
-    PetscCall(TextPrintf(&c->yaml, "cathode:\n  model: active\n"));
-    PetscCall(ResolveActive(c, p));
+    const PetscBool composite = (PetscBool)(p->cathode_model == CATHODE_COMPOSITE);
+    PetscCall(TextPrintf(&c->yaml, "cathode:\n  model: %s\n", CathodeModels[p->cathode_model]));
+    PetscCall(ResolveActive(c, p, composite ? "50 um" : "3 um", composite ? "30" : "20"));
+    p->region[REGION_CATHODE].phase = composite ? PHASE_COMPOSITE : PHASE_ACTIVE;
+    if (composite) PetscCall(ResolveComposite(c, p));
   }
   PetscFunctionReturn(0);
 }
@@ -1458,9 +1680,9 @@ static PetscErrorCode WriteMaterialSources(Config *c, const Params *p)
   {
     const char *origin;
     PetscCall(Lookup(c, "anode", "material", "lithium", &names[0], &origin));
-    if (strcmp(p->electrolyte.name, "custom")) names[1] = p->electrolyte.name;
-    if (p->cathode_model == CATHODE_ACTIVE)
-      names[2] = p->active.name;
+    if (strcmp(p->region[REGION_SEPARATOR].electrolyte.name, "custom")) names[1] = p->region[REGION_SEPARATOR].electrolyte.name;
+    if (p->cathode_model != CATHODE_LITHIUM && strcmp(p->region[REGION_CATHODE].active.name, "custom"))
+      names[2] = p->region[REGION_CATHODE].active.name;
     else
       PetscCall(Lookup(c, "cathode", "material", "lithium", &names[3], &origin));
     if (names[3] && !strcmp(names[3], names[0])) names[3] = NULL;
@@ -1627,11 +1849,20 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
   else
     PetscCall(YamlValue(c, "memory_limit", p->memory_limit, "B", NULL));
 
-  PetscCall(ResolveLithium(c, "anode", &p->anode, &p->anode_kinetics, &p->lithium_conductivity, &p->lithium_density));
+  {
+    static const char *const names[] = {"anode", "separator", "cathode"};
+    p->nregions                      = 3;
+    for (PetscInt r = 0; r < p->nregions; r++)
+      PetscCall(PetscStrncpy(p->region[r].name, names[r], sizeof p->region[r].name));
+    p->region[REGION_ANODE].phase     = PHASE_LITHIUM;
+    p->region[REGION_SEPARATOR].phase = PHASE_ELECTROLYTE;
+  }
+  PetscCall(ResolveLithium(c, "anode", &p->region[REGION_ANODE].layer, &p->region[REGION_ANODE].kinetics, &p->region[REGION_ANODE].conductivity,
+                           &p->region[REGION_ANODE].density));
   PetscCall(ResolveSeparator(c, p));
   PetscCall(ResolveCathode(c, p));
   /* Each layer fits, but the mesh adds them up. */
-  cells = (PetscInt64)p->anode.cells + p->separator.cells + p->cathode.cells;
+  cells = (PetscInt64)p->region[REGION_ANODE].layer.cells + p->region[REGION_SEPARATOR].layer.cells + p->region[REGION_CATHODE].layer.cells;
   PetscCheck(cells <= MESH_MAX_CELLS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "%s: anode.cells + separator.cells + cathode.cells = %lld; a mesh has at most %d cells in all", c->file, (long long)cells,
              MESH_MAX_CELLS);
@@ -1644,7 +1875,7 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
   for (PetscInt i = 0; i < c->n; i++)
     PetscCheck(c->e[i].used, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
                "%s: %s has no effect with these settings (cathode model %s, separator kind %s); remove it", c->e[i].origin, c->e[i].key,
-               CathodeModels[p->cathode_model], ElectrolyteKinds[p->electrolyte.kind]);
+               CathodeModels[p->cathode_model], ElectrolyteKinds[p->region[REGION_SEPARATOR].electrolyte.kind]);
   PetscFunctionReturn(0);
 }
 
@@ -1678,18 +1909,32 @@ PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, 
 PetscErrorCode ParamsDestroy(Params *p)
 {
   PetscFunctionBeginUser;
-  free(p->active.ocp_theta);
-  free(p->active.ocp_voltage);
+  for (PetscInt r = 0; r < MAX_REGIONS; r++) {
+    ActiveMaterial *a = &p->region[r].active;
+    free(a->ocp_theta);
+    free(a->ocp_voltage);
+    a->ocp_theta = a->ocp_voltage = NULL;
+    a->ocp_points                 = 0;
+  }
   free(p->resolved_yaml);
-  p->active.ocp_theta   = NULL;
-  p->active.ocp_voltage = NULL;
-  p->active.ocp_points  = 0;
-  p->resolved_yaml      = NULL;
+  p->resolved_yaml = NULL;
   for (PetscInt i = 0; i < p->ninputs; i++)
     PetscCall(PetscFree(p->inputs[i]));
   PetscCall(PetscFree(p->inputs));
   p->ninputs = 0;
   PetscFunctionReturn(0);
+}
+
+const Region *ParamsMembrane(const Params *p)
+{
+  for (PetscInt r = 0; r < p->nregions; r++)
+    if (p->region[r].phase == PHASE_ELECTROLYTE) return &p->region[r];
+  return &p->region[REGION_SEPARATOR];
+}
+
+const Region *ParamsCathode(const Params *p)
+{
+  return &p->region[p->nregions > 0 ? p->nregions - 1 : REGION_CATHODE];
 }
 
 PetscErrorCode ConfigOptionKey(const char *option, char *key, size_t len, PetscBool *is_config)
@@ -1715,10 +1960,10 @@ PetscErrorCode ConfigOptionKey(const char *option, char *key, size_t len, PetscB
 
 PetscErrorCode ParamsView(const Params *p, FILE *fp)
 {
-  const Electrolyte *e        = &p->electrolyte;
-  const Layer       *L[3]     = {&p->anode, &p->separator, &p->cathode};
+  const Electrolyte *e        = &p->region[REGION_SEPARATOR].electrolyte;
+  const Layer       *L[3]     = {&p->region[REGION_ANODE].layer, &p->region[REGION_SEPARATOR].layer, &p->region[REGION_CATHODE].layer};
   const char        *names[3] = {"anode", "separator", "cathode"};
-  PetscReal          asr      = p->separator.thickness / e->conductivity;
+  PetscReal          asr      = p->region[REGION_SEPARATOR].layer.thickness / e->conductivity;
 
   PetscFunctionBeginUser;
   fprintf(fp, "config: %s\n", p->config_file);
@@ -1731,17 +1976,19 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
   for (int i = 0; i < 3; i++)
     fprintf(fp, "%-10s thickness %g \u00b5m, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells,
             (double)L[i]->grading);
-  fprintf(fp, "anode: lithium, sigma = %.4g S/m, density = %g g/cm^3\n", (double)p->lithium_conductivity, (double)(p->lithium_density / 1000));
+  fprintf(fp, "anode: lithium, sigma = %.4g S/m, density = %g g/cm^3\n", (double)p->region[REGION_ANODE].conductivity,
+          (double)(p->region[REGION_ANODE].density / 1000));
   fprintf(fp, "  Li | separator kinetics: i0 = %.4g mA/cm\u00b2, alpha_a = %g, alpha_c = %g, R_film = %g \u03a9 cm\u00b2%s\n",
-          (double)(p->anode_kinetics.exchange_current_density / 10), (double)p->anode_kinetics.alpha_a, (double)p->anode_kinetics.alpha_c,
-          (double)(p->anode_kinetics.film_resistance * 1e4), p->anode_kinetics.concentration_dependent ? ", concentration dependent" : "");
+          (double)(p->region[REGION_ANODE].kinetics.exchange_current_density / 10), (double)p->region[REGION_ANODE].kinetics.alpha_a,
+          (double)p->region[REGION_ANODE].kinetics.alpha_c, (double)(p->region[REGION_ANODE].kinetics.film_resistance * 1e4),
+          p->region[REGION_ANODE].kinetics.concentration_dependent ? ", concentration dependent" : "");
   fprintf(fp, "separator: %s (%s), sigma = %.4g mS/cm, c = %g mol/m\u00b3, density = %g g/cm\u00b3\n", e->name, ElectrolyteKinds[e->kind],
           (double)(e->conductivity * 10), (double)e->concentration, (double)(e->density / 1000));
   if (e->kind == ELECTROLYTE_BINARY)
     fprintf(fp, "  D = %.4g m^2/s, t+ = %.4g, chi = %.4g, conductivity exponent %g\n", (double)e->diffusivity, (double)e->transference,
             (double)e->thermodynamic_factor, (double)e->conductivity_exponent);
   if (p->cathode_model == CATHODE_ACTIVE) {
-    const ActiveMaterial *a = &p->active;
+    const ActiveMaterial *a = &p->region[REGION_CATHODE].active;
     fprintf(fp, "cathode: active %s, c_s,max = %g mol/m^3, D_s = %.4g m^2/s, sigma_s = %.4g S/m, theta %g..%g (initial %g), ocp %s", a->name,
             (double)a->max_concentration, (double)a->diffusivity, (double)a->conductivity, (double)a->theta_min, (double)a->theta_max,
             (double)a->theta_initial, OcpModels[a->ocp]);
@@ -1751,8 +1998,9 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
   } else
     fprintf(fp, "cathode: lithium (symmetric Li | SE | Li cell)\n");
   fprintf(fp, "  cathode | separator kinetics: i0 = %.4g mA/cm\u00b2, alpha_a = %g, alpha_c = %g, R_film = %g \u03a9 cm\u00b2%s\n",
-          (double)(p->cathode_kinetics.exchange_current_density / 10), (double)p->cathode_kinetics.alpha_a, (double)p->cathode_kinetics.alpha_c,
-          (double)(p->cathode_kinetics.film_resistance * 1e4), p->cathode_kinetics.concentration_dependent ? ", concentration dependent" : "");
+          (double)(p->region[REGION_CATHODE].kinetics.exchange_current_density / 10), (double)p->region[REGION_CATHODE].kinetics.alpha_a,
+          (double)p->region[REGION_CATHODE].kinetics.alpha_c, (double)(p->region[REGION_CATHODE].kinetics.film_resistance * 1e4),
+          p->region[REGION_CATHODE].kinetics.concentration_dependent ? ", concentration dependent" : "");
   fprintf(fp, "protocol:\n");
   for (PetscInt i = 0; i < p->nsteps; i++)
     fprintf(fp, "  %2d. %s\n", (int)i + 1, p->steps[i].text);
@@ -1776,6 +2024,6 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
             (double)(Q / SECONDS_PER_H / 10));
   }
   if (e->kind == ELECTROLYTE_BINARY)
-    fprintf(fp, "  limiting current = %.4g mA/cm\u00b2\n", (double)(LimitingCurrent(e, p->separator.thickness) / 10));
+    fprintf(fp, "  limiting current = %.4g mA/cm\u00b2\n", (double)(LimitingCurrent(e, p->region[REGION_SEPARATOR].layer.thickness) / 10));
   PetscFunctionReturn(0);
 }

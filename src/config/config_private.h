@@ -31,16 +31,18 @@ typedef enum {
   KT_QUANTITY, /* a number with units of `dimension` */
   KT_INT,
   KT_BOOL,
-  KT_TEXT, /* a name, a file or a choice */
-  KT_LIST  /* a YAML sequence (protocol, materials) */
+  KT_TEXT,   /* a name, a file or a choice */
+  KT_LIST,   /* a YAML sequence (protocol, materials) */
+  KT_PROFILE /* a quantity, or a linear profile {separator_side: a, collector_side: b} */
 } KeyType;
 
 enum {
-  F_MAT     = 1, /* the material may supply the value */
-  F_ARR     = 2, /* also takes <key>_activation_energy */
-  F_ACTIVE  = 4, /* cathode: only with model active */
-  F_LITHIUM = 8, /* cathode: only with model lithium (unused so far) */
-  F_INF     = 16 /* infinity is a meaningful value ("no limit") */
+  F_MAT       = 1,  /* the material may supply the value */
+  F_ARR       = 2,  /* also takes <key>_activation_energy */
+  F_ACTIVE    = 4,  /* cathode: only with an active material (models active and composite) */
+  F_LITHIUM   = 8,  /* cathode: only with model lithium (unused so far) */
+  F_INF       = 16, /* infinity is a meaningful value ("no limit") */
+  F_COMPOSITE = 32  /* cathode: only with model composite */
 };
 
 typedef struct {

@@ -1,37 +1,18 @@
 /* The mesh: a cell-centred DMDA grid with one phase per cell, the layer
- * geometry of a 1D stack (optionally graded toward the layer ends), and the
- * face list that the assembly walks. A face between two ranks is listed on
- * both, and each adds the flux to its own cell only, so no rank writes into
- * another's rows (owner computes). Directions with one cell have no faces,
- * which is what makes 1D and 2D one loop. No physics here. */
+ * geometry of a 1D stack (optionally graded toward the layer ends), the
+ * unknown layout and the face list that the assembly walks.
+ *
+ * Layout: each cell carries the unknowns its region's phase solves for
+ * (phase.c), so the DMDA has one dof per cell and serves only as the
+ * partition of the grid and its ghost pattern. Unknowns are numbered cell by
+ * cell in PETSc's ordering of the cells (rank blocks, x fastest), the
+ * ghosted patch gets a local numbering and a scatter from the global
+ * vector, and the Jacobian a local-to-global map. A face between two ranks
+ * is listed on both, and each adds the flux to its own cell only, so no
+ * rank writes into another's rows (owner computes). Directions with one
+ * cell have no faces, which is what makes 1D and 2D one loop. No physics
+ * here beyond the phase table's answers. */
 #include "model.h"
-
-PetscBool PhaseHasField(const Params *p, PhaseType phase, FieldIndex f)
-{
-  switch (phase) {
-  case PHASE_LITHIUM:
-  case PHASE_COLLECTOR:
-    return (PetscBool)(f == FIELD_PHI);
-  case PHASE_ELECTROLYTE:
-    return (PetscBool)(f == FIELD_PHI || p->electrolyte.kind == ELECTROLYTE_BINARY);
-  case PHASE_ACTIVE:
-    return PETSC_TRUE;
-  default:
-    return PETSC_FALSE;
-  }
-}
-
-PetscBool PhaseHasDynamics(const Params *p, PhaseType phase)
-{
-  return (PetscBool)((phase == PHASE_ELECTROLYTE && p->electrolyte.kind == ELECTROLYTE_BINARY) || phase == PHASE_ACTIVE);
-}
-
-/* A single-ion conductor keeps its Li+ concentration; other absent fields are zero. */
-PetscReal ModelFixedValue(const Model *m, PhaseType phase, FieldIndex f)
-{
-  if (phase == PHASE_ELECTROLYTE && f == FIELD_C) return m->p->electrolyte.concentration;
-  return 0.0;
-}
 
 /* Cell widths of one layer, refined geometrically toward the ends given
  * (start: the end at lower x): the cell m places from the nearer refined
@@ -56,46 +37,225 @@ static void LayerWidthsToward(const Layer *layer, PetscBool start, PetscBool end
     w[k] *= layer->thickness / sum;
 }
 
-static FaceKind FaceKindOf(PhaseType a, PhaseType b)
+/* An electrode surface that reacts with an electrolyte across a face. */
+static PetscBool IsInterface(PhaseType a, PhaseType b)
 {
-  const PetscBool ea = (PetscBool)(a == PHASE_LITHIUM || a == PHASE_COLLECTOR || a == PHASE_ACTIVE);
-  const PetscBool eb = (PetscBool)(b == PHASE_LITHIUM || b == PHASE_COLLECTOR || b == PHASE_ACTIVE);
+  const PetscBool ea = (PetscBool)(a == PHASE_LITHIUM || a == PHASE_ACTIVE), eb = (PetscBool)(b == PHASE_LITHIUM || b == PHASE_ACTIVE);
+  return (PetscBool)((ea && b == PHASE_ELECTROLYTE) || (eb && a == PHASE_ELECTROLYTE));
+}
 
-  if (a == PHASE_VOID || b == PHASE_VOID) return FACE_NONE;
-  if (a == PHASE_ELECTROLYTE && b == PHASE_ELECTROLYTE) return FACE_ELECTROLYTE;
-  if (a == PHASE_ACTIVE && b == PHASE_ACTIVE) return FACE_SOLID;
-  if (ea && eb) return FACE_CONDUCTION;
-  if ((a == PHASE_ELECTROLYTE && (b == PHASE_LITHIUM || b == PHASE_ACTIVE)) || (b == PHASE_ELECTROLYTE && (a == PHASE_LITHIUM || a == PHASE_ACTIVE)))
-    return FACE_INTERFACE;
-  return FACE_NONE; /* electrolyte | collector blocks both carriers */
+static PetscBool ShortCircuit(PhaseType a, PhaseType b)
+{
+  return (PetscBool)((a == PHASE_LITHIUM && (b == PHASE_ACTIVE || b == PHASE_COMPOSITE)) ||
+                     (b == PHASE_LITHIUM && (a == PHASE_ACTIVE || a == PHASE_COMPOSITE)));
+}
+
+/* The kernel's (c, phi) of local cell k in a view: indices into the
+ * ghosted state and the rank's rows, and the value of a field it lacks. */
+static void ViewOf(const Model *m, PetscInt k, View view, PetscInt col[FIELD_COUNT], PetscInt row[FIELD_COUNT], PetscReal fixed[FIELD_COUNT])
+{
+  const Region     *r                 = &m->p->region[m->local_region[k]];
+  const CellLayout *l                 = &m->layout[m->local_region[k]];
+  const VarKind     v[2][FIELD_COUNT] = {{VAR_C_E, VAR_PHI_E}, {VAR_C_S, VAR_PHI_S}};
+
+  for (int a = 0; a < FIELD_COUNT; a++) {
+    const VarKind   var = v[view][a];
+    const PetscBool has =
+        (PetscBool)(l->count[var] > 0 && !(var == VAR_C_S && r->phase == PHASE_COMPOSITE)); /* particles do not touch across faces */
+    col[a]   = has ? m->local_offset[k] + l->offset[var] : -1;
+    row[a]   = has && m->owned_offset[k] >= 0 ? m->owned_offset[k] + l->offset[var] : -1;
+    fixed[a] = RegionFixedValue(r, var);
+  }
+}
+
+static void FaceViews(const Model *m, Face *f, View vL, View vR)
+{
+  ViewOf(m, f->L, vL, f->col[0], f->row[0], f->fixed[0]);
+  if (f->R >= 0)
+    ViewOf(m, f->R, vR, f->col[1], f->row[1], f->fixed[1]);
+  else
+    for (int a = 0; a < FIELD_COUNT; a++)
+      f->col[1][a] = f->row[1][a] = -1, f->fixed[1][a] = 0.0;
+}
+
+/* The flux records of the x face left of local cell k (or, with boundary
+ * side, of cell k's boundary face). Appends to m->faces. */
+static void AddFaces(Model *m, PetscInt kL, PetscInt kR, Face geometry, PetscInt *nf)
+{
+  const PhaseType  pL = (PhaseType)m->local_phase[kL];
+  const PhaseInfo *iL = PhaseGet(pL);
+
+  if (kR < 0) { /* a boundary face: one record per carrier of the cell */
+    for (int v = 0; v < VIEW_COUNT; v++) {
+      Face f = geometry;
+      if (!(v == VIEW_ION ? iL->ions : iL->electrons)) continue;
+      f.kind = FACE_BOUNDARY, f.view = (View)v, f.L = kL, f.R = -1;
+      FaceViews(m, &f, (View)v, (View)v);
+      m->faces[(*nf)++] = f;
+    }
+    return;
+  }
+  {
+    const PhaseType  pR = (PhaseType)m->local_phase[kR];
+    const PhaseInfo *iR = PhaseGet(pR);
+    Face             f  = geometry;
+    f.L = kL, f.R = kR;
+    if (IsInterface(pL, pR)) {
+      f.kind           = FACE_INTERFACE;
+      f.electrode_left = (PetscBool)(pR == PHASE_ELECTROLYTE);
+      FaceViews(m, &f, f.electrode_left ? VIEW_SOLID : VIEW_ION, f.electrode_left ? VIEW_ION : VIEW_SOLID);
+      m->faces[(*nf)++] = f;
+      return;
+    }
+    f.interface = -1;
+    if (iL->ions && iR->ions) {
+      f.kind = FACE_ION, f.view = VIEW_ION;
+      FaceViews(m, &f, VIEW_ION, VIEW_ION);
+      m->faces[(*nf)++] = f;
+    }
+    if (iL->electrons && iR->electrons) {
+      f.kind = pL == PHASE_ACTIVE && pR == PHASE_ACTIVE ? FACE_SOLID : FACE_ELECTRON, f.view = VIEW_SOLID;
+      FaceViews(m, &f, VIEW_SOLID, VIEW_SOLID);
+      m->faces[(*nf)++] = f;
+    }
+  }
 }
 
 /* Rows are balances in A/m^2 whose size follows the cell conductance: a
  * lithium cell has sigma/h ~ 1e12 A/(m^2 V). Dividing each row by its
  * conductance (V / h^2 sigma, V / h^2 F D) expresses it in volts or mol/m^3,
  * so Newton tolerances mean the same thing in every phase. */
-static PetscErrorCode ModelRowScale(Model *m)
+static PetscReal RowScale(const Model *m, PetscInt k, PetscInt i, PetscInt j, VarKind v, PetscInt shell)
 {
-  const Params *p = m->p;
-  PetscScalar **s;
+  const Region    *r  = &m->p->region[m->local_region[k]];
+  const CellProps *c  = &m->props[k];
+  const PetscReal  h2 = m->hx[i] * m->hx[i] / (m->hx[i] * m->hy[j]);
+
+  switch (v) {
+  case VAR_PHI_E:
+    return h2 / (r->electrolyte.conductivity * c->ion_transport);
+  case VAR_PHI_S:
+    return h2 / c->sigma_s;
+  case VAR_C_E:
+    return h2 / (FARADAY * r->electrolyte.diffusivity * c->ion_transport);
+  default:
+    if (r->phase == PHASE_COMPOSITE) {
+      CompositeCell cc;
+      ModelCompositeCell(m, k, &cc);
+      return CompositeShellScale(&cc, m->layout[m->local_region[k]].count[VAR_C_S], shell);
+    }
+    return h2 / (FARADAY * r->active.diffusivity);
+  }
+}
+
+/* The fractional position of global cell (i) across its region, 0 on the
+ * side that faces the membrane. */
+static PetscReal RegionPosition(const Model *m, PetscInt i)
+{
+  const Params *p     = m->p;
+  PetscInt      first = i, last = i, membrane = 0;
+
+  while (first > 0 && m->region[first - 1] == m->region[i])
+    first--;
+  while (last + 1 < m->nx && m->region[last + 1] == m->region[i])
+    last++;
+  while (membrane < p->nregions && p->region[membrane].phase != PHASE_ELECTROLYTE)
+    membrane++;
+  {
+    const PetscReal s = (m->x_centres[i] - m->x_faces[first]) / (m->x_faces[last + 1] - m->x_faces[first]);
+    return m->region[i] >= membrane ? s : 1.0 - s;
+  }
+}
+
+/* The unknown layout (see the head of the file) and the per-unknown
+ * coefficients: storage (F V eps of du/dt), row scale, potential or not. */
+static PetscErrorCode ModelLayout(Model *m)
+{
+  const PetscInt *lx, *ly;
+  PetscInt        px, py, off = 0, x0, y0, rstart = 0, *owned_cell;
+  PetscScalar    *scale;
 
   PetscFunctionBeginUser;
-  PetscCall(DMCreateGlobalVector(m->da, &m->row_scale));
-  PetscCall(DMDAVecGetArrayDOF(m->da, m->row_scale, &s));
-  for (PetscInt i = m->xs; i < m->xs + m->xm; i++) {
-    const PhaseType ph    = (PhaseType)m->phase[i];
-    const PetscReal h2    = m->hx[i] * m->hx[i] / (m->hx[i] * m->hy[0]);
-    PetscReal       sigma = 1.0, D = 0.0;
-    if (ph == PHASE_ELECTROLYTE)
-      sigma = p->electrolyte.conductivity, D = p->electrolyte.diffusivity;
-    else if (ph == PHASE_ACTIVE)
-      sigma = p->active.conductivity, D = p->active.diffusivity;
-    else if (ph == PHASE_LITHIUM || ph == PHASE_COLLECTOR)
-      sigma = p->lithium_conductivity;
-    s[i][FIELD_PHI] = PhaseHasField(p, ph, FIELD_PHI) ? h2 / sigma : 1.0;
-    s[i][FIELD_C]   = PhaseHasField(p, ph, FIELD_C) && D > 0 ? h2 / (FARADAY * D) : 1.0;
+  for (PetscInt r = 0; r < m->p->nregions; r++) {
+    const Region *reg = &m->p->region[r];
+    RegionCellLayout(reg, &m->layout[r]);
+    if (reg->phase == PHASE_COMPOSITE) {
+      PetscCall(PetscMalloc1(reg->composite.shells + 1, &m->xi[r]));
+      ShellFaces(reg->composite.shells, reg->composite.shell_grading, m->xi[r]);
+      m->pattern_count[r] = CompositeCellPattern(&m->layout[r], NULL, NULL);
+      PetscCall(PetscMalloc2(m->pattern_count[r], &m->pattern_rows[r], m->pattern_count[r], &m->pattern_cols[r]));
+      CompositeCellPattern(&m->layout[r], m->pattern_rows[r], m->pattern_cols[r]);
+    }
   }
-  PetscCall(DMDAVecRestoreArrayDOF(m->da, m->row_scale, &s));
+  /* global numbering: rank blocks in rank order, x fastest inside a block */
+  PetscCall(DMDAGetInfo(m->da, NULL, NULL, NULL, NULL, &px, &py, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+  PetscCall(DMDAGetOwnershipRanges(m->da, &lx, &ly, NULL));
+  PetscCall(PetscMalloc1(m->nx * m->ny, &m->cell_offset));
+  y0 = 0;
+  for (PetscInt rj = 0; rj < py; rj++) {
+    const PetscInt ny = ly ? ly[rj] : 1;
+    x0                = 0;
+    for (PetscInt ri = 0; ri < px; x0 += lx[ri], ri++) {
+      if (x0 == m->xs && y0 == m->ys) rstart = off;
+      for (PetscInt j = y0; j < y0 + ny; j++)
+        for (PetscInt i = x0; i < x0 + lx[ri]; i++) {
+          m->cell_offset[j * m->nx + i] = off;
+          off += m->layout[m->region[j * m->nx + i]].ndof;
+        }
+    }
+    y0 += ny;
+  }
+  PetscCheck(off < PETSC_MAX_INT, m->comm, PETSC_ERR_USER_INPUT, "the mesh has %" PetscInt_FMT " unknowns, more than this build's indices hold", off);
+  m->nghosted = 0, m->nowned = 0;
+  PetscCall(PetscMalloc1(m->nlocal, &owned_cell));
+  for (PetscInt j = m->gys, k = 0; j < m->gys + m->gym; j++)
+    for (PetscInt i = m->gxs; i < m->gxs + m->gxm; i++, k++)
+      owned_cell[k] = i >= m->xs && i < m->xs + m->xm && j >= m->ys && j < m->ys + m->ym;
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const PetscInt n   = m->layout[m->local_region[k]].ndof;
+    m->local_offset[k] = m->nghosted;
+    m->owned_offset[k] = owned_cell[k] ? m->cell_offset[m->local_cell[k]] - rstart : -1;
+    m->nghosted += n;
+    if (owned_cell[k]) m->nowned += n;
+  }
+  PetscCall(PetscFree(owned_cell));
+  PetscCall(PetscMalloc3(m->nghosted, &m->local_global, m->nowned, &m->storage, m->nowned, &m->potential));
+  for (PetscInt k = 0; k < m->nlocal; k++)
+    for (PetscInt d = 0; d < m->layout[m->local_region[k]].ndof; d++)
+      m->local_global[m->local_offset[k] + d] = m->cell_offset[m->local_cell[k]] + d;
+  PetscCall(ISLocalToGlobalMappingCreate(PETSC_COMM_SELF, 1, m->nghosted, m->local_global, PETSC_COPY_VALUES, &m->l2g));
+  m->no_ghosts = (PetscBool)(m->nghosted == m->nowned);
+  PetscCall(VecCreateMPI(m->comm, m->nowned, PETSC_DETERMINE, &m->row_scale));
+  if (!m->no_ghosts) {
+    IS from;
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, m->nghosted, &m->Ulocal));
+    PetscCall(ISCreateGeneral(PETSC_COMM_SELF, m->nghosted, m->local_global, PETSC_USE_POINTER, &from));
+    PetscCall(VecScatterCreate(m->row_scale, from, m->Ulocal, NULL, &m->to_local));
+    PetscCall(ISDestroy(&from));
+  }
+  /* per-unknown coefficients of the owned cells */
+  PetscCall(VecGetArray(m->row_scale, &scale));
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const PetscInt    g = m->local_cell[k], i = g % m->nx, j = g / m->nx, o = m->owned_offset[k];
+    const CellLayout *l = &m->layout[m->local_region[k]];
+    const CellProps  *c = &m->props[k];
+    if (o < 0) continue;
+    for (int v = 0; v < VAR_COUNT; v++)
+      for (PetscInt n = 0; n < l->count[v]; n++) {
+        const PetscInt r = o + l->offset[v] + n;
+        PetscReal      eps;
+        if (v == VAR_C_E)
+          eps = c->electrolyte_fraction;
+        else if (v == VAR_C_S)
+          eps = m->p->region[m->local_region[k]].phase == PHASE_COMPOSITE ? c->active_fraction * ShellVolumeShare(m->xi[m->local_region[k]], n) : 1.0;
+        else
+          eps = 0.0;
+        m->storage[r]   = FARADAY * m->local_volume[k] * eps;
+        m->potential[r] = VarIsPotential((VarKind)v);
+        scale[r]        = RowScale(m, k, i, j, (VarKind)v, n);
+      }
+  }
+  PetscCall(VecRestoreArray(m->row_scale, &scale));
   PetscFunctionReturn(0);
 }
 
@@ -106,98 +266,92 @@ static PetscErrorCode ModelSetUp(Model *m)
   PetscFunctionBeginUser;
   for (PetscInt c = 0; c < m->nx * m->ny; c++) {
     const PetscInt i = c % m->nx;
-    if (i + 1 < m->nx) {
-      const PhaseType a = (PhaseType)m->phase[c], b = (PhaseType)m->phase[c + 1];
-      PetscCheck(!((a == PHASE_LITHIUM && (b == PHASE_ACTIVE || b == PHASE_COMPOSITE)) ||
-                   (b == PHASE_LITHIUM && (a == PHASE_ACTIVE || a == PHASE_COMPOSITE))),
-                 m->comm, PETSC_ERR_USER_INPUT,
-                 "Lithium touches the cathode at x = %g um: the cell is short-circuited; put an electrolyte between them",
-                 (double)(m->x_faces[i + 1] * 1e6));
-    }
+    PetscCheck(!(i + 1 < m->nx && ShortCircuit((PhaseType)m->phase[c], (PhaseType)m->phase[c + 1])), m->comm, PETSC_ERR_USER_INPUT,
+               "Lithium touches the cathode at x = %g um: the cell is short-circuited; put an electrolyte between them",
+               (double)(m->x_faces[i + 1] * 1e6));
   }
   /* no DMSetFromOptions: the grid is the config's, and options such as -da_grid_x must not resize it under the model */
-  PetscCall(DMDACreate1d(m->comm, DM_BOUNDARY_NONE, m->nx, FIELD_COUNT, 1, NULL, &m->da));
+  PetscCall(DMDACreate1d(m->comm, DM_BOUNDARY_NONE, m->nx, 1, 1, NULL, &m->da));
   PetscCall(DMSetUp(m->da));
-  PetscCall(DMDASetFieldName(m->da, FIELD_C, "concentration"));
-  PetscCall(DMDASetFieldName(m->da, FIELD_PHI, "potential"));
   PetscCall(DMDAGetCorners(m->da, &m->xs, &m->ys, NULL, &m->xm, &m->ym, NULL));
   PetscCall(DMDAGetGhostCorners(m->da, &m->gxs, &m->gys, NULL, &m->gxm, &m->gym, NULL));
   m->nlocal = m->gxm * m->gym;
-  PetscCall(PetscMalloc5(m->nlocal, &m->local_phase, m->nlocal, &m->local_layer, m->nlocal, &m->local_owned, m->nlocal, &m->local_volume, m->nlocal,
+  PetscCall(PetscMalloc5(m->nlocal, &m->local_phase, m->nlocal, &m->local_region, m->nlocal, &m->local_cell, m->nlocal, &m->local_volume, m->nlocal,
                          &m->local_x));
+  PetscCall(PetscMalloc3(m->nlocal, &m->local_offset, m->nlocal, &m->owned_offset, m->nlocal, &m->props));
   for (PetscInt j = m->gys; j < m->gys + m->gym; j++) {
     for (PetscInt i = m->gxs; i < m->gxs + m->gxm; i++) {
       const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs), g = j * m->nx + i;
       m->local_phase[k]  = m->phase[g];
-      m->local_layer[k]  = m->layer[g];
-      m->local_owned[k]  = (i >= m->xs && i < m->xs + m->xm && j >= m->ys && j < m->ys + m->ym) ? (j - m->ys) * m->xm + (i - m->xs) : -1;
+      m->local_region[k] = m->region[g];
+      m->local_cell[k]   = g;
       m->local_volume[k] = m->hx[i] * m->hy[j];
       m->local_x[k]      = m->x_centres[i];
+      RegionCellProps(&m->p->region[m->region[g]], RegionPosition(m, i), &m->props[k]);
     }
   }
+  PetscCall(ModelLayout(m));
   /* interfaces are numbered globally in x-fastest order of their left cell */
   PetscCall(PetscMalloc1(m->nx * m->ny, &interface_of));
   for (PetscInt g = 0; g < m->nx * m->ny; g++)
-    interface_of[g] =
-        (g % m->nx + 1 < m->nx && FaceKindOf((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1]) == FACE_INTERFACE) ? m->ninterfaces++ : -1;
+    interface_of[g] = (g % m->nx + 1 < m->nx && IsInterface((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1])) ? m->ninterfaces++ : -1;
 
-  m->no_ghosts = (PetscBool)(m->nlocal == m->xm * m->ym);
-  /* x faces: the face left of each owned cell and the right face of the last one */
-  cap = (m->xm + 1) * m->ym;
+  /* x faces: the face left of each owned cell and the right face of the last one; at most two records each */
+  cap = 2 * (m->xm + 1) * m->ym;
   PetscCall(PetscMalloc1(cap, &m->faces));
   for (PetscInt j = m->ys; j < m->ys + m->ym; j++) {
     for (PetscInt i = m->xs; i <= m->xs + m->xm; i++) {
       const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs);
-      Face           f = {.side = -1, .R = -1, .interface = -1, .counted = (PetscBool)(i < m->xs + m->xm || i == m->nx)};
+      Face           f = {.side = -1, .R = -1, .interface = -1, .counted = (PetscBool)(i < m->xs + m->xm || i == m->nx), .area = m->hy[j]};
       if (i == m->nx) { /* right boundary of the last cell */
-        f.kind = FACE_BOUNDARY, f.L = k - 1, f.side = SIDE_XMAX, f.dL = 0.5 * m->hx[i - 1], f.x = m->x_faces[i];
+        f.side = SIDE_XMAX, f.dL = 0.5 * m->hx[i - 1], f.x = m->x_faces[i];
+        AddFaces(m, k - 1, -1, f, &nf);
       } else if (i == 0) {
-        f.kind = FACE_BOUNDARY, f.L = k, f.side = SIDE_XMIN, f.dL = 0.5 * m->hx[0], f.x = 0.0;
+        f.side = SIDE_XMIN, f.dL = 0.5 * m->hx[0], f.x = 0.0;
+        AddFaces(m, k, -1, f, &nf);
       } else {
-        f.kind = FaceKindOf((PhaseType)m->local_phase[k - 1], (PhaseType)m->local_phase[k]);
-        f.L = k - 1, f.R = k, f.dL = 0.5 * m->hx[i - 1], f.dR = 0.5 * m->hx[i], f.x = m->x_faces[i];
-        f.electrode_left = (PetscBool)(m->local_phase[k] == PHASE_ELECTROLYTE);
-        f.interface      = interface_of[j * m->nx + i - 1];
+        f.dL = 0.5 * m->hx[i - 1], f.dR = 0.5 * m->hx[i], f.x = m->x_faces[i];
+        f.interface = interface_of[j * m->nx + i - 1];
+        AddFaces(m, k - 1, k, f, &nf);
       }
-      f.area = m->hy[j];
-      if (f.kind == FACE_NONE || (f.kind == FACE_BOUNDARY && m->local_phase[f.L] == PHASE_VOID)) continue;
-      m->faces[nf++] = f;
     }
   }
   m->nfaces = nf;
-  PetscCall(PetscMalloc3(nf, &m->flux, nf, &m->flux_ok, m->nlocal * FIELD_COUNT, &m->flux_u));
+  PetscCall(PetscMalloc4(nf, &m->flux, nf, &m->flux_ok, m->nghosted, &m->flux_u, m->nlocal, &m->reaction));
   m->flux_time = NAN;
   PetscCall(PetscFree(interface_of));
   for (PetscInt s = 0; s < SIDE_COUNT; s++)
-    for (PetscInt a = 0; a < FIELD_COUNT; a++)
-      m->bc[s][a] = (Boundary){BC_FLUX, 0.0};
-  m->bc[SIDE_XMIN][FIELD_PHI] = (Boundary){BC_VALUE, 0.0}; /* the anode end is ground */
-  PetscCall(ModelRowScale(m));
+    for (PetscInt v = 0; v < VIEW_COUNT; v++)
+      for (PetscInt a = 0; a < FIELD_COUNT; a++)
+        m->bc[s][v][a] = (Boundary){BC_FLUX, 0.0};
+  m->bc[SIDE_XMIN][VIEW_SOLID][FIELD_PHI] = (Boundary){BC_VALUE, 0.0}; /* the anode end is ground */
   PetscFunctionReturn(0);
 }
 
-/* Memory of a 1D run per cell, measured with `ionstack check` (the solvers
- * set up, the Jacobian factored once): 1e6 cells take 414 MiB above the
- * 44 MiB of an empty run, about 420 bytes per cell for the state vectors,
- * the Jacobian and its LU factors, the geometry and the face lists. The
- * estimate keeps a margin. */
-#define BYTES_PER_CELL 600.0
+/* Memory of a 1D run per unknown, measured with `ionstack check` (the
+ * solvers set up, the Jacobian factored once): 1e6 cells of two unknowns
+ * took 414 MiB above the 44 MiB of an empty run, about 210 bytes per
+ * unknown for the state vectors, the Jacobian and its LU factors, the
+ * geometry and the face lists. The estimate keeps a margin. */
+#define BYTES_PER_UNKNOWN 300.0
 #define DEFAULT_MEMORY_LIMIT 4294967296.0 /* 4 GiB, mesh.memory_limit's default */
 
 /* Refuses a mesh too large for the index type or for mesh.memory_limit
  * before anything is allocated. */
-static PetscErrorCode CheckMeshSize(MPI_Comm comm, const Params *p, PetscInt64 cells)
+static PetscErrorCode CheckMeshSize(MPI_Comm comm, const Params *p, PetscInt64 cells, PetscInt64 unknowns)
 {
-  const PetscReal limit = p->memory_limit > 0 ? p->memory_limit : DEFAULT_MEMORY_LIMIT, need = BYTES_PER_CELL * (PetscReal)cells;
+  const PetscReal limit = p->memory_limit > 0 ? p->memory_limit : DEFAULT_MEMORY_LIMIT, need = BYTES_PER_UNKNOWN * (PetscReal)unknowns;
 
   PetscFunctionBeginUser;
-  PetscCheck(cells >= 1 && cells * FIELD_COUNT < PETSC_MAX_INT, comm, PETSC_ERR_USER_INPUT,
-             "the mesh has %" PetscInt64_FMT " cells; at most %" PetscInt64_FMT " fit this build's %d-bit indices", cells,
-             (PetscInt64)(PETSC_MAX_INT / FIELD_COUNT - 1), (int)(8 * sizeof(PetscInt)));
+  PetscCheck(cells >= 1 && unknowns < PETSC_MAX_INT, comm, PETSC_ERR_USER_INPUT,
+             "the mesh has %" PetscInt64_FMT " cells with %" PetscInt64_FMT " unknowns; at most %" PetscInt64_FMT
+             " unknowns fit this build's %d-bit indices",
+             cells, unknowns, (PetscInt64)PETSC_MAX_INT - 1, (int)(8 * sizeof(PetscInt)));
   PetscCheck(need <= limit, comm, PETSC_ERR_USER_INPUT,
-             "the mesh of %" PetscInt64_FMT " cells needs about %.3g GiB, more than mesh.memory_limit = %.3g GiB; use fewer cells or raise "
+             "the mesh of %" PetscInt64_FMT " cells (%" PetscInt64_FMT
+             " unknowns) needs about %.3g GiB, more than mesh.memory_limit = %.3g GiB; use fewer cells or raise "
              "mesh.memory_limit",
-             cells, (double)(need / 1073741824.0), (double)(limit / 1073741824.0));
+             cells, unknowns, (double)(need / 1073741824.0), (double)(limit / 1073741824.0));
   PetscFunctionReturn(0);
 }
 
@@ -206,11 +360,10 @@ static PetscErrorCode ModelAlloc(MPI_Comm comm, Params *p, PetscInt nx, Model **
   Model *m;
 
   PetscFunctionBeginUser;
-  PetscCall(CheckMeshSize(comm, p, nx));
   PetscCall(PetscNew(&m));
   m->comm = comm, m->p = p, m->dim = 1, m->nx = nx, m->ny = 1;
   PetscCall(PetscMalloc5(nx + 1, &m->x_faces, nx, &m->x_centres, nx, &m->hx, 2, &m->y_faces, 1, &m->hy));
-  PetscCall(PetscMalloc2(nx, &m->phase, nx, &m->layer));
+  PetscCall(PetscMalloc2(nx, &m->phase, nx, &m->region));
   m->y_faces[0] = 0, m->y_faces[1] = 1, m->hy[0] = 1; /* per unit area in 1D */
   *model = m;
   PetscFunctionReturn(0);
@@ -225,57 +378,65 @@ static void ModelFinishGeometry(Model *m)
   }
 }
 
+static PetscErrorCode ModelFinish(Model **model)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  ModelFinishGeometry(*model);
+  ierr = ModelSetUp(*model);
+  if (ierr) { /* free what was built; the error keeps its message */
+    (void)ModelDestroy(model);
+    PetscCall(ierr);
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
 {
-  const Layer    *layers[3] = {&p->anode, &p->separator, &p->cathode};
-  const PhaseType phases[3] = {PHASE_LITHIUM, PHASE_ELECTROLYTE, p->cathode_model == CATHODE_LITHIUM ? PHASE_LITHIUM : PHASE_ACTIVE};
-  PetscInt64      nx        = 0;
-  PetscInt        i         = 0;
-  Model          *m;
-  PetscErrorCode  ierr;
+  PetscInt64 nx = 0, unknowns = 0;
+  PetscInt   i = 0;
+  Model     *m;
 
   PetscFunctionBeginUser;
   *model = NULL;
   PetscCheck(p->dim == 1, comm, PETSC_ERR_SUP, "mesh.dim = %" PetscInt_FMT ": only 1D stacks are available in this version", p->dim);
-  for (int l = 0; l < 3; l++)
-    nx += layers[l]->cells;
-  PetscCall(CheckMeshSize(comm, p, nx));
+  for (PetscInt r = 0; r < p->nregions; r++) {
+    CellLayout l;
+    RegionCellLayout(&p->region[r], &l);
+    nx += p->region[r].layer.cells;
+    unknowns += (PetscInt64)p->region[r].layer.cells * l.ndof;
+  }
+  PetscCall(CheckMeshSize(comm, p, nx, unknowns));
   PetscCall(ModelAlloc(comm, p, (PetscInt)nx, &m));
-  /* the layers refine toward the separator's faces, where the interface
-   * layers are; the far ends of the electrodes meet no-flux current
+  /* the layers refine toward their faces with other layers, where the
+   * interface layers are; the ends of the stack meet no-flux current
    * collectors and stay coarse */
-  for (int l = 0; l < 3; l++) {
-    LayerWidthsToward(layers[l], (PetscBool)(l != LAYER_ANODE), (PetscBool)(l != LAYER_CATHODE), m->hx + i);
-    for (PetscInt k = 0; k < layers[l]->cells; k++, i++)
-      m->phase[i] = phases[l], m->layer[i] = l;
+  for (PetscInt r = 0; r < p->nregions; r++) {
+    LayerWidthsToward(&p->region[r].layer, (PetscBool)(r > 0), (PetscBool)(r + 1 < p->nregions), m->hx + i);
+    for (PetscInt k = 0; k < p->region[r].layer.cells; k++, i++)
+      m->phase[i] = p->region[r].phase, m->region[i] = r;
   }
-  ModelFinishGeometry(m);
-  ierr = ModelSetUp(m);
-  if (ierr) { /* free what was built; the error keeps its message */
-    (void)ModelDestroy(&m);
-    PetscCall(ierr);
-  }
+  PetscCall(ModelFinish(&m));
   *model = m;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode ModelCreateUniform(MPI_Comm comm, Params *p, PhaseType phase, PetscInt n, PetscReal length, Model **model)
 {
+  const PetscInt r =
+      phase == PHASE_ELECTROLYTE ? REGION_SEPARATOR : (phase == PHASE_LITHIUM || phase == PHASE_COLLECTOR ? REGION_ANODE : REGION_CATHODE);
   Model *m;
-
-  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   *model = NULL;
+  PetscCall(CheckMeshSize(comm, p, n, 4 * (PetscInt64)n));
+  p->region[r].phase = phase;
+  p->nregions        = PetscMax(p->nregions, r + 1);
   PetscCall(ModelAlloc(comm, p, n, &m));
   for (PetscInt i = 0; i < n; i++)
-    m->hx[i] = length / n, m->phase[i] = phase, m->layer[i] = phase == PHASE_ELECTROLYTE ? LAYER_SEPARATOR : LAYER_CATHODE;
-  ModelFinishGeometry(m);
-  ierr = ModelSetUp(m);
-  if (ierr) {
-    (void)ModelDestroy(&m);
-    PetscCall(ierr);
-  }
+    m->hx[i] = length / n, m->phase[i] = phase, m->region[i] = r;
+  PetscCall(ModelFinish(&m));
   *model = m;
   PetscFunctionReturn(0);
 }
@@ -288,38 +449,87 @@ PetscErrorCode ModelDestroy(Model **model)
   if (!m) PetscFunctionReturn(0);
   PetscCall(VecDestroy(&m->row_scale));
   PetscCall(VecDestroy(&m->held));
+  PetscCall(VecDestroy(&m->Ulocal));
+  PetscCall(VecScatterDestroy(&m->to_local));
+  PetscCall(ISLocalToGlobalMappingDestroy(&m->l2g));
   PetscCall(PetscFree(m->jac_values));
   PetscCall(DMDestroy(&m->da));
   PetscCall(PetscFree5(m->x_faces, m->x_centres, m->hx, m->y_faces, m->hy));
-  PetscCall(PetscFree2(m->phase, m->layer));
-  PetscCall(PetscFree5(m->local_phase, m->local_layer, m->local_owned, m->local_volume, m->local_x));
+  PetscCall(PetscFree2(m->phase, m->region));
+  PetscCall(PetscFree(m->cell_offset));
+  for (PetscInt r = 0; r < MAX_REGIONS; r++) {
+    PetscCall(PetscFree(m->xi[r]));
+    PetscCall(PetscFree2(m->pattern_rows[r], m->pattern_cols[r]));
+  }
+  PetscCall(PetscFree5(m->local_phase, m->local_region, m->local_cell, m->local_volume, m->local_x));
+  PetscCall(PetscFree3(m->local_offset, m->owned_offset, m->props));
+  PetscCall(PetscFree3(m->local_global, m->storage, m->potential));
   PetscCall(PetscFree(m->faces));
-  PetscCall(PetscFree3(m->flux, m->flux_ok, m->flux_u));
+  PetscCall(PetscFree4(m->flux, m->flux_ok, m->flux_u, m->reaction));
   PetscCall(PetscFree(*model));
   PetscFunctionReturn(0);
 }
 
-/* Rest state: uniform concentrations, the anode at ground, electrolyte in
- * equilibrium with it (phi_e = 0 against a lithium reference) and the
- * cathode at its open-circuit potential. */
+PetscErrorCode ModelCreateVector(Model *m, Vec *U)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(m->row_scale, U));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelCreateMatrix(Model *m, Mat *J)
+{
+  PetscFunctionBeginUser;
+  PetscCall(MatCreate(m->comm, J));
+  PetscCall(MatSetSizes(*J, m->nowned, m->nowned, PETSC_DETERMINE, PETSC_DETERMINE));
+  PetscCall(MatSetType(*J, MATAIJ));
+  PetscCall(MatSetLocalToGlobalMapping(*J, m->l2g, m->l2g));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelInitialState(Model *m, Vec U)
 {
-  PetscScalar **u;
-  const Params *p = m->p;
+  PetscScalar *u;
 
   PetscFunctionBeginUser;
-  PetscCall(DMDAVecGetArrayDOF(m->da, U, &u));
-  for (PetscInt i = m->xs; i < m->xs + m->xm; i++) {
-    const PhaseType ph = (PhaseType)m->phase[i];
-    u[i][FIELD_C]      = ModelFixedValue(m, ph, FIELD_C);
-    u[i][FIELD_PHI]    = 0.0;
-    if (ph == PHASE_ACTIVE) {
-      PetscReal Uocp, dU;
-      ActiveOcp(&p->active, p->active.theta_initial, &Uocp, &dU);
-      u[i][FIELD_C]   = p->active.theta_initial * p->active.max_concentration;
-      u[i][FIELD_PHI] = Uocp;
-    }
-  }
-  PetscCall(DMDAVecRestoreArrayDOF(m->da, U, &u));
+  PetscCall(VecGetArray(U, &u));
+  for (PetscInt k = 0; k < m->nlocal; k++)
+    if (m->owned_offset[k] >= 0) RegionInitialState(&m->p->region[m->local_region[k]], &m->layout[m->local_region[k]], u + m->owned_offset[k]);
+  PetscCall(VecRestoreArray(U, &u));
   PetscFunctionReturn(0);
+}
+
+void ModelCompositeCell(const Model *m, PetscInt k, CompositeCell *cc)
+{
+  const Region    *r = &m->p->region[m->local_region[k]];
+  const CellProps *c = &m->props[k];
+
+  *cc = (CompositeCell){
+      r, m->p->temperature, m->local_volume[k], c->area, c->active_fraction, c->radius, r->composite.contact_fraction, m->xi[m->local_region[k]]};
+}
+
+PetscErrorCode ModelUpdateNorms(Model *m, Vec dx, PetscReal *dphi, PetscReal *dc)
+{
+  const PetscScalar *x;
+  PetscReal          n[2] = {0, 0};
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(dx, &x));
+  for (PetscInt r = 0; r < m->nowned; r++)
+    n[m->potential[r] ? 0 : 1] = PetscMax(n[m->potential[r] ? 0 : 1], PetscAbsScalar(x[r]));
+  PetscCall(VecRestoreArrayRead(dx, &x));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, n, 2, MPIU_REAL, MPIU_MAX, m->comm));
+  *dphi = n[0], *dc = n[1];
+  PetscFunctionReturn(0);
+}
+
+PetscInt ModelUnknown(const Model *m, PetscInt cell, VarKind v, PetscInt j)
+{
+  const PetscInt i = cell % m->nx, jy = cell / m->nx;
+  PetscInt       k;
+
+  if (i < m->xs || i >= m->xs + m->xm || jy < m->ys || jy >= m->ys + m->ym) return -1;
+  k = (jy - m->gys) * m->gxm + (i - m->gxs);
+  if (j < 0 || j >= m->layout[m->local_region[k]].count[v]) return -1;
+  return m->owned_offset[k] + m->layout[m->local_region[k]].offset[v] + j;
 }

@@ -10,7 +10,7 @@
 const char *const PhaseNames[]       = {"void", "lithium", "electrolyte", "active", "composite", "collector", "PhaseType", "PHASE_", NULL};
 const char *const ElectrolyteKinds[] = {"single_ion", "binary", "ElectrolyteKind", "ELECTROLYTE_", NULL};
 const char *const OcpModels[]        = {"constant", "NMC811", "LCO", "table", "OcpModel", "OCP_", NULL};
-const char *const CathodeModels[]    = {"active", "lithium", "CathodeModel", "CATHODE_", NULL};
+const char *const CathodeModels[]    = {"active", "lithium", "composite", "CathodeModel", "CATHODE_", NULL};
 const char *const StepKinds[]        = {"discharge", "charge", "rest", "hold", "StepKind", "STEP_", NULL};
 
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T)
@@ -144,10 +144,26 @@ void ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal
   }
 }
 
+/* Lithium the cathode solids take up between their stoichiometry limits:
+ * F c_s,max (theta_max - theta_min) times the active volume per area, the
+ * thickness times the mean active fraction (exact for a linear profile). */
 PetscReal CathodeCapacity(const Params *p)
 {
-  if (p->cathode_model != CATHODE_ACTIVE) return 0.0;
-  return FARADAY * p->active.max_concentration * (p->active.theta_max - p->active.theta_min) * p->cathode.thickness;
+  PetscReal Q = 0.0;
+
+  for (PetscInt r = 0; r < p->nregions; r++) {
+    const Region         *g = &p->region[r];
+    const ActiveMaterial *a = &g->active;
+    PetscReal             eps;
+    if (g->phase == PHASE_ACTIVE)
+      eps = 1.0;
+    else if (g->phase == PHASE_COMPOSITE)
+      eps = 0.5 * (g->composite.active_fraction.separator_side + g->composite.active_fraction.collector_side);
+    else
+      continue;
+    Q += FARADAY * a->max_concentration * (a->theta_max - a->theta_min) * eps * g->layer.thickness;
+  }
+  return Q;
 }
 
 PetscReal LimitingCurrent(const Electrolyte *e, PetscReal thickness)

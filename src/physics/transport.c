@@ -6,7 +6,9 @@
  * Coefficients meet on the face as the harmonic mean of the two half cells,
  * so a material jump sits exactly on the face. These kernels know nothing of
  * the grid: they see two states and two distances. Single-ion electrolytes
- * use FluxOhm with their conductivity. */
+ * use FluxOhm with their conductivity. In a porous composite the
+ * electrolyte's kappa and D are scaled by its transport factor w (eps^b),
+ * one per side, so a separator | composite face joins the two. */
 #include "model.h"
 
 PetscReal FaceConductance(PetscReal kL, PetscReal kR, PetscReal dL, PetscReal dR, PetscReal *dG_dkL, PetscReal *dG_dkR)
@@ -45,14 +47,21 @@ void FluxSolidDiffusion(PetscReal DL, PetscReal DR, const PetscReal uL[], const 
   FluxLinear(FaceConductance(DL, DR, dL, dR, NULL, NULL), FIELD_C, uL, uR, FARADAY, out);
 }
 
-void FluxBinaryElectrolyte(const Electrolyte *e, PetscReal T, const PetscReal uL[], const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *out)
+static void ElectrolyteEvaluateScaled(const Electrolyte *e, PetscReal w, PetscReal c, ElectrolyteState *s)
+{
+  ElectrolyteEvaluate(e, c, s);
+  s->kappa *= w, s->dkappa_dc *= w, s->D *= w, s->dD_dc *= w;
+}
+
+void FluxBinaryElectrolyte(const Electrolyte *eL, PetscReal wL, const Electrolyte *eR, PetscReal wR, PetscReal T, const PetscReal uL[],
+                           const PetscReal uR[], PetscReal dL, PetscReal dR, FaceFlux *out)
 {
   ElectrolyteState sL, sR;
   PetscReal        dGk_dkL, dGk_dkR, dGD_dDL, dGD_dDR;
   const PetscReal  cL = uL[FIELD_C], cR = uR[FIELD_C];
 
-  ElectrolyteEvaluate(e, cL, &sL);
-  ElectrolyteEvaluate(e, cR, &sR);
+  ElectrolyteEvaluateScaled(eL, wL, cL, &sL);
+  ElectrolyteEvaluateScaled(eR, wR, cR, &sR);
   {
     const PetscReal Gk    = FaceConductance(sL.kappa, sR.kappa, dL, dR, &dGk_dkL, &dGk_dkR);
     const PetscReal GD    = FaceConductance(sL.D, sR.D, dL, dR, &dGD_dDL, &dGD_dDR);

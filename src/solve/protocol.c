@@ -47,7 +47,7 @@ PetscErrorCode ProtocolResolve(const Params *p, PetscInt index, PetscReal t_star
 PetscErrorCode ProtocolApply(Model *m, const ActiveStep *s)
 {
   PetscFunctionBeginUser;
-  m->bc[SIDE_XMAX][FIELD_PHI] = s->potentiostatic ? (Boundary){BC_VALUE, s->voltage} : (Boundary){BC_FLUX, s->current};
+  m->bc[SIDE_XMAX][VIEW_SOLID][FIELD_PHI] = s->potentiostatic ? (Boundary){BC_VALUE, s->voltage} : (Boundary){BC_FLUX, s->current};
   PetscFunctionReturn(0);
 }
 
@@ -60,12 +60,13 @@ void ProtocolIndicators(const Params *p, const ActiveStep *s, const Observation 
   if (IsSet(s->until_current) && s->potentiostatic) ind[EVENT_CURRENT] = (PetscAbsReal(o->current) - s->until_current) / s->until_current;
   /* the surface fills on discharge and empties on charge; a hold may do either, a rest neither */
   ind[EVENT_SATURATION] = 1.0;
-  if (p->cathode_model == CATHODE_ACTIVE && (s->potentiostatic || s->current != 0)) {
+  if (p->cathode_model != CATHODE_LITHIUM && (s->potentiostatic || s->current != 0)) {
     const PetscReal room_full = 1.0 - THETA_MARGIN - o->max_theta, room_empty = o->min_theta - THETA_MARGIN;
     ind[EVENT_SATURATION] = s->potentiostatic ? PetscMin(room_full, room_empty) : (s->current > 0 ? room_full : room_empty);
   }
-  ind[EVENT_DEPLETION] =
-      p->electrolyte.kind == ELECTROLYTE_BINARY ? o->min_interface_concentration / p->electrolyte.concentration - p->depletion_fraction : 1.0;
+  ind[EVENT_DEPLETION] = ParamsMembrane(p)->electrolyte.kind == ELECTROLYTE_BINARY
+                             ? o->min_interface_concentration / ParamsMembrane(p)->electrolyte.concentration - p->depletion_fraction
+                             : 1.0;
 }
 
 PetscReal ProtocolDurationBound(const Params *p, PetscInt k)

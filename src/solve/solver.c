@@ -32,11 +32,9 @@ struct _n_Simulation {
   Params     *p;
   Model      *m;
   TS          ts;
-  Vec         U, cells, tolerance;
-  VecScatter  gather;
-  Vec         gathered;
+  Vec         U, tolerance;
   Output      out;
-  PetscReal  *field_values, *field_icur; /* the gathered fields of one output time (5 per cell) and the interface currents */
+  PetscReal  *field_values, *field_icur; /* the gathered fields of one output time (MODEL_FIELD_COUNT per cell) and the interface currents */
   int         argc;
   char      **argv;
   ActiveStep  step;
@@ -126,7 +124,7 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
   }
   sim->sampled = PETSC_TRUE;
   sim->t_prev = t, sim->V_prev = o.voltage, sim->I_prev = o.current, sim->last = o;
-  if (sim->p->electrolyte.kind == ELECTROLYTE_BINARY)
+  if (ParamsMembrane(sim->p)->electrolyte.kind == ELECTROLYTE_BINARY)
     sim->s.min_interface_concentration = PetscMin(sim->s.min_interface_concentration, o.min_interface_concentration);
   if (sim->out) {
     OutputSample smp = {t, o.voltage, o.current, sim->capacity, sim->energy, sim->s.steps, sim->step.index};
@@ -139,46 +137,23 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
   PetscFunctionReturn(0);
 }
 
-/* Gathers the state to rank 0 and writes every field at time t. */
+/* Gathers the fields to rank 0 and writes every field at time t. */
 static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
 {
-  Model             *m      = sim->m;
-  const PetscInt     n      = m->nx * m->ny;
-  PetscReal         *values = sim->field_values, *icur = sim->field_icur;
-  const PetscScalar *g;
-  PetscMPIInt        rank;
-  OutputField        fields[6];
-  static const char *names[5] = {"electrolyte_concentration", "electrolyte_potential", "solid_concentration", "solid_potential", "current_density"};
-  static const char *units[5] = {"mol/m^3", "V", "mol/m^3", "V", "A/m^2"};
+  Model         *m = sim->m;
+  const PetscInt n = m->nx * m->ny;
+  OutputField    fields[MODEL_FIELD_COUNT + 1];
+  PetscInt       nf = 0;
 
   PetscFunctionBeginUser;
   if (!sim->out || t == sim->last_fields) PetscFunctionReturn(0);
   sim->last_fields = t;
-  PetscCallMPI(MPI_Comm_rank(sim->comm, &rank));
-  PetscCall(ModelInterfaceCurrents(m, t, U, icur));
-  PetscCall(ModelCellCurrents(m, t, U, sim->cells));
-  for (int pass = 0; pass < 2; pass++) {
-    PetscCall(VecScatterBegin(sim->gather, pass ? sim->cells : U, sim->gathered, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(sim->gather, pass ? sim->cells : U, sim->gathered, INSERT_VALUES, SCATTER_FORWARD));
-    if (rank) continue;
-    PetscCall(VecGetArrayRead(sim->gathered, &g));
-    for (PetscInt c = 0; c < n; c++) {
-      const PhaseType ph = (PhaseType)m->phase[c];
-      if (pass) {
-        values[4 * n + c] = ph == PHASE_VOID ? NAN : g[c * FIELD_COUNT + FIELD_PHI];
-        continue;
-      }
-      values[c]         = ph == PHASE_ELECTROLYTE ? g[c * FIELD_COUNT + FIELD_C] : NAN;
-      values[n + c]     = ph == PHASE_ELECTROLYTE ? g[c * FIELD_COUNT + FIELD_PHI] : NAN;
-      values[2 * n + c] = ph == PHASE_ACTIVE ? g[c * FIELD_COUNT + FIELD_C] : NAN;
-      values[3 * n + c] = ph == PHASE_LITHIUM || ph == PHASE_ACTIVE || ph == PHASE_COLLECTOR ? g[c * FIELD_COUNT + FIELD_PHI] : NAN;
-    }
-    PetscCall(VecRestoreArrayRead(sim->gathered, &g));
-  }
-  for (int k = 0; k < 5; k++)
-    fields[k] = (OutputField){names[k], units[k], 0, values + k * n};
-  fields[5] = (OutputField){"interface_current_density", "A/m^2", m->ninterfaces, icur};
-  PetscCall(OutputWriteFields(sim->out, t, 6, fields));
+  PetscCall(ModelInterfaceCurrents(m, t, U, sim->field_icur));
+  PetscCall(ModelCellFields(m, t, U, sim->field_values));
+  for (int k = 0; k < MODEL_FIELD_COUNT; k++)
+    if (ModelHasField(m, k)) fields[nf++] = (OutputField){ModelFieldNames[k], ModelFieldUnits[k], 0, sim->field_values + k * n};
+  fields[nf++] = (OutputField){"interface_current_density", "A/m^2", m->ninterfaces, sim->field_icur};
+  PetscCall(OutputWriteFields(sim->out, t, nf, fields));
   PetscFunctionReturn(0);
 }
 
@@ -346,8 +321,7 @@ static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, P
     *reason = SNES_CONVERGED_FNORM_ABS;
   else if (it > 0) {
     PetscCall(SNESGetSolutionUpdate(snes, &dx));
-    PetscCall(VecStrideNorm(dx, FIELD_PHI, NORM_INFINITY, &dphi));
-    PetscCall(VecStrideNorm(dx, FIELD_C, NORM_INFINITY, &dc));
+    PetscCall(ModelUpdateNorms(sim->m, dx, &dphi, &dc));
     if (it == 1) sim->update_phi = sim->update_c = 0; /* no rate yet */
     if (NewtonSettled(dphi, sim->update_phi, sim->p->newton_potential_tolerance) &&
         NewtonSettled(dc, sim->update_c, 1e-12 * sim->concentration_scale))
@@ -368,25 +342,22 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   TSAdapt       adapt;
   Mat           J;
   PetscMPIInt   size;
-  PetscScalar **tol;
+  PetscScalar  *tol;
 
   PetscFunctionBeginUser;
   PetscCall(ModelCreate(sim->comm, sim->p, &sim->m));
-  PetscCall(DMCreateGlobalVector(sim->m->da, &sim->U));
-  PetscCall(VecDuplicate(sim->U, &sim->cells));
+  PetscCall(ModelCreateVector(sim->m, &sim->U));
   PetscCall(VecDuplicate(sim->U, &sim->tolerance));
   PetscCall(VecDuplicate(sim->U, &sim->seen.U));
-  PetscCall(VecScatterCreateToZero(sim->U, &sim->gather, &sim->gathered));
-  PetscCall(PetscMalloc2(5 * sim->m->nx * sim->m->ny, &sim->field_values, sim->m->ninterfaces + 1, &sim->field_icur));
+  PetscCall(PetscMalloc2(MODEL_FIELD_COUNT * sim->m->nx * sim->m->ny, &sim->field_values, sim->m->ninterfaces + 1, &sim->field_icur));
 
   PetscCall(TSCreate(sim->comm, &sim->ts));
   if (p->options_prefix[0]) PetscCall(TSSetOptionsPrefix(sim->ts, p->options_prefix));
   PetscCall(TSSetApplicationContext(sim->ts, sim));
-  PetscCall(TSSetDM(sim->ts, sim->m->da));
   PetscCall(TSSetType(sim->ts, TSBDF));
   PetscCall(TSBDFSetOrder(sim->ts, 2));
   PetscCall(TSSetIFunction(sim->ts, NULL, ModelIFunction, sim->m));
-  PetscCall(DMCreateMatrix(sim->m->da, &J));
+  PetscCall(ModelCreateMatrix(sim->m, &J));
   PetscCall(TSSetIJacobian(sim->ts, J, J, ModelIJacobian, sim->m));
   PetscCall(MatDestroy(&J));
   PetscCall(TSSetProblemType(sim->ts, TS_NONLINEAR));
@@ -400,12 +371,10 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(TSGetAdapt(sim->ts, &adapt));
   PetscCall(TSAdaptSetStepLimits(adapt, DT_FLOOR, p->dt_max >= PETSC_INFINITY ? PETSC_MAX_REAL : p->dt_max));
   /* concentrations only: potentials are algebraic */
-  PetscCall(DMDAVecGetArrayDOF(sim->m->da, sim->tolerance, &tol));
-  for (PetscInt i = sim->m->xs; i < sim->m->xs + sim->m->xm; i++) {
-    tol[i][FIELD_C]   = PhaseHasDynamics(p, (PhaseType)sim->m->phase[i]) ? p->atol : 1e30;
-    tol[i][FIELD_PHI] = 1e30;
-  }
-  PetscCall(DMDAVecRestoreArrayDOF(sim->m->da, sim->tolerance, &tol));
+  PetscCall(VecGetArray(sim->tolerance, &tol));
+  for (PetscInt r = 0; r < sim->m->nowned; r++)
+    tol[r] = sim->m->storage[r] > 0 ? p->atol : 1e30;
+  PetscCall(VecRestoreArray(sim->tolerance, &tol));
   PetscCall(TSSetTolerances(sim->ts, 0.0, sim->tolerance, p->rtol, NULL));
   PetscCall(TSMonitorSet(sim->ts, Monitor, sim, NULL));
   PetscCall(TSSetPostStep(sim->ts, PostStep));
@@ -420,7 +389,14 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
     PetscCall(SNESGetLineSearch(snes, &ls));
     PetscCall(SNESLineSearchSetType(ls, SNESLINESEARCHBASIC)); /* exact Jacobian; a failed step is retried smaller */
   }
-  sim->concentration_scale = PetscMax(p->electrolyte.concentration, p->cathode_model == CATHODE_ACTIVE ? p->active.max_concentration : 0.0);
+  sim->concentration_scale = 0;
+  for (PetscInt r = 0; r < p->nregions; r++) {
+    const PhaseType ph = p->region[r].phase;
+    if (ph == PHASE_ELECTROLYTE || ph == PHASE_COMPOSITE)
+      sim->concentration_scale = PetscMax(sim->concentration_scale, p->region[r].electrolyte.concentration);
+    if (ph == PHASE_ACTIVE || ph == PHASE_COMPOSITE)
+      sim->concentration_scale = PetscMax(sim->concentration_scale, p->region[r].active.max_concentration);
+  }
   PetscCall(SNESGetKSP(snes, &ksp));
   PetscCall(KSPSetType(ksp, KSPPREONLY));
   PetscCall(KSPGetPC(ksp, &pc));
@@ -490,7 +466,7 @@ static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok
   PetscCall(TSSetTime(sim->ts, t));
   *ok                 = (PetscBool)(reason > 0);
   sim->start_depleted = PETSC_FALSE;
-  if (!*ok && sim->p->electrolyte.kind == ELECTROLYTE_BINARY) {
+  if (!*ok && ParamsMembrane(sim->p)->electrolyte.kind == ELECTROLYTE_BINARY) {
     /* with the concentrations held, an unphysical state met on the way or an
      * interface concentration driven to zero where Newton gave up means the
      * electrolyte cannot carry the step's current */
@@ -500,8 +476,9 @@ static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok
     PetscCall(TSGetSNES(sim->ts, &snes));
     PetscCall(SNESGetSolution(snes, &last));
     PetscCall(ModelObserve(sim->m, t, last, &o));
-    sim->start_depleted = (PetscBool)(sim->m->domain_errors > errors ||
-                                      o.min_interface_concentration < 10 * sim->p->depletion_fraction * sim->p->electrolyte.concentration);
+    sim->start_depleted =
+        (PetscBool)(sim->m->domain_errors > errors ||
+                    o.min_interface_concentration < 10 * sim->p->depletion_fraction * ParamsMembrane(sim->p)->electrolyte.concentration);
   }
   PetscFunctionReturn(0);
 }
@@ -571,10 +548,12 @@ static PetscErrorCode WriteMetrics(Simulation sim)
   PetscCall(OutputWriteMetric(sim->out, "mean_discharge_voltage", s->mean_discharge_voltage, "V"));
   PetscCall(OutputWriteMetric(sim->out, "charge_capacity", s->charge_capacity / 36000.0, "mAh/cm^2"));
   PetscCall(OutputWriteMetric(sim->out, "theoretical_capacity", CathodeCapacity(p) / 36000.0, "mAh/cm^2"));
-  PetscCall(OutputWriteMetric(sim->out, "membrane_asr_bulk", p->separator.thickness / p->electrolyte.conductivity * 1e4, "ohm*cm^2"));
-  if (p->electrolyte.kind == ELECTROLYTE_BINARY) {
+  PetscCall(OutputWriteMetric(sim->out, "membrane_asr_bulk", ParamsMembrane(p)->layer.thickness / ParamsMembrane(p)->electrolyte.conductivity * 1e4,
+                              "ohm*cm^2"));
+  if (ParamsMembrane(p)->electrolyte.kind == ELECTROLYTE_BINARY) {
     PetscCall(OutputWriteMetric(sim->out, "min_interface_concentration", s->min_interface_concentration, "mol/m^3"));
-    PetscCall(OutputWriteMetric(sim->out, "limiting_current", LimitingCurrent(&p->electrolyte, p->separator.thickness), "A/m^2"));
+    PetscCall(OutputWriteMetric(sim->out, "limiting_current", LimitingCurrent(&ParamsMembrane(p)->electrolyte, ParamsMembrane(p)->layer.thickness),
+                                "A/m^2"));
   }
   PetscCall(OutputWriteMetric(sim->out, "end_time", s->end_time, "s"));
   PetscCall(OutputWriteMetricInt(sim->out, "time_steps", s->steps, "1"));
@@ -594,11 +573,12 @@ static PetscBool FailedAtPhysicalLimit(Simulation sim, EventKind *e)
   const Params      *p = sim->p;
   const Observation *o = &sim->last;
 
-  if (p->electrolyte.kind == ELECTROLYTE_BINARY && o->min_interface_concentration < 10 * p->depletion_fraction * p->electrolyte.concentration) {
+  if (ParamsMembrane(p)->electrolyte.kind == ELECTROLYTE_BINARY &&
+      o->min_interface_concentration < 10 * p->depletion_fraction * ParamsMembrane(p)->electrolyte.concentration) {
     *e = EVENT_DEPLETION;
     return PETSC_TRUE;
   }
-  if (p->cathode_model == CATHODE_ACTIVE && sim->step.current != 0 && (o->max_theta > 0.99 || o->min_theta < 0.01)) {
+  if (p->cathode_model != CATHODE_LITHIUM && sim->step.current != 0 && (o->max_theta > 0.99 || o->min_theta < 0.01)) {
     *e = EVENT_SATURATION;
     return PETSC_TRUE;
   }
@@ -653,7 +633,7 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
                               "carry %.4g mA/cm^2 (the limiting current of the membrane is %.4g mA/cm^2); lower the current, or grade the "
                               "separator mesh toward its interfaces (separator.grading) to resolve the first instants",
                               k + 1, sim->step.step->text, (double)*t, (double)(PetscAbsReal(sim->step.current) / 10),
-                              (double)(LimitingCurrent(&p->electrolyte, p->separator.thickness) / 10)));
+                              (double)(LimitingCurrent(&ParamsMembrane(p)->electrolyte, ParamsMembrane(p)->layer.thickness) / 10)));
       PetscCall(PetscSNPrintf(why, sizeof why, "depletion at the start of the step"));
     } else {
       PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason,
@@ -823,11 +803,8 @@ PetscErrorCode SimulationDestroy(Simulation *simulation)
   if (sim->out) (void)OutputClose(&sim->out, "the run was destroyed before it ended", OUTPUT_FAILED);
   PetscCall(TSDestroy(&sim->ts));
   PetscCall(VecDestroy(&sim->U));
-  PetscCall(VecDestroy(&sim->cells));
   PetscCall(VecDestroy(&sim->tolerance));
   PetscCall(VecDestroy(&sim->seen.U));
-  PetscCall(VecScatterDestroy(&sim->gather));
-  PetscCall(VecDestroy(&sim->gathered));
   PetscCall(PetscFree2(sim->field_values, sim->field_icur));
   PetscCall(ModelDestroy(&sim->m));
   PetscCall(PetscFree(*simulation));
@@ -843,9 +820,10 @@ PetscErrorCode RunSummaryView(MPI_Comm comm, const Params *p, const RunSummary *
                            (double)(s->discharge_capacity / 36000.0), (double)s->mean_discharge_voltage,
                            (double)(s->discharge_energy / SECONDS_PER_H)));
   if (s->charge_capacity > 0) PetscCall(PetscFPrintf(comm, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
-  if (p->electrolyte.kind == ELECTROLYTE_BINARY)
+  if (ParamsMembrane(p)->electrolyte.kind == ELECTROLYTE_BINARY)
     PetscCall(PetscFPrintf(comm, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n",
-                           (double)s->min_interface_concentration, (double)(s->min_interface_concentration / p->electrolyte.concentration)));
+                           (double)s->min_interface_concentration,
+                           (double)(s->min_interface_concentration / ParamsMembrane(p)->electrolyte.concentration)));
   PetscCall(PetscFPrintf(comm, fp,
                          "  solver: %" PetscInt_FMT " time steps (%" PetscInt_FMT " rejected, %" PetscInt_FMT " domain errors), %" PetscInt_FMT
                          " Newton, %" PetscInt_FMT " linear iterations, %.3f s\n",
