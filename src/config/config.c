@@ -1581,7 +1581,7 @@ static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin,
     PetscCall(UnitsParse(clause[2], "time", where, &st->duration));
     PetscCheck(st->duration > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a duration must be > 0", where);
   }
-  PetscCheck(p->cathode_model == CATHODE_ACTIVE || (st->c_rate == 0 && st->until_c_rate >= PETSC_INFINITY), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+  PetscCheck(p->cathode_model != CATHODE_LITHIUM || (st->c_rate == 0 && st->until_c_rate >= PETSC_INFINITY), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "%s: a symmetric Li | SE | Li cell has no capacity, so C-rates are not defined; give a current density such as 1 mA/cm^2", where);
   /* C-rates also get their current, for readers that want A/m^2 directly. */
   if (st->c_rate > 0) st->current = st->c_rate * CathodeCapacity(p) / SECONDS_PER_H;
@@ -1593,7 +1593,7 @@ static PetscErrorCode ResolveProtocol(Config *c, Params *p)
 {
   PetscFunctionBeginUser;
   if (!c->protocol_given) {
-    PetscCheck(p->cathode_model == CATHODE_ACTIVE, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+    PetscCheck(p->cathode_model != CATHODE_LITHIUM, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
                "%s: a symmetric cell (cathode model lithium) has no default protocol; give one with current densities, e.g. protocol: [charge at 1 "
                "mA/cm^2 for "
                "1 h, rest for 10 min]",
@@ -1987,14 +1987,29 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
   if (e->kind == ELECTROLYTE_BINARY)
     fprintf(fp, "  D = %.4g m^2/s, t+ = %.4g, chi = %.4g, conductivity exponent %g\n", (double)e->diffusivity, (double)e->transference,
             (double)e->thermodynamic_factor, (double)e->conductivity_exponent);
-  if (p->cathode_model == CATHODE_ACTIVE) {
+  if (p->cathode_model != CATHODE_LITHIUM) {
     const ActiveMaterial *a = &p->region[REGION_CATHODE].active;
-    fprintf(fp, "cathode: active %s, c_s,max = %g mol/m^3, D_s = %.4g m^2/s, sigma_s = %.4g S/m, theta %g..%g (initial %g), ocp %s", a->name,
+    fprintf(fp, "cathode: %s %s, c_s,max = %g mol/m^3, D_s = %.4g m^2/s, sigma_s = %.4g S/m, theta %g..%g (initial %g), ocp %s",
+            CathodeModels[p->cathode_model], a->name,
             (double)a->max_concentration, (double)a->diffusivity, (double)a->conductivity, (double)a->theta_min, (double)a->theta_max,
             (double)a->theta_initial, OcpModels[a->ocp]);
     if (a->ocp == OCP_CONSTANT) fprintf(fp, " %g V", (double)a->ocp_value);
     if (a->ocp == OCP_TABLE) fprintf(fp, " (%d points)", (int)a->ocp_points);
     fprintf(fp, ", density = %g g/cm^3\n", (double)(a->density / 1000));
+    if (p->cathode_model == CATHODE_COMPOSITE) {
+      const Region    *r = &p->region[REGION_CATHODE];
+      const Composite *q = &r->composite;
+      fprintf(fp, "  composite: active %g..%g, electrolyte %g..%g, carbon %g..%g (separator..collector side), r_p %g..%g \u00b5m, %d shells",
+              (double)q->active_fraction.separator_side, (double)q->active_fraction.collector_side, (double)q->electrolyte_fraction.separator_side,
+              (double)q->electrolyte_fraction.collector_side, (double)q->carbon_fraction.separator_side, (double)q->carbon_fraction.collector_side,
+              (double)(q->particle_radius.separator_side * 1e6), (double)(q->particle_radius.collector_side * 1e6), (int)q->shells);
+      if (q->tortuosity > 0)
+        fprintf(fp, ", tortuosity %g", (double)q->tortuosity);
+      else
+        fprintf(fp, ", Bruggeman %g", (double)q->bruggeman);
+      fprintf(fp, ", contact %g\n  pore electrolyte: %s, sigma = %.4g mS/cm\n", (double)q->contact_fraction, r->electrolyte.name,
+              (double)(r->electrolyte.conductivity * 10));
+    }
   } else
     fprintf(fp, "cathode: lithium (symmetric Li | SE | Li cell)\n");
   fprintf(fp, "  cathode | separator kinetics: i0 = %.4g mA/cm\u00b2, alpha_a = %g, alpha_c = %g, R_film = %g \u03a9 cm\u00b2%s\n",
@@ -2018,7 +2033,7 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
   fprintf(fp, "\n");
   fprintf(fp, "derived:\n");
   fprintf(fp, "  membrane ASR L/sigma = %.4g \u03a9 cm\u00b2\n", (double)(asr * 1e4));
-  if (p->cathode_model == CATHODE_ACTIVE) {
+  if (p->cathode_model != CATHODE_LITHIUM) {
     PetscReal Q = CathodeCapacity(p);
     fprintf(fp, "  cathode theoretical capacity = %.4g mAh/cm\u00b2\n  1C current = %.4g mA/cm\u00b2\n", (double)(Q / 36000.0),
             (double)(Q / SECONDS_PER_H / 10));
