@@ -122,6 +122,13 @@ typedef struct {
   Composite      composite;
 } Region;
 
+/* A current collector foil of the stack mass model (src/output/metrics.c). */
+typedef struct {
+  char      material[64];
+  PetscReal thickness; /* m; 0: none */
+  PetscReal density;   /* kg/m^3 */
+} Collector;
+
 /* The regions a config's sections make, in stack order from x = 0. Code
  * below the config layer walks p->region[] and does not rely on these. */
 typedef enum { REGION_ANODE, REGION_SEPARATOR, REGION_CATHODE, MAX_REGIONS = 8 } RegionIndex;
@@ -155,6 +162,7 @@ typedef struct {
   PetscInt     nregions;
   Region       region[MAX_REGIONS]; /* along x: anode, separator, cathode */
   CathodeModel cathode_model;
+  Collector    anode_collector, cathode_collector; /* not meshed: they count in the stack's mass and thickness */
 
   PetscInt     nsteps;
   ProtocolStep steps[MAX_PROTOCOL_STEPS];
@@ -262,7 +270,10 @@ typedef struct {
 PetscErrorCode OutputCreate(MPI_Comm comm, const char *path, const Params *p, int argc, char **argv, const OutputMesh *mesh, Output *out);
 PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, const OutputField *fields);
 PetscErrorCode OutputAppendSample(Output out, const OutputSample *s);
-PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason);
+/* The end of protocol step `index`: its text, end time and reason, and the
+ * charge (C/m^2, > 0 delivered) and energy (J/m^2) that passed in it. */
+PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason, PetscReal capacity,
+                                  PetscReal energy);
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
 PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units); /* counters, as 64-bit integers */
 /* How a run ended, as /provenance/status records it. */
@@ -294,6 +305,8 @@ typedef struct {
   PetscReal step_end_time[MAX_PROTOCOL_STEPS];  /* s, for each protocol step run */
   PetscInt  step_end_event[MAX_PROTOCOL_STEPS]; /* the event that ended it (EventKind of protocol.h), -1 for its duration */
   PetscBool step_at_start[MAX_PROTOCOL_STEPS];  /* the step was past its limit as soon as it was applied */
+  PetscReal step_capacity[MAX_PROTOCOL_STEPS];  /* C/m^2 that passed in each step, > 0 delivered (discharge) */
+  PetscReal step_energy[MAX_PROTOCOL_STEPS];    /* J/m^2, > 0 delivered */
   RunStatus status;
   PetscBool depleted;  /* the electrolyte at an interface ran out */
   int       interrupt; /* the signal that interrupted the run, 0 for none */

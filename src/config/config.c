@@ -83,6 +83,12 @@ const SchemaKey ConfigSchema[] = {
     {"cathode", "ocp", KT_TEXT, NULL, NULL, F_MAT | F_ACTIVE, "open-circuit potential: NMC811 | LCO | a voltage | a CSV file of theta,voltage"},
     {"protocol", "", KT_LIST, NULL, NULL, 0, "list of steps"},
     {"materials", "", KT_LIST, NULL, NULL, 0, "extra material files, relative to the config"},
+    {"stack", "anode_collector", KT_TEXT, NULL, "Cu", 0, "anode current collector material (library phase collector)"},
+    {"stack", "anode_collector_thickness", KT_QUANTITY, "length", "10 um", 0, "anode collector foil thickness (0: none)"},
+    {"stack", "anode_collector_density", KT_QUANTITY, "density", NULL, 0, "anode collector density (default: the material's)"},
+    {"stack", "cathode_collector", KT_TEXT, NULL, "Al", 0, "cathode current collector material (library phase collector)"},
+    {"stack", "cathode_collector_thickness", KT_QUANTITY, "length", "15 um", 0, "cathode collector foil thickness (0: none)"},
+    {"stack", "cathode_collector_density", KT_QUANTITY, "density", NULL, 0, "cathode collector density (default: the material's)"},
     {"output", "file", KT_TEXT, NULL, NULL, 0, "HDF5 output file (default out/<config name>.h5)"},
     {"output", "interval", KT_QUANTITY, "time", "0", 0, "time between field outputs; 0 = every accepted step"},
     {"solver", "rtol", KT_QUANTITY, "dimensionless", "1e-4", 0, "relative time-step error tolerance"},
@@ -96,7 +102,7 @@ const SchemaKey ConfigSchema[] = {
 };
 const size_t ConfigSchemaSize = sizeof ConfigSchema / sizeof ConfigSchema[0];
 
-const char *const ConfigSections[]   = {"cell", "mesh", "anode", "separator", "cathode", "protocol", "materials", "output", "solver"};
+const char *const ConfigSections[]   = {"cell", "mesh", "anode", "separator", "cathode", "stack", "protocol", "materials", "output", "solver"};
 const size_t      ConfigSectionCount = sizeof ConfigSections / sizeof ConfigSections[0];
 
 static PetscBool IsSection(const char *name, size_t len)
@@ -1462,6 +1468,40 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
   PetscFunctionReturn(0);
 }
 
+/* A current collector of the stack mass model: its material from the
+ * library (phase collector), its thickness and density. */
+static PetscErrorCode ResolveCollector(Config *c, const char *key, Collector *col)
+{
+  const char           *name;
+  const MaterialRecord *m = NULL;
+  char                  tkey[64], dkey[64];
+  PetscBool             found;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(tkey, sizeof tkey, "%s_thickness", key));
+  PetscCall(PetscSNPrintf(dkey, sizeof dkey, "%s_density", key));
+  if (!strcmp(key, "anode_collector")) PetscCall(TextPrintf(&c->yaml, "stack:\n"));
+  PetscCall(GetText(c, "stack", key, NULL, &name));
+  PetscCall(GetReal(c, "stack", tkey, NULL, &col->thickness, NULL));
+  PetscCall(CheckRange(c, "stack", tkey, col->thickness, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a thickness must be >= 0 (0: no collector)"));
+  PetscCall(GetReal(c, "stack", dkey, NULL, &col->density, &found));
+  if (!found) {
+    const MaterialParam *mp;
+    PetscCall(LibraryFind(&c->lib, name, "collector", c->label, &m));
+    mp = MaterialGetParam(m, "density");
+    PetscCheck(mp, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: stack.%s: material %s gives no density; set stack.%s", c->file, key, m->name, dkey);
+    col->density = mp->value;
+  }
+  PetscCall(CheckRange(c, "stack", dkey, col->density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0"));
+  PetscCall(PetscStrncpy(col->material, m ? m->name : name, sizeof col->material));
+  PetscCall(TextPrintf(&c->yaml, "  %s: ", key));
+  PetscCall(TextQuoted(&c->yaml, col->material));
+  PetscCall(TextPrintf(&c->yaml, "\n"));
+  PetscCall(YamlValue(c, tkey, col->thickness, "m", NULL));
+  PetscCall(YamlValue(c, dkey, col->density, "kg/m^3", found ? "config" : "material"));
+  PetscFunctionReturn(0);
+}
+
 /* A positive, finite number that fills all of s: the C-rate parts. */
 static PetscBool PositiveNumber(const char *s, PetscReal *v)
 {
@@ -1861,6 +1901,8 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
                            &p->region[REGION_ANODE].density));
   PetscCall(ResolveSeparator(c, p));
   PetscCall(ResolveCathode(c, p));
+  PetscCall(ResolveCollector(c, "anode_collector", &p->anode_collector));
+  PetscCall(ResolveCollector(c, "cathode_collector", &p->cathode_collector));
   /* Each layer fits, but the mesh adds them up. */
   cells = (PetscInt64)p->region[REGION_ANODE].layer.cells + p->region[REGION_SEPARATOR].layer.cells + p->region[REGION_CATHODE].layer.cells;
   PetscCheck(cells <= MESH_MAX_CELLS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
@@ -1990,9 +2032,8 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
   if (p->cathode_model != CATHODE_LITHIUM) {
     const ActiveMaterial *a = &p->region[REGION_CATHODE].active;
     fprintf(fp, "cathode: %s %s, c_s,max = %g mol/m^3, D_s = %.4g m^2/s, sigma_s = %.4g S/m, theta %g..%g (initial %g), ocp %s",
-            CathodeModels[p->cathode_model], a->name,
-            (double)a->max_concentration, (double)a->diffusivity, (double)a->conductivity, (double)a->theta_min, (double)a->theta_max,
-            (double)a->theta_initial, OcpModels[a->ocp]);
+            CathodeModels[p->cathode_model], a->name, (double)a->max_concentration, (double)a->diffusivity, (double)a->conductivity,
+            (double)a->theta_min, (double)a->theta_max, (double)a->theta_initial, OcpModels[a->ocp]);
     if (a->ocp == OCP_CONSTANT) fprintf(fp, " %g V", (double)a->ocp_value);
     if (a->ocp == OCP_TABLE) fprintf(fp, " (%d points)", (int)a->ocp_points);
     fprintf(fp, ", density = %g g/cm^3\n", (double)(a->density / 1000));

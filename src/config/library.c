@@ -327,8 +327,10 @@ static PetscErrorCode ReadMaterialDocument(yaml_document_t *doc, const char *fil
   }
 
   PetscCheck(rec->name[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the material has no name", file);
-  PetscCheck(!strcmp(rec->phase, "lithium") || !strcmp(rec->phase, "electrolyte") || !strcmp(rec->phase, "active"), PETSC_COMM_SELF,
-             PETSC_ERR_USER_INPUT, "%s: phase '%s' of %s is not one of lithium, electrolyte, active", file, rec->phase, rec->name);
+  PetscCheck(!strcmp(rec->phase, "lithium") || !strcmp(rec->phase, "electrolyte") || !strcmp(rec->phase, "active") || !strcmp(rec->phase, "collector") ||
+                 !strcmp(rec->phase, "additive"),
+             PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: phase '%s' of %s is not one of lithium, electrolyte, active, collector, additive", file,
+             rec->phase, rec->name);
   if (!strcmp(rec->phase, "electrolyte"))
     PetscCheck(!strcmp(rec->kind, "single_ion") || !strcmp(rec->kind, "binary"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
                "%s: electrolyte %s needs kind: single_ion or kind: binary (got '%s')", file, rec->name, rec->kind);

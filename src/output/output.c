@@ -945,6 +945,9 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   PetscCall(FixedString(out, STEP_REASON_LEN, &t));
   PetscCall(H5CreateSeries(out, "/protocol/end_reason", t, "", PROTOCOL_CHUNK, NULL));
   H5Check(H5Tclose(t), out, "close the string type of", "/protocol/end_reason");
+  PetscCall(H5CreateSeries(out, "/protocol/capacity", H5T_IEEE_F64LE, "mAh/cm^2", PROTOCOL_CHUNK, &nan));
+  PetscCall(H5CreateSeries(out, "/protocol/energy", H5T_IEEE_F64LE, "Wh/m^2", PROTOCOL_CHUNK, &nan));
+  PetscCall(H5CreateSeries(out, "/protocol/mean_voltage", H5T_IEEE_F64LE, "V", PROTOCOL_CHUNK, &nan));
   PetscCall(H5CreateSeries(out, "/protocol/end_time", H5T_IEEE_F64LE, "s", PROTOCOL_CHUNK, &nan));
 
   PetscCall(H5CreateGroup(out, "/metrics"));
@@ -1286,12 +1289,15 @@ PetscErrorCode OutputAppendSample(Output out, const OutputSample *s)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const char *text, PetscReal time, const char *reason)
+static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const char *text, PetscReal time, const char *reason, PetscReal capacity,
+                                              PetscReal energy)
 {
-  long long i = index;
-  char      t[STEP_TEXT_LEN], r[STEP_REASON_LEN];
-  hid_t     tt, rt;
-  hsize_t   n;
+  /* user units, as the metrics: mAh/cm^2, Wh/m^2, V (the mean is energy over charge; NaN for a step that passed none) */
+  const double q = capacity / 36000.0, e = energy / SECONDS_PER_H, v = capacity != 0 ? energy / capacity : NAN;
+  long long    i = index;
+  char         t[STEP_TEXT_LEN], r[STEP_REASON_LEN];
+  hid_t        tt, rt;
+  hsize_t      n;
 
   PetscFunctionBegin;
   PetscCall(CheckNotFailed(out));
@@ -1306,7 +1312,10 @@ static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const 
   PetscCall(H5AppendSeries(out, "/protocol/text", tt, 1, t));
   PetscCall(H5AppendSeries(out, "/protocol/end_reason", rt, 1, r));
   PetscCall(Flush(out));
-  PetscCall(Reserve(out, ChunkBytes(1, n, PROTOCOL_CHUNK * sizeof(double))));
+  PetscCall(Reserve(out, 4 * ChunkBytes(1, n, PROTOCOL_CHUNK * sizeof(double))));
+  PetscCall(H5AppendSeries(out, "/protocol/capacity", H5T_NATIVE_DOUBLE, 1, &q));
+  PetscCall(H5AppendSeries(out, "/protocol/energy", H5T_NATIVE_DOUBLE, 1, &e));
+  PetscCall(H5AppendSeries(out, "/protocol/mean_voltage", H5T_NATIVE_DOUBLE, 1, &v));
   PetscCall(H5AppendSeries(out, "/protocol/end_time", H5T_NATIVE_DOUBLE, 1, &time));
   PetscCall(Flush(out));
   out->nsteps++;
@@ -1315,7 +1324,8 @@ static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason)
+PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason, PetscReal capacity,
+                                  PetscReal energy)
 {
   PetscErrorCode ierr = 0;
 
@@ -1324,7 +1334,7 @@ PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, 
   if (out->rank == 0) {
     H5Quiet q;
     QuietBegin(&q);
-    ierr = OutputWriteStepEnd_Root(out, index, text, time, reason);
+    ierr = OutputWriteStepEnd_Root(out, index, text, time, reason, capacity, energy);
     QuietEnd(&q);
   }
   PetscCall(ShareError(out->comm, out->rank, ierr));

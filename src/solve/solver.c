@@ -119,6 +119,8 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
                     de = 0.5 * (o.current * o.voltage + sim->I_prev * sim->V_prev) * dt;
     sim->capacity += dq;
     sim->energy += de;
+    sim->s.step_capacity[sim->step.index] += dq;
+    sim->s.step_energy[sim->step.index] += de;
     if (sim->step.step->kind == STEP_DISCHARGE) sim->s.discharge_capacity += dq, sim->s.discharge_energy += de;
     if (sim->step.step->kind == STEP_CHARGE || sim->step.step->kind == STEP_HOLD) sim->s.charge_capacity -= dq;
   }
@@ -647,7 +649,7 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     sim->s.step_end_event[k] = sim->fired;
     sim->s.step_at_start[k]  = PETSC_TRUE;
     *stop                    = PETSC_TRUE;
-    if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why));
+    if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k]));
     if (!p->quiet)
       PetscCall(PetscPrintf(sim->comm, "  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s: %s\n", k + 1, sim->step.step->text, (double)*t, why));
     PetscFunctionReturn(0);
@@ -731,7 +733,7 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
       *stop = PETSC_TRUE;
     }
   }
-  if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why));
+  if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k]));
   if (!p->quiet || PetscLogPrintInfo)
     PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1,
                           sim->step.step->text, (double)*t, (double)sim->V_prev, why));
