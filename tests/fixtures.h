@@ -59,6 +59,89 @@ static inline void FixtureThinFilm(Params *p, PetscReal thickness, PetscInt cell
   p->region[REGION_CATHODE].kinetics = (Kinetics){3.4, 0.5, 0.5, 0.0, PETSC_TRUE};
 }
 
+/* A composite cathode of `cells` cells: NMC811 of FixtureThinFilm as
+ * particles of radius r in `shells` shells, fractions 0.6 / 0.35 / 0.05,
+ * Bruggeman 1.5, the separator's electrolyte in the pores. Call it after
+ * the electrolyte fixture. */
+static inline void FixtureComposite(Params *p, PetscReal thickness, PetscInt cells, PetscReal r, PetscInt shells)
+{
+  Region *c = &p->region[REGION_CATHODE];
+  FixtureThinFilm(p, thickness, cells);
+  p->cathode_model = CATHODE_COMPOSITE;
+  c->phase         = PHASE_COMPOSITE;
+  c->electrolyte   = p->region[REGION_SEPARATOR].electrolyte;
+  c->composite     = (Composite){{0.6, 0.6}, {0.35, 0.35}, {0.05, 0.05}, {r, r}, 1.5, 0.0, 1.0, shells, 1.0, 10.0, 1900.0};
+}
+
+/* The largest relative difference between the assembled analytic Jacobian
+ * and forward differences of the assembled residual, at the state a short
+ * run of p leaves (gradients everywhere). */
+static inline PetscErrorCode JacobianError(Params *p, double *worst)
+{
+  Simulation   sim;
+  RunSummary   s;
+  Model       *m;
+  Vec          U, Udot, F0, F1, Up, Udp;
+  Mat          J;
+  TS           ts;
+  PetscInt     n;
+  const double shift = 3.7;
+
+  PetscFunctionBeginUser;
+  PetscCall(SimulationCreate(PETSC_COMM_WORLD, p, 0, NULL, &sim));
+  PetscCall(SimulationRun(sim, &s)); /* a state with gradients everywhere */
+  PetscCall(SimulationGetModel(sim, &m, &U, &ts));
+  PetscCall(VecDuplicate(U, &Udot));
+  PetscCall(VecSet(Udot, 0.01));
+  PetscCall(VecDuplicate(U, &F0));
+  PetscCall(VecDuplicate(U, &F1));
+  PetscCall(VecDuplicate(U, &Up));
+  PetscCall(VecDuplicate(U, &Udp));
+  PetscCall(ModelCreateMatrix(m, &J));
+  PetscCall(ModelIJacobian(NULL, 1.0, U, Udot, shift, J, J, m));
+  PetscCall(ModelIFunction(NULL, 1.0, U, Udot, F0, m));
+  PetscCall(VecGetSize(U, &n));
+  *worst = 0;
+  for (PetscInt jcol = 0; jcol < n; jcol++) {
+    PetscScalar        uj;
+    const PetscScalar *f0, *f1;
+    PetscReal          h;
+    PetscCall(VecCopy(U, Up));
+    PetscCall(VecCopy(Udot, Udp));
+    PetscCall(VecGetValues(U, 1, &jcol, &uj));
+    h = 1e-7 * (PetscAbsScalar(uj) + 1e-3);
+    PetscCall(VecSetValue(Up, jcol, uj + h, INSERT_VALUES));
+    PetscCall(VecSetValue(Udp, jcol, 0.01 + shift * h, INSERT_VALUES));
+    PetscCall(VecAssemblyBegin(Up));
+    PetscCall(VecAssemblyEnd(Up));
+    PetscCall(VecAssemblyBegin(Udp));
+    PetscCall(VecAssemblyEnd(Udp));
+    PetscCall(ModelIFunction(NULL, 1.0, Up, Udp, F1, m));
+    PetscCall(VecGetArrayRead(F0, &f0));
+    PetscCall(VecGetArrayRead(F1, &f1));
+    for (PetscInt i = 0; i < n; i++) {
+      PetscScalar a;
+      PetscCall(MatGetValues(J, 1, &i, 1, &jcol, &a));
+      if (PetscAbsScalar(a) > 0 || PetscAbsScalar(f1[i] - f0[i]) > 0) {
+        const double fd = (f1[i] - f0[i]) / h;
+        /* forward differences: error ~ h |f''|; compare relative to the entry */
+        if (PetscAbsScalar(a) > 1e-12 || PetscAbsReal(fd) > 1e-12)
+          *worst = PetscMax(*worst, PetscAbsReal(fd - a) / PetscMax(PetscAbsScalar(a), PetscAbsReal(fd)));
+      }
+    }
+    PetscCall(VecRestoreArrayRead(F0, &f0));
+    PetscCall(VecRestoreArrayRead(F1, &f1));
+  }
+  PetscCall(MatDestroy(&J));
+  PetscCall(VecDestroy(&Udot));
+  PetscCall(VecDestroy(&F0));
+  PetscCall(VecDestroy(&F1));
+  PetscCall(VecDestroy(&Up));
+  PetscCall(VecDestroy(&Udp));
+  PetscCall(SimulationDestroy(&sim));
+  PetscFunctionReturn(0);
+}
+
 static inline ProtocolStep FixtureStep(StepKind kind, PetscReal current, PetscReal duration, PetscReal until_voltage)
 {
   ProtocolStep s = {kind, current, 0, 0, until_voltage, PETSC_INFINITY, 0, duration, ""};
