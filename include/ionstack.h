@@ -307,6 +307,12 @@ typedef struct {
   PetscBool step_at_start[MAX_PROTOCOL_STEPS];  /* the step was past its limit as soon as it was applied */
   PetscReal step_capacity[MAX_PROTOCOL_STEPS];  /* C/m^2 that passed in each step, > 0 delivered (discharge) */
   PetscReal step_energy[MAX_PROTOCOL_STEPS];    /* J/m^2, > 0 delivered */
+  /* the area-specific resistances of the first step with a current, at its start (uniform concentrations
+     when it is the first step: no concentration overpotential yet), Ohm m^2 */
+  PetscBool asr_measured;
+  PetscInt  asr_step;
+  PetscReal asr_time;
+  PetscReal asr_membrane, asr_anode_interface, asr_cathode_interface, asr_cathode, asr_cathode_solid, asr_anode, asr_total;
   RunStatus status;
   PetscBool depleted;  /* the electrolyte at an interface ran out */
   int       interrupt; /* the signal that interrupted the run, 0 for none */

@@ -275,6 +275,18 @@ typedef struct {
 } Observation;
 
 PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs);
+
+/* Where the power I (U - V) of a state goes, W/m^2: ohmic transport in each
+ * region (ionic and electronic), the interface losses (kinetics and film)
+ * on the anode's and on the cathode's side of the membrane, and the solid
+ * diffusion between the cathode solid's cell (or outer shell) value and its
+ * surface, U(theta) - U(theta_surface). With a single-ion electrolyte the
+ * parts add up to the whole loss; each over I^2 is a resistance. Collective. */
+typedef struct {
+  PetscReal region[MAX_REGIONS];
+  PetscReal anode_interface, cathode_interface, cathode_solid;
+} Losses;
+PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses);
 /* Interface current density per interface face (rank 0 gets all), A/m^2. */
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values);
 /* Per-cell output fields, gathered on rank 0 into values[f * ncells + cell]

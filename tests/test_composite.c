@@ -19,7 +19,10 @@
  * 5. lithium conservation over a discharge / rest / charge cycle, single-ion
  *    and binary pore electrolytes;
  * 6. the analytic Jacobian against finite differences, single-ion and binary;
- * 7. a composite touching lithium is refused as a short circuit. */
+ * 7. a composite touching lithium is refused as a short circuit;
+ * 8. the area-specific resistances at the start of the first step: the
+ *    membrane's is L/sigma, and the parts add up to the voltage jump, for a
+ *    composite, a thin-film and a lithium cathode. */
 #include "fixtures.h"
 #include "testing.h"
 
@@ -319,6 +322,35 @@ int main(int argc, char **argv)
     PetscCall(PetscPopErrorHandler());
     check(ierr == PETSC_ERR_USER_INPUT && strstr(ErrorText(ierr), "short-circuited") != NULL, "composite_touching_lithium_is_refused", NULL, 0, 0);
     if (!ierr) PetscCall(ModelDestroy(&m));
+  }
+  for (int kind = 0; kind < 3; kind++) { /* 8 */
+    static const char *names[3] = {"composite", "thin_film", "lithium"};
+    Params             p;
+    Simulation         sim;
+    RunSummary         s;
+    char               name[128];
+    double             parts;
+    FixtureBase(&p);
+    FixtureSingleIon(&p, 0.25);
+    p.region[REGION_SEPARATOR].layer = (Layer){18e-6, 20, 1.0};
+    if (kind == 0) FixtureComposite(&p, 40e-6, 10, 5e-6, 8);
+    if (kind == 1) FixtureThinFilm(&p, 3e-6, 10);
+    p.region[REGION_ANODE].kinetics.film_resistance = 1e-4; /* 1 ohm cm^2, counted with the interface */
+    p.steps[0]                                      = FixtureStep(STEP_DISCHARGE, 20.0, 1.0, PETSC_INFINITY);
+    PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
+    PetscCall(SimulationRun(sim, &s));
+    PetscCall(SimulationDestroy(&sim));
+    parts = s.asr_membrane + s.asr_anode + s.asr_anode_interface + s.asr_cathode + s.asr_cathode_interface + s.asr_cathode_solid;
+    printf("#   %s ASR (ohm cm^2): membrane %.6g, anode %.3g, anode interface %.6g, cathode %.6g, cathode interface %.6g, solid %.6g, total %.6g\n",
+           names[kind], s.asr_membrane * 1e4, s.asr_anode * 1e4, s.asr_anode_interface * 1e4, s.asr_cathode * 1e4, s.asr_cathode_interface * 1e4,
+           s.asr_cathode_solid * 1e4, s.asr_total * 1e4);
+    snprintf(name, sizeof name, "%s_asr_membrane_is_L_over_sigma", names[kind]);
+    check_rel(name, s.asr_membrane, 18e-6 / 0.25, 1e-9);
+    snprintf(name, sizeof name, "%s_asr_parts_add_up_to_the_voltage_jump", names[kind]);
+    check_rel(name, parts, s.asr_total, 1e-6);
+    snprintf(name, sizeof name, "%s_asr_anode_interface_holds_the_film", names[kind]);
+    check(s.asr_anode_interface > 1e-4 && s.asr_measured && s.asr_step == 0, name, "%.4g ohm cm^2, more than the film's %.0f",
+          s.asr_anode_interface * 1e4, 1.0);
   }
   PetscCall(PetscFinalize());
   return test_failures ? 1 : 0;

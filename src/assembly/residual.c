@@ -471,6 +471,103 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
   PetscFunctionReturn(0);
 }
 
+/* The resistance of the half cell of local cell k toward a face at
+ * distance d, for the carrier of a view: d / kappa_eff or d / sigma_eff. */
+static PetscReal HalfResistance(const Model *m, PetscInt k, View view, PetscReal d, const PetscReal uv[FIELD_COUNT])
+{
+  const Region *r = RegionOf(m, k);
+  if (view == VIEW_ION) {
+    ElectrolyteState es;
+    ElectrolyteEvaluate(&r->electrolyte, uv[FIELD_C], &es);
+    return d / (es.kappa * m->props[k].ion_transport);
+  }
+  return d / m->props[k].sigma_s;
+}
+
+/* U(theta_surface) - U(theta) of a solid whose cell (or outer shell) holds
+ * ue[0]: the open-circuit step across the solid's own diffusion layer. */
+static PetscReal SolidStep(const ActiveMaterial *a, const PetscReal ue[], const InterfaceFlux *k)
+{
+  PetscReal Us, Uc, dU;
+  ActiveOcp(a, k->theta_face, &Us, &dU);
+  ActiveOcp(a, ue[0] / a->max_concentration, &Uc, &dU);
+  return Us - Uc;
+}
+
+PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses)
+{
+  const PetscScalar *u;
+  PetscInt           membrane = 0;
+  PetscReal          local[MAX_REGIONS + 3];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscArrayzero(local, MAX_REGIONS + 3));
+  while (membrane < m->p->nregions && m->p->region[membrane].phase != PHASE_ELECTROLYTE)
+    membrane++;
+  PetscCall(ModelStateGet(m, U, &u));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face *fc = &m->faces[n];
+    PetscReal   uL[FIELD_COUNT], uR[FIELD_COUNT];
+    FaceFlux    ff;
+    PetscBool   ok;
+    if (!fc->counted) continue;
+    PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
+    if (!ok) continue;
+    ViewValues(fc, 0, u, uL);
+    ViewValues(fc, 1, u, uR);
+    {
+      const PetscReal i = ff.f[FIELD_PHI] * fc->area; /* current from L to R */
+      if (fc->kind == FACE_INTERFACE) {
+        const View      vL = fc->electrode_left ? VIEW_SOLID : VIEW_ION, vR = fc->electrode_left ? VIEW_ION : VIEW_SOLID;
+        const PetscReal rL = HalfResistance(m, fc->L, vL, fc->dL, uL), rR = HalfResistance(m, fc->R, vR, fc->dR, uR);
+        const PetscInt  e = fc->electrode_left ? fc->L : fc->R;
+        /* the potential across the face itself, less the equilibrium step: U at the face, 0 at lithium */
+        InterfaceFlux k;
+        PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
+        local[m->local_region[fc->L]] += i * i * rL / fc->area;
+        local[m->local_region[fc->R]] += i * i * rR / fc->area;
+        local[MAX_REGIONS + (m->local_region[e] < membrane ? 0 : 1)] += fc->area * k.i * (k.eta + RegionOf(m, e)->kinetics.film_resistance * k.i);
+        if (RegionOf(m, e)->phase == PHASE_ACTIVE)
+          local[MAX_REGIONS + 2] += fc->area * k.i * SolidStep(&RegionOf(m, e)->active, fc->electrode_left ? uL : uR, &k);
+      } else if (fc->view == VIEW_ION || fc->view == VIEW_SOLID) {
+        /* i (phi_L - phi_R), split at the face potential between the two half cells */
+        const PetscReal rL   = HalfResistance(m, fc->L, fc->view, fc->dL, uL);
+        const PetscReal drop = fc->kind == FACE_BOUNDARY ? 0.0 : uL[FIELD_PHI] - uR[FIELD_PHI];
+        if (fc->kind == FACE_BOUNDARY) {
+          local[m->local_region[fc->L]] += i * i * rL / fc->area;
+        } else {
+          const PetscReal phi_face = uL[FIELD_PHI] - ff.f[FIELD_PHI] * rL;
+          local[m->local_region[fc->L]] += i * (uL[FIELD_PHI] - phi_face);
+          local[m->local_region[fc->R]] += i * (drop - (uL[FIELD_PHI] - phi_face));
+        }
+      }
+    }
+  }
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    if (m->owned_offset[k] < 0 || m->local_phase[k] != PHASE_COMPOSITE) continue;
+    {
+      CompositeCell cc;
+      InterfaceFlux r;
+      ModelCompositeCell(m, k, &cc);
+      CompositeReaction(&cc, &m->layout[m->local_region[k]], u + m->local_offset[k], &r);
+      if (r.in_domain) {
+        const CellLayout *l     = &m->layout[m->local_region[k]];
+        const PetscReal   ue[2] = {u[m->local_offset[k] + l->offset[VAR_C_S] + l->count[VAR_C_S] - 1], 0.0};
+        local[MAX_REGIONS + 1] += cc.volume * cc.area * r.i * (r.eta + cc.region->kinetics.film_resistance * r.i);
+        local[MAX_REGIONS + 2] += cc.volume * cc.area * r.i * SolidStep(&cc.region->active, ue, &r);
+      }
+    }
+  }
+  PetscCall(ModelStateRestore(m, U, &u));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, local, MAX_REGIONS + 3, MPIU_REAL, MPIU_SUM, m->comm));
+  for (PetscInt r = 0; r < MAX_REGIONS; r++)
+    losses->region[r] = local[r];
+  losses->anode_interface   = local[MAX_REGIONS];
+  losses->cathode_interface = local[MAX_REGIONS + 1];
+  losses->cathode_solid     = local[MAX_REGIONS + 2];
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values)
 {
   const PetscScalar *u;

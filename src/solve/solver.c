@@ -486,8 +486,42 @@ static PetscErrorCode ConsistentStart(Simulation sim, PetscReal t, PetscBool *ok
 }
 
 /* Applies protocol step k at time t and finds its consistent start. */
+/* The resistances of the cell at the start of step k, the first with a
+ * current: each part from where the power goes (ModelLosses), the whole
+ * from the voltage jump the current makes against the state before. */
+static PetscErrorCode MeasureResistances(Simulation sim, PetscInt k, PetscReal t, const Observation *before)
+{
+  RunSummary   *s = &sim->s;
+  const Params *p = sim->p;
+  Observation   o;
+  Losses        l;
+
+  PetscFunctionBeginUser;
+  PetscCall(Observe(sim, t, sim->U, &o));
+  if (s->asr_measured || PetscAbsReal(o.current - before->current) <= 0) PetscFunctionReturn(0);
+  PetscCall(ModelLosses(sim->m, t, sim->U, &l));
+  {
+    const PetscReal I2 = o.current * o.current;
+    s->asr_measured    = PETSC_TRUE;
+    s->asr_step        = k;
+    s->asr_time        = t;
+    s->asr_membrane    = 0;
+    for (PetscInt r = 0; r < p->nregions; r++)
+      if (p->region[r].phase == PHASE_ELECTROLYTE) s->asr_membrane += l.region[r] / I2;
+    s->asr_anode             = l.region[0] / I2;
+    s->asr_cathode           = p->nregions > 1 ? l.region[p->nregions - 1] / I2 : 0.0;
+    s->asr_anode_interface   = l.anode_interface / I2;
+    s->asr_cathode_interface = l.cathode_interface / I2;
+    s->asr_cathode_solid     = l.cathode_solid / I2;
+    s->asr_total             = (before->voltage - o.voltage) / (o.current - before->current);
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBool *ok)
 {
+  const Observation before = k > 0 ? sim->last : sim->rest;
+
   PetscInt  direction[EVENT_COUNT];
   PetscBool terminate[EVENT_COUNT];
 
@@ -501,6 +535,7 @@ static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBo
   PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
   PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
   PetscCall(ConsistentStart(sim, t, ok));
+  if (*ok) PetscCall(MeasureResistances(sim, k, t, &before));
   PetscFunctionReturn(0);
 }
 
@@ -556,6 +591,17 @@ static PetscErrorCode WriteMetrics(Simulation sim)
     PetscCall(OutputWriteMetric(sim->out, "min_interface_concentration", s->min_interface_concentration, "mol/m^3"));
     PetscCall(OutputWriteMetric(sim->out, "limiting_current", LimitingCurrent(&ParamsMembrane(p)->electrolyte, ParamsMembrane(p)->layer.thickness),
                                 "A/m^2"));
+  }
+  if (s->asr_measured) {
+    PetscCall(OutputWriteMetric(sim->out, "asr_membrane", s->asr_membrane * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_anode_interface", s->asr_anode_interface * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_cathode_interface", s->asr_cathode_interface * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_cathode", s->asr_cathode * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_cathode_solid", s->asr_cathode_solid * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_anode", s->asr_anode * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_total", s->asr_total * 1e4, "ohm*cm^2"));
+    PetscCall(OutputWriteMetric(sim->out, "asr_time", s->asr_time, "s"));
+    PetscCall(OutputWriteMetricInt(sim->out, "asr_step", s->asr_step + 1, "1"));
   }
   PetscCall(OutputWriteMetric(sim->out, "end_time", s->end_time, "s"));
   PetscCall(OutputWriteMetricInt(sim->out, "time_steps", s->steps, "1"));
@@ -822,6 +868,14 @@ PetscErrorCode RunSummaryView(MPI_Comm comm, const Params *p, const RunSummary *
                            (double)(s->discharge_capacity / 36000.0), (double)s->mean_discharge_voltage,
                            (double)(s->discharge_energy / SECONDS_PER_H)));
   if (s->charge_capacity > 0) PetscCall(PetscFPrintf(comm, fp, "  charge: %.4f mAh/cm^2 stored\n", (double)(s->charge_capacity / 36000.0)));
+  if (s->asr_measured)
+    PetscCall(PetscFPrintf(comm, fp,
+                           "  ASR at the start of step %" PetscInt_FMT
+                           ": %.4g ohm cm^2 = membrane %.4g + anode interface %.4g + cathode %.4g + cathode "
+                           "interface %.4g + cathode solid %.4g + anode foil %.2g\n",
+                           s->asr_step + 1, (double)(s->asr_total * 1e4), (double)(s->asr_membrane * 1e4), (double)(s->asr_anode_interface * 1e4),
+                           (double)(s->asr_cathode * 1e4), (double)(s->asr_cathode_interface * 1e4), (double)(s->asr_cathode_solid * 1e4),
+                           (double)(s->asr_anode * 1e4)));
   if (ParamsMembrane(p)->electrolyte.kind == ELECTROLYTE_BINARY)
     PetscCall(PetscFPrintf(comm, fp, "  lowest electrolyte concentration at an interface: %.4g mol/m^3 (%.3g of the initial)\n",
                            (double)s->min_interface_concentration,
