@@ -270,10 +270,10 @@ typedef struct {
 PetscErrorCode OutputCreate(MPI_Comm comm, const char *path, const Params *p, int argc, char **argv, const OutputMesh *mesh, Output *out);
 PetscErrorCode OutputWriteFields(Output out, PetscReal time, PetscInt nfields, const OutputField *fields);
 PetscErrorCode OutputAppendSample(Output out, const OutputSample *s);
-/* The end of protocol step `index`: its text, end time and reason, and the
+/* The end of protocol step `index`: its text, end time and reason, its mean voltage, and the
  * charge (C/m^2, > 0 delivered) and energy (J/m^2) that passed in it. */
 PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason, PetscReal capacity,
-                                  PetscReal energy);
+                                  PetscReal energy, PetscReal mean_voltage);
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
 PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units); /* counters, as 64-bit integers */
 /* How a run ended, as /provenance/status records it. */

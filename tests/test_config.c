@@ -251,8 +251,8 @@ static PetscErrorCode TestErrors(void)
   ExpectError("errors: a discharge without a limit", ierr, "until", NULL);
   PetscCall(LoadText("step2.yaml", "protocol: [jump at 1C for 1 h]\n", 0, NULL, NULL, &p, &ierr));
   ExpectError("errors: an unknown step", ierr, "jump", NULL);
-  PetscCall(LoadText("model.yaml", "cathode: {model: composite}\n", 0, NULL, NULL, &p, &ierr));
-  ExpectError("errors: an unknown cathode model lists the allowed ones", ierr, "composite", "lithium");
+  PetscCall(LoadText("model.yaml", "cathode: {model: porous}\n", 0, NULL, NULL, &p, &ierr));
+  ExpectError("errors: an unknown cathode model lists the allowed ones", ierr, "porous", "composite, active, lithium");
   PetscCall(LoadText("syntax.yaml", "cell: {temperature: [25 degC\n", 0, NULL, NULL, &p, &ierr));
   ExpectError("errors: YAML syntax error names the file", ierr, "syntax.yaml", NULL);
   PetscCall(LoadText("bool.yaml", "anode: {concentration_dependent: maybe}\n", 0, NULL, NULL, &p, &ierr));
@@ -416,7 +416,9 @@ static PetscErrorCode TestOverridesAndMore(void)
       ierr = ParamsLoad(PETSC_COMM_WORLD, path, 0, NULL, NULL, &p);
       PetscCall(PetscPopErrorHandler());
       if (check(!ierr, name, NULL, 0, 0)) {
-        if (i == 0) check(p.nsteps == 4 && p.cathode_model == CATHODE_ACTIVE, "configs/default.yaml: four steps, NMC811", NULL, 0, 0);
+        if (i == 0)
+          check(p.nsteps == 4 && p.cathode_model == CATHODE_COMPOSITE && !strcmp(p.region[REGION_CATHODE].active.name, "NMC811"),
+                "configs/default.yaml: four steps, an NMC811 composite", NULL, 0, 0);
         if (i == 1) check(p.cathode_model == CATHODE_LITHIUM && p.steps[0].current == 10, "configs/symmetric.yaml: lithium cathode", NULL, 0, 0);
         if (i == 2)
           check_rel("configs/polymer_symmetric.yaml: PEO-LiTFSI at its reference temperature", p.region[REGION_SEPARATOR].electrolyte.conductivity,
@@ -800,8 +802,9 @@ static PetscErrorCode TestOptions(void)
     } cases[] = {
         {"unused: -initial_stoichiometry suggests the cathode key", "-initial_stoichiometry 0.5", NULL, "-initial_stoichiometry 0.5",
          "did you mean -cathode_initial_stoichiometry?", PETSC_FALSE},
-        {"unused: -thickness lists every layer's thickness", "-thickness 3um", NULL, "-anode_thickness, -separator_thickness or -cathode_thickness",
-         NULL, PETSC_FALSE},
+        {"unused: -thickness lists every layer's thickness", "-thickness 3um", NULL,
+         "-anode_thickness, -separator_thickness, -cathode_thickness, -stack_anode_collector_thickness or -stack_cathode_collector_thickness", NULL,
+         PETSC_FALSE},
         {"unused: a misspelled key suggests the right one", "-separator_thikness 30um", NULL, "did you mean -separator_thickness?", "thikness",
          PETSC_TRUE},
         {"unused: a misspelled key lists the keys of its section", "-separator_thikness 30um", NULL,

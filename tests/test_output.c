@@ -98,7 +98,7 @@ static PetscErrorCode WriteRun(MPI_Comm comm, const char *path, PetscBool kill, 
   for (PetscInt i = 0; i < NSAMPLES; i++) {
     Sample(i, &s);
     PetscCall(OutputAppendSample(out, &s));
-    if (i == 24) PetscCall(OutputWriteStepEnd(out, 0, "discharge at 1C until 3.0 V", s.time, "cutoff voltage 3 V", 9000.0, 33300.0));
+    if (i == 24) PetscCall(OutputWriteStepEnd(out, 0, "discharge at 1C until 3.0 V", s.time, "cutoff voltage 3 V", 9000.0, 33300.0, 3.7));
     if (k < 3 && i == output_at[k]) {
       for (PetscInt j = 0; j < NCELLS; j++)
         conc[j] = FieldValue(0, k, j);
@@ -111,7 +111,7 @@ static PetscErrorCode WriteRun(MPI_Comm comm, const char *path, PetscBool kill, 
       if (kill) _exit(0); /* a killed run: no OutputClose */
     }
   }
-  PetscCall(OutputWriteStepEnd(out, 1, "rest for 10 min", s.time, "duration", 0.0, 0.0));
+  PetscCall(OutputWriteStepEnd(out, 1, "rest for 10 min", s.time, "duration", 0.0, 0.0, 3.9));
   PetscCall(OutputWriteMetric(out, "delivered_capacity", s.capacity / 36000.0, "mAh/cm^2"));
   PetscCall(OutputWriteMetric(out, "mean_voltage", 3.955, "V"));
   PetscCall(OutputWriteMetricInt(out, "time_steps", NSAMPLES - 1, "1"));

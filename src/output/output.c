@@ -1290,10 +1290,10 @@ PetscErrorCode OutputAppendSample(Output out, const OutputSample *s)
 }
 
 static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const char *text, PetscReal time, const char *reason, PetscReal capacity,
-                                              PetscReal energy)
+                                              PetscReal energy, PetscReal mean_voltage)
 {
-  /* user units, as the metrics: mAh/cm^2, Wh/m^2, V (the mean is energy over charge; NaN for a step that passed none) */
-  const double q = capacity / 36000.0, e = energy / SECONDS_PER_H, v = capacity != 0 ? energy / capacity : NAN;
+  /* user units, as the metrics: mAh/cm^2, Wh/m^2, V */
+  const double q = capacity / 36000.0, e = energy / SECONDS_PER_H, v = mean_voltage;
   long long    i = index;
   char         t[STEP_TEXT_LEN], r[STEP_REASON_LEN];
   hid_t        tt, rt;
@@ -1325,7 +1325,7 @@ static PetscErrorCode OutputWriteStepEnd_Root(Output out, PetscInt index, const 
 }
 
 PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, PetscReal time, const char *reason, PetscReal capacity,
-                                  PetscReal energy)
+                                  PetscReal energy, PetscReal mean_voltage)
 {
   PetscErrorCode ierr = 0;
 
@@ -1334,7 +1334,7 @@ PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, 
   if (out->rank == 0) {
     H5Quiet q;
     QuietBegin(&q);
-    ierr = OutputWriteStepEnd_Root(out, index, text, time, reason, capacity, energy);
+    ierr = OutputWriteStepEnd_Root(out, index, text, time, reason, capacity, energy, mean_voltage);
     QuietEnd(&q);
   }
   PetscCall(ShareError(out->comm, out->rank, ierr));

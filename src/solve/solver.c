@@ -65,9 +65,18 @@ struct _n_Simulation {
     PetscReal   t;
     Vec         U;
     Observation o;
-  } seen; /* the last observation (Observe) */
+  } seen;                                                                 /* the last observation (Observe) */
+  PetscReal  step_vdt[MAX_PROTOCOL_STEPS], step_time[MAX_PROTOCOL_STEPS]; /* integral of V dt and the time of each step */
   RunSummary s;
 };
+
+/* The mean voltage of step k: energy over charge, or over time when no
+ * charge passed (a rest); the voltage at its end for a step of no length. */
+static PetscReal StepMeanVoltage(Simulation sim, PetscInt k)
+{
+  if (sim->s.step_capacity[k] != 0) return sim->s.step_energy[k] / sim->s.step_capacity[k];
+  return sim->step_time[k] > 0 ? sim->step_vdt[k] / sim->step_time[k] : sim->last.voltage;
+}
 
 /* Output times are multiples of the interval; a time within this relative
  * distance of one is on it. */
@@ -120,6 +129,8 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
     sim->capacity += dq;
     sim->energy += de;
     sim->s.step_capacity[sim->step.index] += dq;
+    sim->step_vdt[sim->step.index] += 0.5 * (o.voltage + sim->V_prev) * dt;
+    sim->step_time[sim->step.index] += dt;
     sim->s.step_energy[sim->step.index] += de;
     if (sim->step.step->kind == STEP_DISCHARGE) sim->s.discharge_capacity += dq, sim->s.discharge_energy += de;
     if (sim->step.step->kind == STEP_CHARGE || sim->step.step->kind == STEP_HOLD) sim->s.charge_capacity -= dq;
@@ -695,7 +706,9 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     sim->s.step_end_event[k] = sim->fired;
     sim->s.step_at_start[k]  = PETSC_TRUE;
     *stop                    = PETSC_TRUE;
-    if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k]));
+    if (sim->out)
+      PetscCall(
+          OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k], StepMeanVoltage(sim, k)));
     if (!p->quiet)
       PetscCall(PetscPrintf(sim->comm, "  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s: %s\n", k + 1, sim->step.step->text, (double)*t, why));
     PetscFunctionReturn(0);
@@ -779,7 +792,9 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
       *stop = PETSC_TRUE;
     }
   }
-  if (sim->out) PetscCall(OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k]));
+  if (sim->out)
+    PetscCall(
+        OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k], StepMeanVoltage(sim, k)));
   if (!p->quiet || PetscLogPrintInfo)
     PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1,
                           sim->step.step->text, (double)*t, (double)sim->V_prev, why));
