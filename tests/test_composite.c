@@ -20,6 +20,8 @@
  *    and binary pore electrolytes;
  * 6. the analytic Jacobian against finite differences, single-ion and binary;
  * 7. a composite touching lithium is refused as a short circuit;
+ * 9. the default cell (configs/default.yaml) at C/20 delivers its theoretical
+ *    capacity within 2 %: the window ends where the OCP crosses the cutoff;
  * 8. the area-specific resistances at the start of the first step: the
  *    membrane's is L/sigma, and the parts add up to the voltage jump, for a
  *    composite, a thin-film and a lithium cathode. */
@@ -351,6 +353,22 @@ int main(int argc, char **argv)
     snprintf(name, sizeof name, "%s_asr_anode_interface_holds_the_film", names[kind]);
     check(s.asr_anode_interface > 1e-4 && s.asr_measured && s.asr_step == 0, name, "%.4g ohm cm^2, more than the film's %.0f",
           s.asr_anode_interface * 1e4, 1.0);
+  }
+  { /* 9 */
+    char      *keys[1] = {(char *)"protocol"}, *values[1] = {(char *)"[discharge at C/20 until 3.0 V]"};
+    Params     p;
+    Simulation sim;
+    RunSummary s;
+    PetscCall(ParamsLoad(PETSC_COMM_WORLD, IONSTACK_SOURCE_DIR "/configs/default.yaml", 1, keys, values, &p));
+    p.output_file[0] = 0;
+    p.quiet          = PETSC_TRUE;
+    PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
+    PetscCall(SimulationRun(sim, &s));
+    check(s.status == RUN_COMPLETE && s.discharge_capacity > 0.98 * CathodeCapacity(&p) && s.discharge_capacity <= CathodeCapacity(&p) * (1 + 1e-9),
+          "default_cell_capacity_at_c20_within_2_percent_of_theoretical", "%.4f of %.4f mAh/cm^2", s.discharge_capacity / 36000,
+          CathodeCapacity(&p) / 36000);
+    PetscCall(SimulationDestroy(&sim));
+    PetscCall(ParamsDestroy(&p));
   }
   PetscCall(PetscFinalize());
   return test_failures ? 1 : 0;

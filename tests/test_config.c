@@ -376,7 +376,7 @@ static PetscErrorCode TestOverridesAndMore(void)
   } else
     printf("  %s\n", ErrorText(ierr));
 
-  WriteTestFile(tmpdir, "ocp.csv", "stoichiometry,voltage\n0.1,4.3\n0.5,3.9\n# comment\n0.95,3.4\n", path);
+  WriteTestFile(tmpdir, "ocp.csv", "stoichiometry,voltage\n0.1,4.3\n0.5,3.9\n# comment\n0.999,3.4\n", path);
   PetscCall(LoadText("ocp.yaml", "cathode: {ocp: ocp.csv}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "ocp: CSV table loads", NULL, 0, 0)) {
     check(p.region[REGION_CATHODE].active.ocp == OCP_TABLE && p.region[REGION_CATHODE].active.ocp_points == 3 &&
@@ -385,6 +385,57 @@ static PetscErrorCode TestOverridesAndMore(void)
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
+  WriteTestFile(tmpdir, "ocp_short.csv", "0.1,4.3\n0.9,3.5\n", path);
+  PetscCall(LoadText("ocp_short.yaml", "cathode: {ocp: ocp_short.csv}\n", 0, NULL, NULL, &p, &ierr));
+  ExpectError("ocp: a table that does not cover the stoichiometry window is refused", ierr, "cathode.ocp", "covers stoichiometry 0.1 to 0.9");
+  {
+    /* the composite's keys, each refused with its name */
+    static const struct {
+      const char *name, *yaml, *needle1, *needle2;
+    } bad[] = {
+        {"composite: fractions above 1", "cathode: {model: composite, active_fraction: 0.7, electrolyte_fraction: 0.35}\n", "sum to at most 1",
+         "separator side"},
+        {"composite: a fraction outside [0, 1]", "cathode: {model: composite, carbon_fraction: -0.1}\n", "cathode.carbon_fraction", "[0, 1]"},
+        {"composite: a profile with a missing end", "cathode: {model: composite, active_fraction: {separator_side: 0.5}}\n",
+         "cathode.active_fraction", "no collector_side end"},
+        {"composite: a profile with an unknown key", "cathode: {model: composite, active_fraction: {middle: 0.5}}\n", "cathode.active_fraction",
+         "separator_side and collector_side"},
+        {"composite: fewer than 2 shells", "cathode: {model: composite, shells: 1}\n", "cathode.shells", "2 to 1000"},
+        {"composite: no electrolyte in the pores", "cathode: {model: composite, electrolyte_fraction: 0}\n", "needs active material and electrolyte",
+         NULL},
+        {"composite: bruggeman and tortuosity together", "cathode: {model: composite, bruggeman: 2, tortuosity: 3}\n", "not both", NULL},
+        {"composite: a pore electrolyte of another kind", "cathode: {model: composite, electrolyte: PEO-LiTFSI}\n", "same kind", NULL},
+        {"composite: a composite key on a thin film", "cathode: {model: active, shells: 5}\n", "cathode.shells", "only to cathode model composite"},
+        {"composite: a zero particle radius", "cathode: {model: composite, particle_radius: 0 um}\n", "particle radius", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      PetscCall(LoadText("composite_bad.yaml", bad[i].yaml, 0, NULL, NULL, &p, &ierr));
+      ExpectError(bad[i].name, ierr, bad[i].needle1, bad[i].needle2);
+    }
+    PetscCall(LoadText("composite_profile.yaml",
+                       "cathode: {model: composite, active_fraction: {separator_side: 0.5, collector_side: 0.7}, electrolyte_fraction: "
+                       "{collector_side: 0.25, separator_side: 0.45}, particle_radius: {separator_side: 3 um, collector_side: 6 um}}\n",
+                       0, NULL, NULL, &p, &ierr));
+    if (check(!ierr, "composite: profiles load", NULL, 0, 0)) {
+      const Composite *q = &p.region[REGION_CATHODE].composite;
+      check(q->active_fraction.separator_side == 0.5 && q->active_fraction.collector_side == 0.7 && q->electrolyte_fraction.separator_side == 0.45 &&
+                q->electrolyte_fraction.collector_side == 0.25 && q->carbon_fraction.collector_side == 0.05 &&
+                PetscAbsReal(q->particle_radius.collector_side - 6e-6) < 1e-18 && p.region[REGION_CATHODE].phase == PHASE_COMPOSITE &&
+                !strcmp(p.region[REGION_CATHODE].electrolyte.name, "Li6PS5Cl"),
+            "composite: profile ends in SI, the separator's electrolyte in the pores", NULL, 0, 0);
+      PetscCall(ParamsDestroy(&p));
+    } else
+      printf("  %s\n", ErrorText(ierr));
+    {
+      char *keys[1] = {(char *)"cathode.active_fraction"}, *values[1] = {(char *)"{separator_side: 0.4, collector_side: 0.6}"};
+      PetscCall(LoadText("composite_cli.yaml", "cathode: {model: composite}\n", 1, keys, values, &p, &ierr));
+      if (check(!ierr && p.region[REGION_CATHODE].composite.active_fraction.collector_side == 0.6, "composite: a profile on the command line", NULL,
+                0, 0))
+        PetscCall(ParamsDestroy(&p));
+      else if (ierr)
+        printf("  %s\n", ErrorText(ierr));
+    }
+  }
   WriteTestFile(tmpdir, "ocp_bad.csv", "0.5,3.9\n0.1,4.3\n", path);
   PetscCall(LoadText("ocp_bad.yaml", "cathode: {ocp: ocp_bad.csv}\n", 0, NULL, NULL, &p, &ierr));
   ExpectError("ocp: unsorted CSV names the file and line", ierr, "ocp_bad.csv:2", "ascending");
@@ -645,7 +696,7 @@ static PetscErrorCode TestBoundedInput(void)
     if (getcwd(cwd, sizeof cwd) && !chdir(tmpdir)) {
       ierr = ParamsLoad(PETSC_COMM_WORLD, "self.h5", 0, NULL, NULL, &p);
       ExpectError("output: the config file itself (same inode) is refused", ierr, "self.h5:1: output.file", "input of this run");
-      WriteTestFile(tmpdir, "table.csv", "0.1,4.3\n0.9,3.5\n", path);
+      WriteTestFile(tmpdir, "table.csv", "0.1,4.3\n0.999,3.5\n", path);
       WriteTestFile(tmpdir, "table.yaml", "cathode: {ocp: table.csv}\noutput: {file: table.h5}\n", path);
       ierr = ParamsLoad(PETSC_COMM_WORLD, "table.yaml", 0, NULL, NULL, &p);
       ExpectError("output: a sidecar that would overwrite the OCP table is refused", ierr, "table.csv", ".csv sidecar");
@@ -660,7 +711,7 @@ static PetscErrorCode TestBoundedInput(void)
   PetscCall(PetscPopErrorHandler());
 
   /* What a valid config records: the input files, the memory limit. */
-  WriteTestFile(tmpdir, "inputs.csv", "0.1,4.3\n0.9,3.5\n", path);
+  WriteTestFile(tmpdir, "inputs.csv", "0.1,4.3\n0.999,3.5\n", path);
   PetscCall(LoadText("inputs.yaml", "cathode: {ocp: inputs.csv}\nsolver: {dt_max: .inf}\n", 0, NULL, NULL, &p, &ierr));
   if (check(!ierr, "inputs: a config with an OCP table loads", NULL, 0, 0)) {
     PetscBool config = PETSC_FALSE, csv = PETSC_FALSE, lithium = PETSC_FALSE, electrolyte = PETSC_FALSE, active = PETSC_FALSE;

@@ -417,10 +417,10 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
 {
   const PetscScalar *u;
   PetscReal          sum[4] = {0, 0, 0, 0}, mins[3] = {PETSC_MAX_REAL, PETSC_MAX_REAL, PETSC_MAX_REAL}, gsum[4], gmin[3];
-  PetscBool          binary = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(ModelStateGet(m, U, &u));
+  PetscCall(StateEvaluate(m, t, u)); /* the composite reactions: usually those of the last residual, at this state */
   for (PetscInt n = 0; n < m->nfaces; n++) {
     const Face   *fc = &m->faces[n];
     FaceFlux      ff;
@@ -437,7 +437,7 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
     if (fc->kind == FACE_INTERFACE) {
       const PetscInt el = fc->electrode_left ? fc->R : fc->L;
       PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
-      if (RegionOf(m, el)->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0), binary = PETSC_TRUE;
+      if (RegionOf(m, el)->electrolyte.kind == ELECTROLYTE_BINARY) mins[0] = PetscMin(mins[0], ok ? k.c_face : 0.0);
       if (RegionOf(m, fc->electrode_left ? fc->L : fc->R)->phase == PHASE_ACTIVE && ok)
         mins[1] = PetscMin(mins[1], k.theta_face), mins[2] = PetscMin(mins[2], -k.theta_face);
     }
@@ -449,18 +449,14 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
     for (PetscInt d = 0; d < l->ndof; d++)
       sum[2] += m->storage[o + d] * u[m->local_offset[k] + d] / FARADAY;
     if (m->local_phase[k] == PHASE_COMPOSITE) {
-      CompositeCell cc;
-      InterfaceFlux r;
-      ModelCompositeCell(m, k, &cc);
-      CompositeReaction(&cc, l, u + m->local_offset[k], &r);
-      if (l->count[VAR_C_E]) mins[0] = PetscMin(mins[0], r.in_domain ? u[m->local_offset[k] + l->offset[VAR_C_E]] : 0.0), binary = PETSC_TRUE;
+      const InterfaceFlux r = m->reaction[k];
+      if (l->count[VAR_C_E]) mins[0] = PetscMin(mins[0], r.in_domain ? u[m->local_offset[k] + l->offset[VAR_C_E]] : 0.0);
       if (r.in_domain) mins[1] = PetscMin(mins[1], r.theta_face), mins[2] = PetscMin(mins[2], -r.theta_face);
     }
   }
   PetscCall(ModelStateRestore(m, U, &u));
   PetscCall(MPIU_Allreduce(sum, gsum, 4, MPIU_REAL, MPIU_SUM, m->comm));
   PetscCall(MPIU_Allreduce(mins, gmin, 3, MPIU_REAL, MPIU_MIN, m->comm));
-  (void)binary;
   /* both ends are averaged over their area (one face in 1D) */
   obs->voltage                     = gsum[3] > 0 ? gsum[0] / gsum[3] : 0.0;
   obs->current                     = gsum[3] > 0 ? gsum[1] / gsum[3] : 0.0;

@@ -1303,6 +1303,13 @@ static PetscErrorCode ResolveActive(Config *c, Params *p, const char *thickness,
   PetscCall(MaterialValue(c, s, m, T_ref, "density", "0", "kg/m^3", &a->density, &found));
   PetscCall(CheckRange(c, s, "density", a->density, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "a density must be >= 0 (0 = unknown)"));
   PetscCall(ResolveOcp(c, m, a));
+  if (a->ocp == OCP_TABLE) {
+    const PetscReal lo = PetscMin(a->theta_min, a->theta_initial), hi = PetscMax(a->theta_max, a->theta_initial);
+    PetscCheck(a->ocp_theta[0] <= lo && a->ocp_theta[a->ocp_points - 1] >= hi, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: cathode.ocp: the table covers stoichiometry %g to %g, but the cell runs from %g to %g (stoichiometry_min, stoichiometry_max, "
+               "initial_stoichiometry); extend the table or narrow the window",
+               c->file, (double)a->ocp_theta[0], (double)a->ocp_theta[a->ocp_points - 1], (double)lo, (double)hi);
+  }
   PetscCall(ResolveKinetics(c, s, m, T_ref, NULL, "true", &p->region[REGION_CATHODE].kinetics));
   p->region[REGION_CATHODE].conductivity = a->conductivity;
   PetscFunctionReturn(0);
@@ -1721,9 +1728,9 @@ static PetscErrorCode WriteMaterialSources(Config *c, const Params *p)
     const char *origin;
     PetscCall(Lookup(c, "anode", "material", "lithium", &names[0], &origin));
     if (strcmp(p->region[REGION_SEPARATOR].electrolyte.name, "custom")) names[1] = p->region[REGION_SEPARATOR].electrolyte.name;
-    if (p->cathode_model != CATHODE_LITHIUM && strcmp(p->region[REGION_CATHODE].active.name, "custom"))
-      names[2] = p->region[REGION_CATHODE].active.name;
-    else
+    if (p->cathode_model != CATHODE_LITHIUM) {
+      if (strcmp(p->region[REGION_CATHODE].active.name, "custom")) names[2] = p->region[REGION_CATHODE].active.name;
+    } else
       PetscCall(Lookup(c, "cathode", "material", "lithium", &names[3], &origin));
     if (names[3] && !strcmp(names[3], names[0])) names[3] = NULL;
   }

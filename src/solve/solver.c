@@ -416,6 +416,10 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(PCSetType(pc, PCLU));
   PetscCallMPI(MPI_Comm_size(sim->comm, &size));
   if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+  /* the unknowns are numbered cell by cell along x, so the 1D matrix is banded
+   * already: nested dissection only adds work (default cell 78 -> 60 ms) */
+  else
+    PetscCall(PCFactorSetMatOrderingType(pc, MATORDERINGNATURAL));
   PetscCall(TSSetFromOptions(sim->ts)); /* last: the command line wins */
   PetscCall(TSGetMaxSteps(sim->ts, &sim->max_steps));
   PetscCall(TSGetTimeStep(sim->ts, &sim->dt_initial));
