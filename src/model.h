@@ -56,10 +56,10 @@ void InterfaceEvaluate(const InterfaceSetup *s, const PetscReal u_electrode[], c
 
 /* The unknowns a cell can carry. c_e: electrolyte (salt, or Li+) concentration;
  * c_s: lithium in the solid (one per cell in a dense film, one per radial
- * shell in a composite). */
-typedef enum { VAR_C_E, VAR_PHI_E, VAR_PHI_S, VAR_C_S, VAR_COUNT } VarKind;
-extern const char *const VarNames[]; /* output names */
-extern const char *const VarUnits[];
+ * shell in a composite); c_surf: a composite particle's surface
+ * concentration, algebraic, so that Butler-Volmer sees its own unknown and
+ * needs no reconstruction inside the kinetics. */
+typedef enum { VAR_C_E, VAR_PHI_E, VAR_PHI_S, VAR_C_S, VAR_C_SURF, VAR_COUNT } VarKind;
 
 typedef struct {
   PetscBool has[VAR_COUNT];  /* unknown kinds the phase can carry */
@@ -101,6 +101,7 @@ void      CompositeReaction(const CompositeCell *cc, const CellLayout *l, const 
 void      CompositeCellEvaluate(const CompositeCell *cc, const CellLayout *l, const PetscScalar *u, const InterfaceFlux *k, PetscScalar *f,
                                 PetscScalar *J);
 PetscReal CompositeShellScale(const CompositeCell *cc, PetscInt n, PetscInt j);
+PetscReal CompositeSurfaceScale(const CompositeCell *cc, PetscInt n);
 
 /* ---- mesh (mesh.c) ---- */
 

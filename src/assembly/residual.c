@@ -214,7 +214,7 @@ static PetscErrorCode CellResidual(Model *m, PetscInt k, PetscReal t, const Pets
     f[row] = Held(m, row) ? uc[d] - held[row] : f[row] + m->storage[row] * udot[row];
   }
   if (l->count[VAR_C_E] && !(uc[l->offset[VAR_C_E]] > 0)) *ok = PETSC_FALSE;
-  for (PetscInt j = 0; j < l->count[VAR_C_S]; j++) {
+  for (PetscInt j = 0; j < l->count[VAR_C_S] + l->count[VAR_C_SURF]; j++) { /* c_surf follows the shells in the block */
     const PetscReal cs = uc[l->offset[VAR_C_S] + j];
     if (!(cs > 0 && cs < r->active.max_concentration)) *ok = PETSC_FALSE;
   }

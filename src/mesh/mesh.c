@@ -138,6 +138,11 @@ static PetscReal RowScale(const Model *m, PetscInt k, PetscInt i, PetscInt j, Va
     return h2 / c->sigma_s;
   case VAR_C_E:
     return h2 / (FARADAY * r->electrolyte.diffusivity * c->ion_transport);
+  case VAR_C_SURF: {
+    CompositeCell cc;
+    ModelCompositeCell(m, k, &cc);
+    return CompositeSurfaceScale(&cc, m->layout[m->local_region[k]].count[VAR_C_S]);
+  }
   default:
     if (r->phase == PHASE_COMPOSITE) {
       CompositeCell cc;

@@ -9,8 +9,12 @@
  *                radial finite volumes, with -D_s dc_s/dr = contact i_n/F
  *                at r_p (a = 3 eps_am contact / r_p).
  * Rows are in A (x F for lithium balances), like the face fluxes. The
- * surface concentration is reconstructed from the outer shell through its
- * half width, as the face kernels do for a dense film. The storage terms
+ * surface concentration c_surf is an algebraic unknown of the cell, tied to
+ * the outer shell through its half width delta:
+ *   V a [i_n - G_s (c_N - c_surf)] = 0,  G_s = F D_s / (contact delta),
+ * so Butler-Volmer sees only unknowns of the cell and is solved without an
+ * inner iteration (with a film resistance, a scalar one without
+ * reconstruction). The storage terms
  * (eps dc/dt) are the assembly's; this file knows neither the grid nor the
  * neighbours of the cell. */
 #include "model.h"
@@ -52,21 +56,41 @@ static PetscReal ShellConductance(const CompositeCell *cc, PetscInt j)
          (cc->radius * cc->radius * (ShellCentre(xi, j + 1) - ShellCentre(xi, j)));
 }
 
-/* The pattern, in offsets of the cell block: the reaction couples (c_s of
- * the outer shell, phi_s, c_e, phi_e) in the four rows it enters; each
- * shell face couples its two shells. */
+/* Conductance, per reacting area and times F, between the outer shell's
+ * centre and the particle surface. */
+static PetscReal SurfaceConductance(const CompositeCell *cc, PetscInt n)
+{
+  return FARADAY * cc->region->active.diffusivity / (cc->contact_fraction * cc->radius * (1.0 - ShellCentre(cc->xi, n - 1)));
+}
+
+/* The unknowns of the cell block the reaction enters (rows: outer shell,
+ * phi_s, c_e, phi_e, c_surf) and depends on (cols: c_surf, phi_s, c_e,
+ * phi_e); -1 where the cell has none (c_e of a single-ion electrolyte). */
+static void ReactionIndices(const CellLayout *l, PetscInt rows[5], PetscInt cols[4])
+{
+  const PetscInt ce = l->count[VAR_C_E] ? l->offset[VAR_C_E] : -1;
+  rows[0] = l->offset[VAR_C_S] + l->count[VAR_C_S] - 1, rows[1] = l->offset[VAR_PHI_S], rows[2] = ce, rows[3] = l->offset[VAR_PHI_E];
+  rows[4] = l->offset[VAR_C_SURF];
+  cols[0] = l->offset[VAR_C_SURF], cols[1] = l->offset[VAR_PHI_S], cols[2] = ce, cols[3] = l->offset[VAR_PHI_E];
+}
+
+/* The pattern, in offsets of the cell block: the reaction couples its four
+ * inputs in the five rows it enters; the surface row also holds the outer
+ * shell; each shell face couples its two shells. */
 PetscInt CompositeCellPattern(const CellLayout *l, PetscInt rows[], PetscInt cols[])
 {
-  const PetscInt n = l->count[VAR_C_S], outer = l->offset[VAR_C_S] + n - 1;
-  const PetscInt q[4] = {outer, l->offset[VAR_PHI_S], l->count[VAR_C_E] ? l->offset[VAR_C_E] : -1, l->offset[VAR_PHI_E]};
-  PetscInt       k    = 0;
+  const PetscInt n = l->count[VAR_C_S];
+  PetscInt       r[5], c[4], k = 0;
 
-  for (int a = 0; a < 4; a++)
+  ReactionIndices(l, r, c);
+  for (int a = 0; a < 5; a++)
     for (int b = 0; b < 4; b++) {
-      if (q[a] < 0 || q[b] < 0) continue;
-      if (rows) rows[k] = q[a], cols[k] = q[b];
+      if (r[a] < 0 || c[b] < 0) continue;
+      if (rows) rows[k] = r[a], cols[k] = c[b];
       k++;
     }
+  if (rows) rows[k] = r[4], cols[k] = r[0];
+  k++;
   for (PetscInt j = 0; j + 1 < n; j++)
     for (int a = 0; a < 2; a++)
       for (int b = 0; b < 2; b++, k++)
@@ -76,13 +100,10 @@ PetscInt CompositeCellPattern(const CellLayout *l, PetscInt rows[], PetscInt col
 
 void CompositeReaction(const CompositeCell *cc, const CellLayout *l, const PetscScalar *u, InterfaceFlux *k)
 {
-  const Region  *r = cc->region;
-  const PetscInt n = l->count[VAR_C_S];
-  /* the surface lies half the outer shell away from its centre; contact scales the flux through it */
-  const InterfaceSetup s = {
-      &r->kinetics, &r->electrolyte, &r->active, cc->T, PETSC_INFINITY, cc->contact_fraction * cc->radius * (1.0 - ShellCentre(cc->xi, n - 1)), 0.0};
-  const PetscReal ue[2] = {u[l->offset[VAR_C_S] + n - 1], u[l->offset[VAR_PHI_S]]};
-  const PetscReal uc[2] = {l->count[VAR_C_E] ? u[l->offset[VAR_C_E]] : r->electrolyte.concentration, u[l->offset[VAR_PHI_E]]};
+  const Region        *r     = cc->region;
+  const InterfaceSetup s     = {&r->kinetics, &r->electrolyte, &r->active, cc->T, PETSC_INFINITY, 0.0, 0.0};
+  const PetscReal      ue[2] = {u[l->offset[VAR_C_SURF]], u[l->offset[VAR_PHI_S]]};
+  const PetscReal      uc[2] = {l->count[VAR_C_E] ? u[l->offset[VAR_C_E]] : r->electrolyte.concentration, u[l->offset[VAR_PHI_E]]};
 
   InterfaceEvaluate(&s, ue, uc, k);
 }
@@ -90,20 +111,23 @@ void CompositeReaction(const CompositeCell *cc, const CellLayout *l, const Petsc
 void CompositeCellEvaluate(const CompositeCell *cc, const CellLayout *l, const PetscScalar *u, const InterfaceFlux *k, PetscScalar *f, PetscScalar *J)
 {
   const PetscInt  n = l->count[VAR_C_S], c0 = l->offset[VAR_C_S];
-  const PetscInt  q[4]    = {c0 + n - 1, l->offset[VAR_PHI_S], l->count[VAR_C_E] ? l->offset[VAR_C_E] : -1, l->offset[VAR_PHI_E]};
-  const PetscReal sign[4] = {1.0, 1.0, -1.0, -1.0}; /* S leaves the particle and the solid, enters the electrolyte */
-  const PetscReal Va      = cc->volume * cc->area;
-  PetscInt        e       = 0;
+  const PetscReal sign[5] = {1.0, 1.0, -1.0, -1.0, 1.0}; /* S leaves the particle and the solid, enters the electrolyte */
+  const PetscReal Va = cc->volume * cc->area, Gs = SurfaceConductance(cc, n);
+  PetscInt        r[5], c[4], e = 0;
 
-  for (int a = 0; a < 4; a++) {
-    if (q[a] < 0) continue;
-    if (f) f[q[a]] += sign[a] * Va * k->i;
+  ReactionIndices(l, r, c);
+  for (int a = 0; a < 5; a++) {
+    if (r[a] < 0) continue;
+    if (f) f[r[a]] += sign[a] * Va * k->i;
     for (int b = 0; b < 4; b++) {
-      if (q[b] < 0) continue;
-      if (J) J[e] = sign[a] * Va * k->di[b];
+      if (c[b] < 0) continue;
+      if (J) J[e] = sign[a] * Va * k->di[b] + (a == 4 && b == 0 ? Va * Gs : 0.0);
       e++;
     }
   }
+  if (f) f[r[4]] -= Va * Gs * (u[r[0]] - u[r[4]]);
+  if (J) J[e] = -Va * Gs;
+  e++;
   for (PetscInt j = 0; j + 1 < n; j++) {
     const PetscReal G = ShellConductance(cc, j);
     if (f) {
@@ -113,6 +137,12 @@ void CompositeCellEvaluate(const CompositeCell *cc, const CellLayout *l, const P
     if (J) J[e] = G, J[e + 1] = -G, J[e + 2] = -G, J[e + 3] = G;
     e += 4;
   }
+}
+
+/* Row scale of the surface row: its conductance V a G_s. */
+PetscReal CompositeSurfaceScale(const CompositeCell *cc, PetscInt n)
+{
+  return 1.0 / (cc->volume * cc->area * SurfaceConductance(cc, n));
 }
 
 /* The conductance scale of shell j's row, for the row scaling (V/A -> mol/m^3). */

@@ -5,18 +5,14 @@
  * solver its tolerances and the output its fields. No grid, no Vec. */
 #include "model.h"
 
-const char *const VarNames[] = {
-    "electrolyte_concentration", "electrolyte_potential", "solid_potential", "solid_concentration", "VarKind", "VAR_", NULL};
-const char *const VarUnits[] = {"mol/m^3", "V", "V", "mol/m^3"};
-
-/*                         c_e         phi_e       phi_s       c_s (shells)   ions        electrons */
+/* has: c_e, phi_e, phi_s, c_s (shells), c_surf; then: ions, electrons */
 static const PhaseInfo PhaseTable[PHASE_COUNT] = {
-    [PHASE_VOID]        = {{PETSC_FALSE, PETSC_FALSE, PETSC_FALSE, PETSC_FALSE}, PETSC_FALSE, PETSC_FALSE},
-    [PHASE_LITHIUM]     = {{PETSC_FALSE, PETSC_FALSE, PETSC_TRUE, PETSC_FALSE}, PETSC_FALSE, PETSC_TRUE},
-    [PHASE_ELECTROLYTE] = {{PETSC_TRUE, PETSC_TRUE, PETSC_FALSE, PETSC_FALSE}, PETSC_TRUE, PETSC_FALSE},
-    [PHASE_ACTIVE]      = {{PETSC_FALSE, PETSC_FALSE, PETSC_TRUE, PETSC_TRUE}, PETSC_FALSE, PETSC_TRUE},
-    [PHASE_COMPOSITE]   = {{PETSC_TRUE, PETSC_TRUE, PETSC_TRUE, PETSC_TRUE}, PETSC_TRUE, PETSC_TRUE},
-    [PHASE_COLLECTOR]   = {{PETSC_FALSE, PETSC_FALSE, PETSC_TRUE, PETSC_FALSE}, PETSC_FALSE, PETSC_TRUE},
+    [PHASE_VOID]        = {{PETSC_FALSE, PETSC_FALSE, PETSC_FALSE, PETSC_FALSE, PETSC_FALSE}, PETSC_FALSE, PETSC_FALSE},
+    [PHASE_LITHIUM]     = {{PETSC_FALSE, PETSC_FALSE, PETSC_TRUE, PETSC_FALSE, PETSC_FALSE}, PETSC_FALSE, PETSC_TRUE},
+    [PHASE_ELECTROLYTE] = {{PETSC_TRUE, PETSC_TRUE, PETSC_FALSE, PETSC_FALSE, PETSC_FALSE}, PETSC_TRUE, PETSC_FALSE},
+    [PHASE_ACTIVE]      = {{PETSC_FALSE, PETSC_FALSE, PETSC_TRUE, PETSC_TRUE, PETSC_FALSE}, PETSC_FALSE, PETSC_TRUE},
+    [PHASE_COMPOSITE]   = {{PETSC_TRUE, PETSC_TRUE, PETSC_TRUE, PETSC_TRUE, PETSC_TRUE}, PETSC_TRUE, PETSC_TRUE},
+    [PHASE_COLLECTOR]   = {{PETSC_FALSE, PETSC_FALSE, PETSC_TRUE, PETSC_FALSE, PETSC_FALSE}, PETSC_FALSE, PETSC_TRUE},
 };
 
 const PhaseInfo *PhaseGet(PhaseType phase)
@@ -67,6 +63,7 @@ void RegionInitialState(const Region *r, const CellLayout *l, PetscScalar *u)
     ActiveOcp(&r->active, r->active.theta_initial, &U, &dU);
     for (PetscInt j = 0; j < l->count[VAR_C_S]; j++)
       u[l->offset[VAR_C_S] + j] = r->active.theta_initial * r->active.max_concentration;
+    if (l->count[VAR_C_SURF]) u[l->offset[VAR_C_SURF]] = r->active.theta_initial * r->active.max_concentration;
     u[l->offset[VAR_PHI_S]] = U;
   }
 }
