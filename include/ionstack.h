@@ -276,11 +276,23 @@ PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, 
                                   PetscReal energy, PetscReal mean_voltage);
 PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, const char *units);
 PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units); /* counters, as 64-bit integers */
+/* A metric name may hold groups (stack/anode/thickness); a text metric is a string (a material name). */
+PetscErrorCode OutputWriteMetricText(Output out, const char *name, const char *text);
 /* How a run ended, as /provenance/status records it. */
 typedef enum { OUTPUT_COMPLETE, OUTPUT_FAILED, OUTPUT_INTERRUPTED } OutputStatus;
 extern const char *const OutputStatuses[];
 /* Records the exit reason, writes the .xmf and .csv, renames .part to the final name. */
 PetscErrorCode OutputClose(Output *out, const char *exit_reason, OutputStatus status);
+
+/* ---- the stack mass model: output/metrics.c (docs/stack.md) ---- */
+
+typedef struct {
+  char      name[32]; /* anode_collector, anode, membrane, cathode, cathode_collector */
+  char      material[160];
+  PetscReal thickness;  /* m */
+  PetscReal areal_mass; /* kg/m^2; NaN where a density is unknown */
+} StackPart;
+#define STACK_PARTS 5
 
 /* ---- time integration and protocol: solve/ ---- */
 
@@ -335,6 +347,13 @@ PetscErrorCode SimulationSetUp(Simulation sim);
 PetscErrorCode SimulationRun(Simulation sim, RunSummary *summary);
 PetscErrorCode SimulationDestroy(Simulation *sim);
 PetscErrorCode RunSummaryView(MPI_Comm comm, const Params *p, const RunSummary *s, FILE *fp);
+/* Thickness and areal mass of each part of the stack, and the totals. */
+void StackModel(const Params *p, StackPart parts[STACK_PARTS], PetscReal *thickness, PetscReal *areal_mass);
+/* The stack for `ionstack check`: each part, the totals, the lithium
+ * excess (N/P) and the theoretical specific energy and energy density. */
+PetscErrorCode StackView(const Params *p, FILE *fp);
+/* /metrics/stack and the energy metrics of a finished run. */
+PetscErrorCode MetricsWriteStack(Output out, const Params *p, const RunSummary *s);
 
 /* Interrupts (solve/interrupt.c). SIGINT, SIGTERM (what batch systems send
  * at the time limit) and SIGHUP set a process-wide flag that a run checks

@@ -341,10 +341,28 @@ static PetscErrorCode H5WriteScalar(Output out, const char *path, hid_t memtype,
   htri_t exists;
 
   PetscFunctionBegin;
-  H5Check(exists = H5Lexists(out->file, path, H5P_DEFAULT), out, "look up", path);
-  if (exists) H5Check(H5Ldelete(out->file, path, H5P_DEFAULT), out, "replace", path);
+  {
+    /* H5Lexists fails, rather than says no, when a group on the way is missing: look at each in turn */
+    char prefix[512];
+    exists = 1;
+    for (const char *c = path + 1; exists > 0; c++) {
+      if (*c && *c != '/') continue;
+      PetscCheck((size_t)(c - path) < sizeof prefix, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "HDF5 path %s is too long", path);
+      memcpy(prefix, path, (size_t)(c - path));
+      prefix[c - path] = 0;
+      H5Check(exists = H5Lexists(out->file, prefix, H5P_DEFAULT), out, "look up", prefix);
+      if (!*c) break;
+    }
+  }
+  if (exists > 0) H5Check(H5Ldelete(out->file, path, H5P_DEFAULT), out, "replace", path);
   H5Check(space = H5Screate(H5S_SCALAR), out, "create a scalar dataspace for", path);
-  H5Check(d = H5Dcreate2(out->file, path, filetype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), out, "create dataset", path);
+  {
+    hid_t lcpl; /* groups on the way are made (metrics/stack/<part>/...) */
+    H5Check(lcpl = H5Pcreate(H5P_LINK_CREATE), out, "create a link property list for", path);
+    H5Check(H5Pset_create_intermediate_group(lcpl, 1), out, "set intermediate groups for", path);
+    H5Check(d = H5Dcreate2(out->file, path, filetype, space, lcpl, H5P_DEFAULT, H5P_DEFAULT), out, "create dataset", path);
+    H5Check(H5Pclose(lcpl), out, "close the link property list of", path);
+  }
   H5Check(H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, value), out, "write dataset", path);
   PetscCall(H5WriteStringAttribute(out, d, path, "units", units));
   H5Check(H5Dclose(d), out, "close dataset", path);
@@ -604,11 +622,15 @@ static PetscErrorCode Now(char *buf, size_t len)
 /* Field and metric names become HDF5 link names and XML attribute values. */
 static PetscErrorCode CheckName(const char *name, const char *what)
 {
+  const PetscBool grouped = (PetscBool)!strcmp(what, "metric"); /* a metric may sit in a group: stack/anode/thickness */
+
   PetscFunctionBegin;
   PetscCheck(name && name[0], PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Output %s needs a non-empty name", what);
   for (const char *s = name; *s; s++)
-    PetscCheck((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.' || *s == '+',
-               PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Output %s name \"%s\" may only use letters, digits and _ - . +", what, name);
+    PetscCheck((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.' || *s == '+' ||
+                   (grouped && *s == '/' && s > name && s[1] && s[1] != '/'),
+               PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Output %s name \"%s\" may only use letters, digits and _ - . +%s", what, name,
+               grouped ? " (and / between group names)" : "");
   PetscCheck(strlen(name) < sizeof(((FieldInfo *)0)->name), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Output %s name \"%s\" is too long", what, name);
   PetscFunctionReturn(0);
 }
@@ -1378,6 +1400,27 @@ PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, 
 
   PetscFunctionBegin;
   PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OutputWriteMetricText(Output out, const char *name, const char *text)
+{
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "writing metric %s needs an output created by OutputCreate", name);
+  if (out->rank == 0) {
+    H5Quiet q;
+    char    path[256];
+    QuietBegin(&q);
+    ierr = CheckNotFailed(out);
+    if (!ierr) ierr = CheckName(name, "metric");
+    if (!ierr) ierr = PetscSNPrintf(path, sizeof path, "/metrics/%s", name);
+    if (!ierr) ierr = Reserve(out, 0);
+    if (!ierr) ierr = H5WriteText(out, path, text, 0);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
   PetscFunctionReturn(0);
 }
 

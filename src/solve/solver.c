@@ -618,6 +618,7 @@ static PetscErrorCode WriteMetrics(Simulation sim)
     PetscCall(OutputWriteMetric(sim->out, "asr_time", s->asr_time, "s"));
     PetscCall(OutputWriteMetricInt(sim->out, "asr_step", s->asr_step + 1, "1"));
   }
+  PetscCall(MetricsWriteStack(sim->out, p, s));
   PetscCall(OutputWriteMetric(sim->out, "end_time", s->end_time, "s"));
   PetscCall(OutputWriteMetricInt(sim->out, "time_steps", s->steps, "1"));
   PetscCall(OutputWriteMetricInt(sim->out, "rejected_steps", s->rejected, "1"));
