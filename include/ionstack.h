@@ -234,6 +234,13 @@ PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal 
 PetscReal VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T);
 /* A metal's conductivity from a resistivity linear in T with coefficient alpha (1/K). */
 PetscReal LinearResistivity(PetscReal conductivity_ref, PetscReal alpha, PetscReal T_ref, PetscReal T);
+/* Effective conductivity of spherical filler particles (volume fraction phi,
+ * conductivity sigma_f) in a matrix (sigma_m): Maxwell-Garnett, for a
+ * dilute filler that stays dispersed, or the symmetric Bruggeman
+ * (self-consistent) medium, in which the filler percolates at phi = 1/3. */
+typedef enum { MEDIUM_MAXWELL_GARNETT, MEDIUM_BRUGGEMAN } EffectiveMedium;
+extern const char *const EffectiveMedia[];
+PetscReal                EffectiveMediumConductivity(EffectiveMedium model, PetscReal sigma_m, PetscReal sigma_f, PetscReal phi);
 /* Theoretical areal capacity of the cathode between its stoichiometry limits, C/m^2. */
 PetscReal CathodeCapacity(const Params *p);
 /* The membrane (the first electrolyte region) and the cathode (the last region). */
@@ -278,6 +285,8 @@ PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, 
 PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 value, const char *units); /* counters, as 64-bit integers */
 /* A metric name may hold groups (stack/anode/thickness); a text metric is a string (a material name). */
 PetscErrorCode OutputWriteMetricText(Output out, const char *name, const char *text);
+/* A metric with a `note` attribute (why it is NaN); a NULL or empty note writes none. */
+PetscErrorCode OutputWriteMetricNote(Output out, const char *name, PetscReal value, const char *units, const char *note);
 /* How a run ended, as /provenance/status records it. */
 typedef enum { OUTPUT_COMPLETE, OUTPUT_FAILED, OUTPUT_INTERRUPTED } OutputStatus;
 extern const char *const OutputStatuses[];

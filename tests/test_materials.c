@@ -131,17 +131,19 @@ static PetscErrorCode TestLawsThroughConfig(void)
   PetscCall(Load("peo90.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "config: PEO-LiTFSI at 90 degC loads", NULL, 0, 0)) {
     /* the VFT hand value of TestLaws: B = 10.62 kJ/mol / R, T0 = 185 K */
-    check_rel("config: PEO-LiTFSI conductivity at 90 degC follows its VFT law", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.1 * 2.476147, 1e-6);
+    check_rel("config: PEO-LiTFSI conductivity at 90 degC follows its VFT law", p.region[REGION_SEPARATOR].electrolyte.conductivity, 0.1 * 2.476147,
+              1e-6);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
   CellYaml(yaml, sizeof yaml, "400 K", "Li6PS5Cl", "[discharge at 1C for 1 s]");
   PetscCall(Load("hot.yaml", yaml, &p, &ierr, NULL, 0));
   if (check(!ierr, "config: the default cell at 400 K loads", NULL, 0, 0)) {
-    check_rel("config: lithium conductivity at 400 K follows its linear resistivity law", p.region[REGION_ANODE].conductivity, 1.08e7 * 0.693309, 1e-6);
+    check_rel("config: lithium conductivity at 400 K follows its linear resistivity law", p.region[REGION_ANODE].conductivity, 1.08e7 * 0.693309,
+              1e-6);
     /* NMC811 i0: Ea = 24.01 kJ/mol from 25 degC, exp(-(24010/R)(1/400 - 1/298.15)) = 11.777 */
-    check_rel("config: NMC811 exchange current density at 400 K follows its Arrhenius law", p.region[REGION_CATHODE].kinetics.exchange_current_density,
-              2.514 * Arrhenius(1.0, 24010, 298.15, 400), 1e-12);
+    check_rel("config: NMC811 exchange current density at 400 K follows its Arrhenius law",
+              p.region[REGION_CATHODE].kinetics.exchange_current_density, 2.514 * Arrhenius(1.0, 24010, 298.15, 400), 1e-12);
     PetscCall(ParamsDestroy(&p));
   } else
     printf("  %s\n", ErrorText(ierr));
@@ -444,6 +446,116 @@ static PetscErrorCode TestDefaultCell(void)
   PetscFunctionReturn(0);
 }
 
+/* The effective medium of a composite membrane: the closed forms, their
+ * limits and bounds, and the filler keys through a config. */
+static PetscErrorCode TestEffectiveMedium(void)
+{
+  const double sm = 1e-2, sf = 0.5; /* PEO-like matrix, LLZO-like filler, S/m */
+  double       worst_res = 0, worst_bound = 0;
+
+  PetscFunctionBeginUser;
+  for (int k = 0; k <= 20; k++) {
+    const double phi = k / 20.0, b = EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, sm, sf, phi);
+    const double mg = EffectiveMediumConductivity(MEDIUM_MAXWELL_GARNETT, sm, sf, phi);
+    /* Hashin-Shtrikman bounds of an isotropic two-phase medium (sf > sm) */
+    const double lo = sm + phi / (1 / (sf - sm) + (1 - phi) / (3 * sm)), hi = sf + (1 - phi) / (1 / (sm - sf) + phi / (3 * sf));
+    worst_res   = fmax(worst_res, fabs(phi * (sf - b) / (sf + 2 * b) + (1 - phi) * (sm - b) / (sm + 2 * b)) /
+                                      (fabs(phi * (sf - b) / (sf + 2 * b)) + 1e-300 + fabs((1 - phi) * (sm - b) / (sm + 2 * b))));
+    worst_bound = fmax(worst_bound, fmax(fmax(lo - b, b - hi), fmax(lo - mg, mg - hi)) / sm);
+  }
+  check(worst_res < 1e-12, "effective_medium: Bruggeman's result solves its defining equation", "worst relative residual %.2e, tol %.0e", worst_res,
+        1e-12);
+  check(worst_bound < 1e-12, "effective_medium: both within the Hashin-Shtrikman bounds", "worst excess %.2e of sigma_m", worst_bound, 0);
+  check_rel("effective_medium: Bruggeman at phi = 0 is the matrix", EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, sm, sf, 0), sm, 1e-14);
+  check_rel("effective_medium: Bruggeman at phi = 1 is the filler", EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, sm, sf, 1), sf, 1e-14);
+  check_rel("effective_medium: Maxwell-Garnett with an insulating filler", EffectiveMediumConductivity(MEDIUM_MAXWELL_GARNETT, sm, 0, 0.3),
+            sm * (1 - 0.3) / (1 + 0.3 / 2), 1e-14);
+  check_rel("effective_medium: Maxwell-Garnett closed form", EffectiveMediumConductivity(MEDIUM_MAXWELL_GARNETT, sm, sf, 0.2),
+            sm * (sf + 2 * sm + 2 * 0.2 * (sf - sm)) / (sf + 2 * sm - 0.2 * (sf - sm)), 1e-14);
+  check(EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, 0, sf, 0.2) == 0 && EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, 0, sf, 0.4) > 0,
+        "effective_medium: an insulating matrix conducts through the filler only above its percolation fraction 1/3", NULL, 0, 0);
+  {
+    Params         p, q;
+    PetscErrorCode ierr, ierr2;
+    char           yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "cell: {temperature: 70 degC}\nanode: {material: lithium, thickness: 20 um, cells: 10}\ncathode: {model: active, material: NMC811, "
+             "thickness: 3 um, cells: 20}\nprotocol: [discharge at 0.1 mA/cm^2 for 1 s]\n"
+             "separator: {material: PEO-LiTFSI, thickness: 100 um, cells: 20}\n");
+    PetscCall(Load("plain.yaml", yaml, &q, &ierr2, NULL, 0));
+    snprintf(yaml, sizeof yaml,
+             "cell: {temperature: 70 degC}\nanode: {material: lithium, thickness: 20 um, cells: 10}\ncathode: {model: active, material: NMC811, "
+             "thickness: 3 um, cells: 20}\nprotocol: [discharge at 0.1 mA/cm^2 for 1 s]\n"
+             "separator: {material: PEO-LiTFSI, thickness: 100 um, cells: 20, filler: LLZO, filler_fraction: 0.2, effective_medium: bruggeman}\n");
+    PetscCall(Load("filled.yaml", yaml, &p, &ierr, NULL, 0));
+    if (check(!ierr && !ierr2, "effective_medium: a PEO-LLZO membrane loads", NULL, 0, 0)) {
+      const Electrolyte *e = &p.region[REGION_SEPARATOR].electrolyte, *m = &q.region[REGION_SEPARATOR].electrolyte;
+      const double       sf70 = 5e-2 * exp(-0.40 * 96485.33212 / 8.314462618 * (1 / 343.15 - 1 / 298.15)); /* LLZO.yaml's law */
+      check_rel("effective_medium: the membrane's conductivity is Bruggeman's of matrix and filler", e->conductivity,
+                EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, m->conductivity, sf70, 0.2), 1e-12);
+      check_rel("effective_medium: the density is the volume mix", e->density, 0.8 * m->density + 0.2 * 5350, 1e-12);
+      check(e->diffusivity == m->diffusivity && e->transference == m->transference, "effective_medium: the salt transport stays the matrix's", NULL,
+            0, 0);
+      PetscCall(ParamsDestroy(&p));
+      PetscCall(ParamsDestroy(&q));
+    }
+    snprintf(yaml, sizeof yaml,
+             "cell: {temperature: 70 degC}\nanode: {material: lithium, thickness: 20 um, cells: 10}\ncathode: {model: active, material: NMC811, "
+             "thickness: 3 um, cells: 20}\nprotocol: [discharge at 0.1 mA/cm^2 for 1 s]\n"
+             "separator: {material: PEO-LiTFSI, thickness: 100 um, cells: 20, filler: PEO-LiTFSI, filler_fraction: 0.2}\n");
+    PetscCall(Load("badfill.yaml", yaml, &p, &ierr, NULL, 0));
+    check(ierr && strstr(ErrorText(ierr), "separator.filler") && strstr(ErrorText(ierr), "single-ion"),
+          "effective_medium: a binary filler is refused", NULL, 0, 0);
+    snprintf(yaml, sizeof yaml,
+             "cell: {temperature: 70 degC}\nanode: {material: lithium, thickness: 20 um, cells: 10}\ncathode: {model: active, material: NMC811, "
+             "thickness: 3 um, cells: 20}\nprotocol: [discharge at 0.1 mA/cm^2 for 1 s]\n"
+             "separator: {material: PEO-LiTFSI, thickness: 100 um, cells: 20, filler: LLZO, filler_fraction: 1}\n");
+    PetscCall(Load("fullfill.yaml", yaml, &p, &ierr, NULL, 0));
+    check(ierr && strstr(ErrorText(ierr), "filler_fraction"), "effective_medium: a filler fraction of 1 is refused", NULL, 0, 0);
+    snprintf(yaml, sizeof yaml,
+             "cell: {temperature: 70 degC}\nanode: {material: lithium, thickness: 20 um, cells: 10}\ncathode: {model: active, material: NMC811, "
+             "thickness: 3 um, cells: 20}\nprotocol: [discharge at 0.1 mA/cm^2 for 1 s]\n"
+             "separator: {material: PEO-LiTFSI, thickness: 100 um, cells: 20, filler_fraction: 0.2}\n");
+    PetscCall(Load("nofill.yaml", yaml, &p, &ierr, NULL, 0));
+    check(ierr && strstr(ErrorText(ierr), "needs separator.filler"), "effective_medium: a fraction without a filler is refused", NULL, 0, 0);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode TestNewElectrolytes(void)
+{
+  static const struct {
+    const char *name;
+    double      sigma; /* S/m at 25 degC, as in the file */
+  } list[] = {{"Li3PS4", 0.016}, {"LGPS", 1.2},       {"LLZO", 0.05},     {"LATP", 0.03},
+              {"LLTO", 0.005},   {"Li3InCl6", 0.149}, {"Li3YCl6", 0.051}, {"LiPON", 3.3e-4}};
+
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
+    char           yaml[1024], sep[256], name[160];
+    Params         p25, p60;
+    PetscErrorCode i25, i60;
+    snprintf(sep, sizeof sep, "%s", list[i].name);
+    CellYaml(yaml, sizeof yaml, "25 degC", sep, "[discharge at 0.1 mA/cm^2 for 1 s]");
+    PetscCall(Load("e25.yaml", yaml, &p25, &i25, NULL, 0));
+    CellYaml(yaml, sizeof yaml, "60 degC", sep, "[discharge at 0.1 mA/cm^2 for 1 s]");
+    PetscCall(Load("e60.yaml", yaml, &p60, &i60, NULL, 0));
+    snprintf(name, sizeof name, "library: %s loads, its 25 degC conductivity is the file's and rises with temperature", list[i].name);
+    if (check(!i25 && !i60, name, NULL, 0, 0)) {
+      const Electrolyte *e = &p25.region[REGION_SEPARATOR].electrolyte;
+      snprintf(name, sizeof name, "library: %s at 25 degC", list[i].name);
+      check_rel(name, e->conductivity, list[i].sigma, 1e-12);
+      snprintf(name, sizeof name, "library: %s conducts more at 60 degC, holds Li+ and has a density", list[i].name);
+      check(p60.region[REGION_SEPARATOR].electrolyte.conductivity > 1.2 * e->conductivity && e->concentration > 1000 && e->density > 1000 &&
+                e->kind == ELECTROLYTE_SINGLE_ION,
+            name, NULL, 0, 0);
+      PetscCall(ParamsDestroy(&p25));
+      PetscCall(ParamsDestroy(&p60));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   char cmd[PETSC_MAX_PATH_LEN + 16];
@@ -457,6 +569,8 @@ int main(int argc, char **argv)
   PetscCall(TestRangeWarning());
   PetscCall(TestShippedLibrary());
   PetscCall(TestDefaultCell());
+  PetscCall(TestEffectiveMedium());
+  PetscCall(TestNewElectrolytes());
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   if (system(cmd)) printf("could not remove %s\n", tmpdir);
   PetscCall(PetscFinalize());

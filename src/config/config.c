@@ -58,6 +58,9 @@ const SchemaKey ConfigSchema[] = {
     {"separator", "cation_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D+ of the dilute Nernst-Planck form (binary)"},
     {"separator", "anion_diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR, "D- of the dilute Nernst-Planck form (binary)"},
     {"separator", "reference_temperature", KT_QUANTITY, "temperature", NULL, 0, "temperature at which the membrane's parameter values hold"},
+    {"separator", "filler", KT_TEXT, NULL, NULL, 0, "ceramic filler of a composite membrane: a single-ion electrolyte from the library"},
+    {"separator", "filler_fraction", KT_QUANTITY, "dimensionless", "0", 0, "volume fraction of the filler, in [0, 1)"},
+    {"separator", "effective_medium", KT_TEXT, NULL, "maxwell_garnett", 0, "maxwell_garnett | bruggeman: the composite membrane's conductivity"},
     {"cathode", "model", KT_TEXT, NULL, "active", 0,
      "composite (porous: particles, electrolyte, carbon) | active (thin-film active layer) | lithium (symmetric Li | SE | Li cell)"},
     {"cathode", "active_fraction", KT_PROFILE, "dimensionless", "0.6", F_COMPOSITE, "volume fraction of active particles (or a profile)"},
@@ -1024,6 +1027,55 @@ static PetscErrorCode ResolveLithium(Config *c, const char *section, Layer *L, K
   PetscFunctionReturn(0);
 }
 
+/* A composite membrane: ceramic filler particles in the separator's
+ * material. The conductivity becomes the effective medium's, the density the
+ * volume mix; the salt transport of a binary matrix (D, t+) and its
+ * concentration stay the matrix's. */
+static PetscErrorCode ResolveFiller(Config *c, Electrolyte *e)
+{
+  const char           *name, *medium, *s = "separator";
+  const MaterialRecord *m;
+  const MaterialParam  *ms, *md;
+  PetscReal             phi, sigma_f;
+  EffectiveMedium       model;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetText(c, s, "filler", NULL, &name));
+  PetscCheck(name || !Given(c, s, "filler_fraction"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: separator.filler_fraction needs separator.filler",
+             c->file);
+  PetscCheck(name || !Given(c, s, "effective_medium"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: separator.effective_medium needs separator.filler",
+             c->file);
+  if (!name) PetscFunctionReturn(0);
+  PetscCall(LibraryFind(&c->lib, name, "electrolyte", c->label, &m));
+  PetscCheck(!strcmp(m->kind, "single_ion"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: separator.filler %s is %s; a filler is a ceramic single-ion conductor (or an inert one with conductivity 0)", c->file, m->name,
+             m->kind);
+  PetscCall(GetReal(c, s, "filler_fraction", NULL, &phi, NULL));
+  PetscCall(CheckRange(c, s, "filler_fraction", phi, 0, PETSC_TRUE, 1, PETSC_FALSE, "a filler fraction lies in [0, 1)"));
+  PetscCall(GetText(c, s, "effective_medium", NULL, &medium));
+  if (!strcmp(medium, "maxwell_garnett"))
+    model = MEDIUM_MAXWELL_GARNETT;
+  else if (!strcmp(medium, "bruggeman"))
+    model = MEDIUM_BRUGGEMAN;
+  else
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: effective_medium '%s' is not allowed; allowed: maxwell_garnett, bruggeman", c->label, medium);
+  ms = MaterialGetParam(m, "conductivity");
+  md = MaterialGetParam(m, "density");
+  PetscCheck(ms, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: separator.filler %s gives no conductivity (%s)", c->file, m->name, m->file);
+  sigma_f = MaterialLawValue(m, "conductivity", PETSC_FALSE, ms->value, ms->activation_energy, m->reference_temperature, c->T);
+  PetscCall(MaterialRangeCheck(c->comm, m, "separator.filler", "conductivity", PETSC_FALSE, c->T));
+  PetscCall(TextPrintf(&c->yaml, "  filler: "));
+  PetscCall(TextQuoted(&c->yaml, m->name));
+  PetscCall(TextPrintf(&c->yaml, "\n  effective_medium: %s\n", EffectiveMedia[model]));
+  PetscCall(YamlValue(c, "filler_fraction", phi, NULL, NULL));
+  PetscCall(YamlValue(c, "filler_conductivity", sigma_f, "S/m", "the filler's at the run temperature"));
+  e->conductivity = EffectiveMediumConductivity(model, e->conductivity, sigma_f, phi);
+  e->density      = e->density > 0 && md && md->value > 0 ? (1 - phi) * e->density + phi * md->value : 0.0;
+  PetscCall(YamlValue(c, "effective_conductivity", e->conductivity, "S/m", EffectiveMedia[model]));
+  PetscCall(YamlValue(c, "effective_density", e->density, "kg/m^3", "volume mix (0: unknown)"));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode ResolveSeparator(Config *c, Params *p)
 {
   Electrolyte          *e = &p->region[REGION_SEPARATOR].electrolyte;
@@ -1117,6 +1169,7 @@ static PetscErrorCode ResolveSeparator(Config *c, Params *p)
   }
   PetscCall(CheckRange(c, s, "conductivity", e->conductivity, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a conductivity must be > 0"));
   PetscCall(CheckRange(c, s, "concentration", e->concentration, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a concentration must be > 0"));
+  PetscCall(ResolveFiller(c, e));
   PetscFunctionReturn(0);
 }
 

@@ -13,6 +13,23 @@ const char *const OcpModels[]        = {"constant", "NMC811", "LCO", "table", "O
 const char *const CathodeModels[]    = {"active", "lithium", "composite", "CathodeModel", "CATHODE_", NULL};
 const char *const StepKinds[]        = {"discharge", "charge", "rest", "hold", "StepKind", "STEP_", NULL};
 
+const char *const EffectiveMedia[] = {"maxwell_garnett", "bruggeman", "EffectiveMedium", "MEDIUM_", NULL};
+
+/* Maxwell-Garnett: sigma_m (sf + 2 sm + 2 phi (sf - sm)) / (sf + 2 sm - phi (sf - sm)).
+ * Bruggeman: phi (sf - s)/(sf + 2 s) + (1 - phi)(sm - s)/(sm + 2 s) = 0, the
+ * positive root of 2 s^2 - b s - sm sf = 0 with b = (3 phi - 1) sf + (2 - 3 phi) sm. */
+PetscReal EffectiveMediumConductivity(EffectiveMedium model, PetscReal sigma_m, PetscReal sigma_f, PetscReal phi)
+{
+  if (model == MEDIUM_MAXWELL_GARNETT) {
+    const PetscReal d = sigma_f - sigma_m;
+    return sigma_m * (sigma_f + 2 * sigma_m + 2 * phi * d) / (sigma_f + 2 * sigma_m - phi * d);
+  } else {
+    const PetscReal b = (3 * phi - 1) * sigma_f + (2 - 3 * phi) * sigma_m, q = PetscSqrtReal(b * b + 8 * sigma_m * sigma_f);
+    /* the root without cancellation: (b + q)/4, or 2 sm sf / (q - b) when b < 0 */
+    return b >= 0 ? 0.25 * (b + q) : 2 * sigma_m * sigma_f / (q - b);
+  }
+}
+
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T)
 {
   return value_ref * PetscExpReal(-activation_energy / GAS_CONSTANT * (1.0 / T - 1.0 / T_ref));
