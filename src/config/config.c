@@ -1443,6 +1443,10 @@ static PetscErrorCode ResolveComposite(Config *c, Params *p)
   PetscCall(GetProfile(c, s, "particle_radius", &q->particle_radius));
   PetscCheck(q->particle_radius.separator_side > 0 && q->particle_radius.collector_side > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "%s: a particle radius must be > 0, e.g. 5 um", c->label);
+  PetscCheck(2 * PetscMax(q->particle_radius.separator_side, q->particle_radius.collector_side) <= r->layer.thickness, PETSC_COMM_SELF,
+             PETSC_ERR_USER_INPUT, "%s: a particle of radius %g um does not fit in the %g um cathode (a bare number is in metres: write 5 um)",
+             c->label, (double)(PetscMax(q->particle_radius.separator_side, q->particle_radius.collector_side) * 1e6),
+             (double)(r->layer.thickness * 1e6));
   PetscCall(TextPrintf(&c->yaml, "  particle_radius: {separator_side: %.10g, collector_side: %.10g}  # m\n",
                        (double)q->particle_radius.separator_side, (double)q->particle_radius.collector_side));
   PetscCall(GetReal(c, s, "bruggeman", NULL, &q->bruggeman, NULL));
