@@ -408,7 +408,7 @@ static PetscErrorCode TestOverridesAndMore(void)
         {"composite: a composite key on a thin film", "cathode: {model: active, shells: 5}\n", "cathode.shells", "only to cathode model composite"},
         {"composite: a zero particle radius", "cathode: {model: composite, particle_radius: 0 um}\n", "particle radius", NULL},
         {"composite: a particle larger than the layer (a bare number is metres)", "cathode: {model: composite, particle_radius: 5}\n",
-         "does not fit in the 50 um cathode", "write 5 um"},
+         "does not fit in the 50. um cathode", "write 5 um"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
       PetscCall(LoadText("composite_bad.yaml", bad[i].yaml, 0, NULL, NULL, &p, &ierr));
