@@ -70,7 +70,7 @@ static void FastComposite(Params *p, PetscReal L, PetscInt cells, PetscReal R, P
 }
 
 /* 1. Max error over the shells at t_end, relative to j R / D. */
-static PetscErrorCode SphereError(PetscInt shells, double *err, double *surface_error)
+static PetscErrorCode SphereError(PetscInt shells, PetscReal grading, double *err, double *surface_error)
 {
   const double       R = 5e-6, L = 10e-6, D = 1e-14, t_end = 1000.0, cur = 2.0; /* A/m^2 */
   Params             p;
@@ -82,7 +82,8 @@ static PetscErrorCode SphereError(PetscInt shells, double *err, double *surface_
 
   PetscFunctionBeginUser;
   FastComposite(&p, L, 1, R, shells);
-  p.steps[0] = FixtureStep(STEP_DISCHARGE, cur, t_end, PETSC_INFINITY);
+  p.region[REGION_CATHODE].composite.shell_grading = grading;
+  p.steps[0]                                       = FixtureStep(STEP_DISCHARGE, cur, t_end, PETSC_INFINITY);
   PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
   PetscCall(SimulationRun(sim, &s));
   PetscCall(SimulationGetModel(sim, &m, &U, NULL));
@@ -251,13 +252,22 @@ int main(int argc, char **argv)
     const PetscInt shells[3] = {10, 20, 40};
     double         err[3], surf[3];
     for (int k = 0; k < 3; k++)
-      PetscCall(SphereError(shells[k], &err[k], &surf[k]));
+      PetscCall(SphereError(shells[k], 1.0, &err[k], &surf[k]));
     printf("#   sphere shells 10/20/40: max error %.3e %.3e %.3e, surface %.3e %.3e %.3e (of j R/D)\n", err[0], err[1], err[2], surf[0], surf[1],
            surf[2]);
     check(log2(err[1] / err[2]) > 1.8, "composite_sphere_diffusion_order", "observed order %.3f, want > %.1f", log2(err[1] / err[2]), 1.8);
     check(err[2] < 2e-3, "composite_sphere_diffusion_finest_error", "max error %.2e of j R/D, tol %.0e", err[2], 2e-3);
     check(log2(surf[1] / surf[2]) > 1.8 && surf[2] < 2e-3, "composite_particle_surface_concentration_converges", "order %.3f, error %.2e of j R/D",
           log2(surf[1] / surf[2]), surf[2]);
+    {
+      /* shells 4x finer at the surface than at the centre: at the same count the surface error drops (it is the surface
+         shell's half width that the reconstruction spans) */
+      double gerr, gsurf;
+      PetscCall(SphereError(10, 4.0, &gerr, &gsurf));
+      printf("#   10 shells graded 4: max error %.3e, surface %.3e (uniform: %.3e, %.3e)\n", gerr, gsurf, err[0], surf[0]);
+      check(gsurf < 0.8 * surf[0] && gerr < 3e-3, "composite_graded_shells_refine_the_surface", "surface error %.2e, 10 uniform shells %.2e", gsurf,
+            surf[0]);
+    }
   }
   { /* 2. electrolyte potential drop */
     const PetscInt cells[3] = {10, 20, 40};
