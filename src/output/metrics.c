@@ -17,36 +17,64 @@ static PetscReal Mean(const Profile *q)
   return 0.5 * (q->separator_side + q->collector_side);
 }
 
-/* Areal mass of region r, kg/m^2 (NaN when a density it needs is unknown),
- * and of its active material alone. */
-static void RegionMass(const Region *r, PetscReal *mass, PetscReal *active)
+/* Areal mass of region r, kg/m^2, and of its active material alone (NaN
+ * without one). Returns the config key of a density the mass needs and does
+ * not have (0 = unknown), the mass then being NaN; NULL when all are known.
+ * own is the key of the region's own density. */
+static const char *RegionMass(const Region *r, const char *own, PetscReal *mass, PetscReal *active)
 {
-  const PetscReal L = r->layer.thickness;
-  PetscReal       rho;
+  const PetscReal L       = r->layer.thickness;
+  const char     *missing = NULL;
+  PetscReal       rho     = 0.0;
 
-  *active = 0.0;
+  *active = NAN;
   switch (r->phase) {
   case PHASE_ELECTROLYTE:
     rho = r->electrolyte.density;
+    if (!(rho > 0)) missing = own;
     break;
   case PHASE_ACTIVE:
-    rho = r->active.density, *active = r->active.density * L;
+    rho = r->active.density;
+    if (!(rho > 0))
+      missing = own;
+    else
+      *active = rho * L;
     break;
   case PHASE_COMPOSITE: {
     const Composite *q  = &r->composite;
     const PetscReal  am = Mean(&q->active_fraction), el = Mean(&q->electrolyte_fraction), cb = Mean(&q->carbon_fraction);
-    const PetscBool  known = (PetscBool)(r->active.density > 0 && (el == 0 || r->electrolyte.density > 0) && (cb == 0 || q->carbon_density > 0));
-    rho                    = known ? am * r->active.density + el * r->electrolyte.density + cb * q->carbon_density : 0.0;
-    *active                = am * r->active.density * L;
+    if (!(r->active.density > 0))
+      missing = own;
+    else if (el > 0 && !(r->electrolyte.density > 0))
+      missing = "separator.density (the pore electrolyte's, when it is the separator's material; else its material file)";
+    else if (cb > 0 && !(q->carbon_density > 0))
+      missing = "cathode.carbon_density";
+    rho = am * r->active.density + el * r->electrolyte.density + cb * q->carbon_density;
+    if (r->active.density > 0) *active = am * r->active.density * L;
   } break;
-  default:
+  default: /* lithium */
     rho = r->density;
+    if (!(rho > 0)) missing = own;
   }
-  *mass = rho > 0 ? rho * L : NAN;
-  if (!(*active > 0)) *active = NAN;
+  *mass = missing ? NAN : rho * L;
+  return missing;
 }
 
-void StackModel(const Params *p, StackPart parts[STACK_PARTS], PetscReal *thickness, PetscReal *areal_mass)
+/* A collector foil of thickness 0 is absent (no mass); one with thickness
+ * and density 0 has an unknown mass. */
+static const char *CollectorMass(const Collector *c, const char *key, PetscReal *mass)
+{
+  if (c->thickness > 0 && !(c->density > 0)) {
+    *mass = NAN;
+    return key;
+  }
+  *mass = c->thickness * c->density;
+  return NULL;
+}
+
+/* The five parts and the totals; missing[k] is the key of part k's unknown
+ * density, or NULL. */
+static void Stack(const Params *p, StackPart parts[STACK_PARTS], PetscReal *thickness, PetscReal *areal_mass, const char *missing[STACK_PARTS])
 {
   const Region *anode = &p->region[0], *cathode = ParamsCathode(p), *membrane = ParamsMembrane(p);
   PetscReal     active;
@@ -54,46 +82,53 @@ void StackModel(const Params *p, StackPart parts[STACK_PARTS], PetscReal *thickn
   PetscMemzero(parts, STACK_PARTS * sizeof parts[0]);
   snprintf(parts[0].name, sizeof parts[0].name, "anode_collector");
   snprintf(parts[0].material, sizeof parts[0].material, "%s", p->anode_collector.thickness > 0 ? p->anode_collector.material : "none");
-  parts[0].thickness  = p->anode_collector.thickness;
-  parts[0].areal_mass = p->anode_collector.thickness * p->anode_collector.density;
+  parts[0].thickness = p->anode_collector.thickness;
+  missing[0]         = CollectorMass(&p->anode_collector, "stack.anode_collector_density", &parts[0].areal_mass);
   snprintf(parts[1].name, sizeof parts[1].name, "anode");
   snprintf(parts[1].material, sizeof parts[1].material, "lithium");
   parts[1].thickness = anode->layer.thickness;
-  RegionMass(anode, &parts[1].areal_mass, &active);
+  missing[1]         = RegionMass(anode, "anode.density", &parts[1].areal_mass, &active);
   snprintf(parts[2].name, sizeof parts[2].name, "membrane");
   snprintf(parts[2].material, sizeof parts[2].material, "%s", membrane->electrolyte.name);
   parts[2].thickness = membrane->layer.thickness;
-  RegionMass(membrane, &parts[2].areal_mass, &active);
+  missing[2]         = RegionMass(membrane, "separator.density", &parts[2].areal_mass, &active);
   snprintf(parts[3].name, sizeof parts[3].name, "cathode");
   if (cathode->phase == PHASE_COMPOSITE)
     snprintf(parts[3].material, sizeof parts[3].material, "%s + %s + carbon", cathode->active.name, cathode->electrolyte.name);
   else
     snprintf(parts[3].material, sizeof parts[3].material, "%s", cathode->phase == PHASE_LITHIUM ? "lithium" : cathode->active.name);
   parts[3].thickness = cathode->layer.thickness;
-  RegionMass(cathode, &parts[3].areal_mass, &active);
+  missing[3]         = RegionMass(cathode, "cathode.density", &parts[3].areal_mass, &active);
   snprintf(parts[4].name, sizeof parts[4].name, "cathode_collector");
   snprintf(parts[4].material, sizeof parts[4].material, "%s", p->cathode_collector.thickness > 0 ? p->cathode_collector.material : "none");
-  parts[4].thickness  = p->cathode_collector.thickness;
-  parts[4].areal_mass = p->cathode_collector.thickness * p->cathode_collector.density;
+  parts[4].thickness = p->cathode_collector.thickness;
+  missing[4]         = CollectorMass(&p->cathode_collector, "stack.cathode_collector_density", &parts[4].areal_mass);
   *thickness = *areal_mass = 0.0;
   for (int k = 0; k < STACK_PARTS; k++)
     *thickness += parts[k].thickness, *areal_mass += parts[k].areal_mass; /* NaN spreads: an unknown density leaves no total */
+}
+
+void StackModel(const Params *p, StackPart parts[STACK_PARTS], PetscReal *thickness, PetscReal *areal_mass)
+{
+  const char *missing[STACK_PARTS];
+  Stack(p, parts, thickness, areal_mass, missing);
 }
 
 /* Areal mass of the cathode's active material, kg/m^2 (NaN without one). */
 static PetscReal ActiveMass(const Params *p)
 {
   PetscReal mass, active;
-  RegionMass(ParamsCathode(p), &mass, &active);
+  RegionMass(ParamsCathode(p), "cathode.density", &mass, &active);
   return active;
 }
 
-/* The lithium foil's capacity over the cathode's theoretical capacity (N/P). */
+/* The lithium foil's capacity over the cathode's theoretical capacity (N/P);
+ * NaN for a symmetric cell or an unknown lithium density. */
 static PetscReal LithiumExcess(const Params *p)
 {
   const Region   *anode = &p->region[0];
   const PetscReal Q     = CathodeCapacity(p);
-  return Q > 0 ? FARADAY * anode->density * anode->layer.thickness / LITHIUM_MOLAR_MASS / Q : NAN;
+  return Q > 0 && anode->density > 0 ? FARADAY * anode->density * anode->layer.thickness / LITHIUM_MOLAR_MASS / Q : NAN;
 }
 
 /* The mean open-circuit voltage over the cathode's window, against
@@ -112,53 +147,99 @@ static PetscReal NominalVoltage(const Params *p)
   return sum / n;
 }
 
+/* Why the stack has no areal mass: the first part with an unknown density. */
+static void UnknownMass(const StackPart parts[STACK_PARTS], const char *missing[STACK_PARTS], char *why, size_t len)
+{
+  why[0] = 0;
+  for (int k = 0; k < STACK_PARTS; k++)
+    if (missing[k]) {
+      snprintf(why, len, "unknown density of the %s (%s): set %s", parts[k].name, parts[k].material, missing[k]);
+      return;
+    }
+}
+
 PetscErrorCode StackView(const Params *p, FILE *fp)
 {
-  StackPart parts[STACK_PARTS];
-  PetscReal L, M;
+  StackPart   parts[STACK_PARTS];
+  const char *missing[STACK_PARTS];
+  PetscReal   L, M;
+  char        why[384];
 
   PetscFunctionBeginUser;
-  StackModel(p, parts, &L, &M);
+  Stack(p, parts, &L, &M, missing);
+  UnknownMass(parts, missing, why, sizeof why);
   fprintf(fp, "stack (per area; docs/stack.md):\n");
-  for (int k = 0; k < STACK_PARTS; k++)
-    fprintf(fp, "  %-18s %-32s %9.2f \u00b5m %9.3f mg/cm\u00b2\n", parts[k].name, parts[k].material, (double)(parts[k].thickness * 1e6),
-            (double)(parts[k].areal_mass * 100));
-  fprintf(fp, "  %-18s %-32s %9.2f \u00b5m %9.3f mg/cm\u00b2\n", "total", "", (double)(L * 1e6), (double)(M * 100));
+  for (int k = 0; k < STACK_PARTS; k++) {
+    fprintf(fp, "  %-18s %-32s %9.2f \u00b5m ", parts[k].name, parts[k].material, (double)(parts[k].thickness * 1e6));
+    if (missing[k])
+      fprintf(fp, "   unknown mass: set %s\n", missing[k]);
+    else
+      fprintf(fp, "%9.3f mg/cm\u00b2\n", (double)(parts[k].areal_mass * 100));
+  }
+  fprintf(fp, "  %-18s %-32s %9.2f \u00b5m ", "total", "", (double)(L * 1e6));
+  if (why[0])
+    fprintf(fp, "   unknown mass\n");
+  else
+    fprintf(fp, "%9.3f mg/cm\u00b2\n", (double)(M * 100));
   if (p->cathode_model != CATHODE_LITHIUM) {
-    const PetscReal Q = CathodeCapacity(p), E = Q * NominalVoltage(p);
-    fprintf(fp, "  lithium excess N/P = %.3g; at the mean OCP %.3f V the theoretical capacity gives %.4g Wh/kg, %.4g Wh/L\n",
-            (double)LithiumExcess(p), (double)NominalVoltage(p), (double)(E / SECONDS_PER_H / M), (double)(E / SECONDS_PER_H / L / 1000));
-    if (LithiumExcess(p) < 1)
+    const PetscReal U = NominalVoltage(p), E = CathodeCapacity(p) * U, NP = LithiumExcess(p);
+    if (isnan(NP))
+      fprintf(fp, "  lithium excess N/P unknown: set anode.density\n");
+    else
+      fprintf(fp, "  lithium excess N/P = %.3g\n", (double)NP);
+    fprintf(fp, "  at the mean OCP %.3f V the theoretical capacity gives ", (double)U);
+    if (why[0])
+      fprintf(fp, "no specific energy (%s), %.4g Wh/L\n", why, (double)(E / SECONDS_PER_H / L / 1000));
+    else
+      fprintf(fp, "%.4g Wh/kg, %.4g Wh/L\n", (double)(E / SECONDS_PER_H / M), (double)(E / SECONDS_PER_H / L / 1000));
+    if (NP < 1)
       fprintf(
           fp,
           "  warning: the lithium foil holds less lithium than the cathode takes up (N/P < 1); a full discharge would strip it, which the 1D model "
           "does not follow: give a thicker anode\n");
-  }
+  } else
+    fprintf(fp, "  a symmetric cell stores no energy: no specific energy or energy density\n");
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode MetricsWriteStack(Output out, const Params *p, const RunSummary *s)
 {
-  StackPart       parts[STACK_PARTS];
-  PetscReal       L, M;
-  const PetscReal Wh = s->discharge_energy / SECONDS_PER_H; /* Wh/m^2 */
+  static const char *const symmetric = "a symmetric Li | SE | Li cell has no cathode capacity: it stores no energy";
+  const PetscBool          sym       = (PetscBool)(p->cathode_model == CATHODE_LITHIUM);
+  StackPart                parts[STACK_PARTS];
+  const char              *missing[STACK_PARTS];
+  PetscReal                L, M, active;
+  const PetscReal          Wh = s->discharge_energy / SECONDS_PER_H; /* Wh/m^2 */
+  char                     why[384], note[384];
 
   PetscFunctionBeginUser;
-  StackModel(p, parts, &L, &M);
+  Stack(p, parts, &L, &M, missing);
+  UnknownMass(parts, missing, why, sizeof why);
   for (int k = 0; k < STACK_PARTS; k++) {
     char name[96];
     PetscCall(PetscSNPrintf(name, sizeof name, "stack/%s/thickness", parts[k].name));
     PetscCall(OutputWriteMetric(out, name, parts[k].thickness * 1e6, "um"));
     PetscCall(PetscSNPrintf(name, sizeof name, "stack/%s/areal_mass", parts[k].name));
-    PetscCall(OutputWriteMetric(out, name, parts[k].areal_mass * 100, "mg/cm^2"));
+    note[0] = 0;
+    if (missing[k]) PetscCall(PetscSNPrintf(note, sizeof note, "unknown density: set %s", missing[k]));
+    PetscCall(OutputWriteMetricNote(out, name, parts[k].areal_mass * 100, "mg/cm^2", note));
     PetscCall(PetscSNPrintf(name, sizeof name, "stack/%s/material", parts[k].name));
     PetscCall(OutputWriteMetricText(out, name, parts[k].material));
   }
   PetscCall(OutputWriteMetric(out, "stack_thickness", L * 1e6, "um"));
-  PetscCall(OutputWriteMetric(out, "stack_areal_mass", M * 100, "mg/cm^2"));
-  PetscCall(OutputWriteMetric(out, "specific_energy", Wh / M, "Wh/kg"));
-  PetscCall(OutputWriteMetric(out, "energy_density", Wh / L / 1000, "Wh/L"));
-  PetscCall(OutputWriteMetric(out, "specific_capacity", s->discharge_capacity / 3.6 / (ActiveMass(p) * 1000), "mAh/g"));
-  PetscCall(OutputWriteMetric(out, "lithium_excess", LithiumExcess(p), "1"));
+  PetscCall(OutputWriteMetricNote(out, "stack_areal_mass", M * 100, "mg/cm^2", why));
+  PetscCall(OutputWriteMetricNote(out, "specific_energy", sym ? NAN : Wh / M, "Wh/kg", sym ? symmetric : why));
+  PetscCall(OutputWriteMetricNote(out, "energy_density", sym ? NAN : Wh / L / 1000, "Wh/L", sym ? symmetric : NULL));
+  active  = ActiveMass(p);
+  note[0] = 0;
+  if (sym)
+    PetscCall(PetscSNPrintf(note, sizeof note, "no active material: the cathode is lithium"));
+  else if (isnan(active))
+    PetscCall(PetscSNPrintf(note, sizeof note, "unknown density of the active material %s: set cathode.density", ParamsCathode(p)->active.name));
+  PetscCall(OutputWriteMetricNote(out, "specific_capacity", s->discharge_capacity / 3.6 / (active * 1000), "mAh/g", note));
+  PetscCall(OutputWriteMetricNote(out, "lithium_excess", LithiumExcess(p), "1",
+                                  sym                       ? "no cathode capacity to set the lithium foil against"
+                                  : isnan(LithiumExcess(p)) ? "unknown density of the lithium foil: set anode.density"
+                                                            : NULL));
   PetscFunctionReturn(0);
 }

@@ -1364,7 +1364,8 @@ PetscErrorCode OutputWriteStepEnd(Output out, PetscInt index, const char *text, 
 }
 
 /* A scalar in /metrics, of HDF5 type filetype (memtype in memory). */
-static PetscErrorCode OutputWriteMetric_Root(Output out, const char *name, hid_t memtype, hid_t filetype, const void *value, const char *units)
+static PetscErrorCode OutputWriteMetric_Root(Output out, const char *name, hid_t memtype, hid_t filetype, const void *value, const char *units,
+                                             const char *note)
 {
   char path[256];
 
@@ -1374,11 +1375,18 @@ static PetscErrorCode OutputWriteMetric_Root(Output out, const char *name, hid_t
   PetscCall(PetscSNPrintf(path, sizeof path, "/metrics/%s", name));
   PetscCall(Reserve(out, 0));
   PetscCall(H5WriteScalar(out, path, memtype, filetype, value, units ? units : ""));
+  if (note && note[0]) {
+    hid_t d;
+    H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+    PetscCall(H5WriteStringAttribute(out, d, path, "note", note));
+    H5Check(H5Dclose(d), out, "close dataset", path);
+  }
   PetscFunctionReturn(0);
 }
 
 /* One metric of the given HDF5 type, written on rank 0, its error shared. */
-static PetscErrorCode OutputWriteMetricTyped(Output out, const char *name, hid_t memtype, hid_t filetype, const void *v, const char *units)
+static PetscErrorCode OutputWriteMetricTyped(Output out, const char *name, hid_t memtype, hid_t filetype, const void *v, const char *units,
+                                             const char *note)
 {
   PetscErrorCode ierr = 0;
 
@@ -1387,7 +1395,7 @@ static PetscErrorCode OutputWriteMetricTyped(Output out, const char *name, hid_t
   if (out->rank == 0) {
     H5Quiet q;
     QuietBegin(&q);
-    ierr = OutputWriteMetric_Root(out, name, memtype, filetype, v, units);
+    ierr = OutputWriteMetric_Root(out, name, memtype, filetype, v, units, note);
     QuietEnd(&q);
   }
   PetscCall(ShareError(out->comm, out->rank, ierr));
@@ -1399,7 +1407,18 @@ PetscErrorCode OutputWriteMetric(Output out, const char *name, PetscReal value, 
   const double v = value;
 
   PetscFunctionBegin;
-  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units));
+  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* The note says why a value is NaN (an unknown density, a cell with no
+ * capacity), so that NaN is never read as a number. */
+PetscErrorCode OutputWriteMetricNote(Output out, const char *name, PetscReal value, const char *units, const char *note)
+{
+  const double v = value;
+
+  PetscFunctionBegin;
+  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &v, units, note));
   PetscFunctionReturn(0);
 }
 
@@ -1430,7 +1449,7 @@ PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 val
   const long long v = (long long)value;
 
   PetscFunctionBegin;
-  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_LLONG, H5T_STD_I64LE, &v, units));
+  PetscCall(OutputWriteMetricTyped(out, name, H5T_NATIVE_LLONG, H5T_STD_I64LE, &v, units, NULL));
   PetscFunctionReturn(0);
 }
 
