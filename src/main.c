@@ -110,7 +110,10 @@ static PetscErrorCode RunCommand_Private(Command *cmd, const char *command, int 
   PetscCall(ParamsLoad(comm, argv[2], cmd->n, cmd->keys, cmd->values, p));
   PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_TRUE)); /* a mistyped config key, before any work */
   p->quiet = quiet;                                            /* the progress line also needs a terminal */
-  if (!strcmp(command, "check")) PetscCall(ParamsView(p, stdout));
+  if (!strcmp(command, "check")) {
+    PetscCall(ParamsView(p, stdout));
+    PetscCall(StackView(p, stdout)); /* the output layer's mass model: the config layer does not know it */
+  }
   PetscCall(SimulationCreate(comm, p, argc, argv, &cmd->sim));
   PetscCall(SimulationSetUp(cmd->sim));
   PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_FALSE)); /* every other option, once the solvers have read theirs */

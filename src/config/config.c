@@ -2145,6 +2145,5 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
   }
   if (e->kind == ELECTROLYTE_BINARY)
     fprintf(fp, "  limiting current = %.4g mA/cm\u00b2\n", (double)(LimitingCurrent(e, p->region[REGION_SEPARATOR].layer.thickness) / 10));
-  PetscCall(StackView(p, fp));
   PetscFunctionReturn(0);
 }
