@@ -91,7 +91,7 @@ typedef struct {
 
 typedef struct {
   char          name[64];
-  char          phase[32]; /* lithium | electrolyte | active */
+  char          phase[32]; /* lithium | electrolyte | active | collector | additive */
   char          kind[32];  /* single_ion | binary, electrolytes only */
   char          description[1024];
   PetscReal     reference_temperature; /* K */

@@ -18,7 +18,7 @@
 static const struct {
   const char *name, *dimension, *meaning;
 } material_params[] = {
-    {"conductivity", "conductivity", "ionic (electrolyte) or electronic (electrode) conductivity"},
+    {"conductivity", "conductivity", "ionic (electrolyte) or electronic (electrode, collector, additive) conductivity"},
     {"conductivity_exponent", "dimensionless", "n in kappa(c) = kappa_ref (c/c_ref)^n"},
     {"diffusivity", "diffusivity", "salt diffusivity (electrolyte) or solid diffusivity (active)"},
     {"transference_number", "dimensionless", "cation transference number t+"},
@@ -327,8 +327,8 @@ static PetscErrorCode ReadMaterialDocument(yaml_document_t *doc, const char *fil
   }
 
   PetscCheck(rec->name[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the material has no name", file);
-  PetscCheck(!strcmp(rec->phase, "lithium") || !strcmp(rec->phase, "electrolyte") || !strcmp(rec->phase, "active") || !strcmp(rec->phase, "collector") ||
-                 !strcmp(rec->phase, "additive"),
+  PetscCheck(!strcmp(rec->phase, "lithium") || !strcmp(rec->phase, "electrolyte") || !strcmp(rec->phase, "active") ||
+                 !strcmp(rec->phase, "collector") || !strcmp(rec->phase, "additive"),
              PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: phase '%s' of %s is not one of lithium, electrolyte, active, collector, additive", file,
              rec->phase, rec->name);
   if (!strcmp(rec->phase, "electrolyte"))
@@ -613,12 +613,18 @@ PetscErrorCode MaterialsList(MPI_Comm comm, FILE *fp)
   if (!rank) {
     fprintf(fp, "%-14s %-12s %-11s %s\n", "name", "phase", "kind", "description");
     for (PetscInt i = 0; i < lib.n; i++) {
-      char  line[100];
-      char *stop;
-      /* The first sentence is the one-line summary. */
+      const size_t width = 90; /* of the summary, so that a line stays within about 130 columns */
+      char         line[128];
+      char        *stop;
+      /* The first sentence is the one-line summary; a longer one is cut at a word, with "...". */
       PetscCall(PetscStrncpy(line, lib.m[i].description, sizeof line));
       if ((stop = strstr(line, ". "))) stop[1] = 0;
       if ((stop = strchr(line, '\n'))) stop[0] = 0;
+      if (strlen(line) > width) {
+        line[width] = 0;
+        if ((stop = strrchr(line, ' '))) *stop = 0;
+        PetscCall(StrAppend(line, " ...", sizeof line));
+      }
       fprintf(fp, "%-14s %-12s %-11s %s\n", lib.m[i].name, lib.m[i].phase, lib.m[i].kind[0] ? lib.m[i].kind : "-", line);
     }
     fprintf(fp, "(library: %s)\n", lib.searched);

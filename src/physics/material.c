@@ -1,15 +1,17 @@
 /* Material laws with their derivatives: electrolyte transport properties as
- * functions of concentration, open-circuit potentials U(theta), the
- * temperature laws of material parameters (Arrhenius, Vogel-Fulcher-Tammann,
- * the linear resistivity of a metal), and the derived cell figures that
- * several layers quote (capacity, limiting current). Pointwise only: no grid,
- * no Vec. Which law a parameter follows, and over which temperatures its
+ * functions of concentration, open-circuit potentials U(theta) (the built-in
+ * fits and their names, tables), the temperature laws of material parameters
+ * (Arrhenius, Vogel-Fulcher-Tammann, the linear resistivity of a metal), the
+ * effective conductivity of a two-phase membrane, and the derived cell figures
+ * that several layers quote (capacity, limiting current). Pointwise only: no
+ * grid, no Vec. Which law a parameter follows, and over which temperatures its
  * source holds, is the materials library's business (src/config/library.c). */
 #include "ionstack.h"
+#include <strings.h>
 
 const char *const PhaseNames[]       = {"void", "lithium", "electrolyte", "active", "composite", "collector", "PhaseType", "PHASE_", NULL};
 const char *const ElectrolyteKinds[] = {"single_ion", "binary", "ElectrolyteKind", "ELECTROLYTE_", NULL};
-const char *const OcpModels[]        = {"constant", "NMC811", "LCO", "table", "OcpModel", "OCP_", NULL};
+const char *const OcpModels[]        = {"constant", "NMC811", "LCO", "NMC532", "LFP", "table", "OcpModel", "OCP_", NULL};
 const char *const CathodeModels[]    = {"active", "lithium", "composite", "CathodeModel", "CATHODE_", NULL};
 const char *const StepKinds[]        = {"discharge", "charge", "rest", "hold", "StepKind", "STEP_", NULL};
 
@@ -126,6 +128,49 @@ static void OcpLCO(PetscReal x, PetscReal *U, PetscReal *dU)
   *U += *dU * (x - end);
 }
 
+/* NMC532 (LiNi0.5Mn0.3Co0.2O2) against lithium: the fit of Mohtat et al.,
+ * J. Electrochem. Soc. 167 (2020) 110561, doi:10.1149/1945-7111/aba5d1 (the
+ * NMC_ocp_PeymanMPM of PyBaMM's Mohtat2020 set), a quintic in theta closed at
+ * full lithiation by an exponential. It falls on all of [-1, 2] (dU/dtheta <=
+ * -0.28 V there, flattest near theta = 0.7), so it needs no guard. U = 4.2 V
+ * at theta = 0.096012, 4.3 V at 0.028114, 3.0 V at 0.997384. */
+static void OcpNMC532(PetscReal x, PetscReal *U, PetscReal *dU)
+{
+  const PetscReal e = 0.5623e-4 * PetscExpReal(109.451 * x - 100.006);
+
+  *U  = 4.3452 + x * (-1.6518 + x * (1.6225 + x * (-2.0843 + x * (3.5146 + x * -2.2166)))) - e;
+  *dU = -1.6518 + x * (2 * 1.6225 + x * (3 * -2.0843 + x * (4 * 3.5146 + x * 5 * -2.2166))) - 109.451 * e;
+}
+
+/* LiFePO4 against lithium: the fit of Safari and Delacourt, J. Electrochem.
+ * Soc. 158 (2011) A562, doi:10.1149/1.3567007, in y = 1 - theta:
+ *   U = 3.4323 - 0.8428 exp(-80.2493 y^1.3198) - 3.2474e-6 exp(20.2645 y^3.8003)
+ *       + 3.2482e-6 exp(20.2646 y^3.7995).
+ * The two-phase plateau is nearly flat (|dU/dtheta| down to 4e-8 V near
+ * theta = 1/2, but negative on all of [0, 1)); the last two terms nearly
+ * cancel and make the end-of-charge rise to 4.14 V at theta = 0, the first
+ * the drop to 2.59 V at theta = 1. Outside [0, 1] the powers of y have no
+ * real value (theta > 1) or the cancellation loses every digit (theta < 0),
+ * so there the fit continues with its end slopes, like LCO's. U = 4.0 V at
+ * theta = 0.006121, 2.7 V at 0.991847; it never reaches 2.5 V. */
+static void OcpLFPFit(PetscReal x, PetscReal *U, PetscReal *dU)
+{
+  const PetscReal y = 1 - x, e1 = 0.8428 * PetscExpReal(-80.2493 * PetscPowReal(y, 1.3198));
+  const PetscReal e2 = 3.2474e-6 * PetscExpReal(20.2645 * PetscPowReal(y, 3.8003)), e3 = 3.2482e-6 * PetscExpReal(20.2646 * PetscPowReal(y, 3.7995));
+
+  *U  = 3.4323 - e1 - e2 + e3;
+  *dU = -80.2493 * 1.3198 * PetscPowReal(y, 0.3198) * e1 + 20.2645 * 3.8003 * PetscPowReal(y, 2.8003) * e2 -
+        20.2646 * 3.7995 * PetscPowReal(y, 2.7995) * e3;
+}
+
+static void OcpLFP(PetscReal x, PetscReal *U, PetscReal *dU)
+{
+  const PetscReal end = x < 0 ? 0 : (x > 1 ? 1 : x);
+
+  OcpLFPFit(end, U, dU);
+  *U += *dU * (x - end);
+}
+
 /* Piecewise-linear interpolation, constant extrapolation of the end slopes. */
 static void OcpTable(const ActiveMaterial *a, PetscReal x, PetscReal *U, PetscReal *dU)
 {
@@ -152,6 +197,12 @@ void ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal
   case OCP_LCO:
     OcpLCO(theta, U, dU);
     break;
+  case OCP_NMC532:
+    OcpNMC532(theta, U, dU);
+    break;
+  case OCP_LFP:
+    OcpLFP(theta, U, dU);
+    break;
   case OCP_TABLE:
     OcpTable(a, theta, U, dU);
     break;
@@ -159,6 +210,18 @@ void ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal
     *U  = a->ocp_value;
     *dU = 0.0;
   }
+}
+
+/* The built-in fits are the names between OCP_CONSTANT and OCP_TABLE. */
+PetscBool OcpModelFind(const char *name, OcpModel *model)
+{
+  if (!name) return PETSC_FALSE;
+  for (int k = OCP_CONSTANT + 1; k < OCP_TABLE; k++)
+    if (!strcasecmp(name, OcpModels[k])) {
+      if (model) *model = (OcpModel)k;
+      return PETSC_TRUE;
+    }
+  return PETSC_FALSE;
 }
 
 /* Lithium the cathode solids take up between their stoichiometry limits:
