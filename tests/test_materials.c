@@ -478,6 +478,11 @@ static PetscErrorCode TestEffectiveMedium(void)
   check_rel("effective_medium: Bruggeman at phi = 1 is the filler", EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, sm, sf, 1), sf, 1e-14);
   check_rel("effective_medium: Maxwell-Garnett with an insulating filler", EffectiveMediumConductivity(MEDIUM_MAXWELL_GARNETT, sm, 0, 0.3),
             sm * (1 - 0.3) / (1 + 0.3 / 2), 1e-14);
+  {
+    const double phi = 0.3, hs_lower = sm + phi / (1 / (sf - sm) + (1 - phi) / (3 * sm));
+    check_rel("effective_medium: Maxwell-Garnett of a better-conducting filler is the Hashin-Shtrikman lower bound",
+              EffectiveMediumConductivity(MEDIUM_MAXWELL_GARNETT, sm, sf, phi), hs_lower, 1e-14);
+  }
   check_rel("effective_medium: Maxwell-Garnett closed form", EffectiveMediumConductivity(MEDIUM_MAXWELL_GARNETT, sm, sf, 0.2),
             sm * (sf + 2 * sm + 2 * 0.2 * (sf - sm)) / (sf + 2 * sm - 0.2 * (sf - sm)), 1e-14);
   check(EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, 0, sf, 0.2) == 0 && EffectiveMediumConductivity(MEDIUM_BRUGGEMAN, 0, sf, 0.4) > 0,
