@@ -41,8 +41,10 @@ typedef struct {
 
 typedef enum {
   OCP_CONSTANT, /* U = ocp_value */
-  OCP_NMC811,   /* built-in fit, see material.c */
+  OCP_NMC811,   /* built-in fits, see material.c: every name between OCP_CONSTANT and OCP_TABLE */
   OCP_LCO,
+  OCP_NMC532,
+  OCP_LFP,
   OCP_TABLE /* piecewise-linear table from a CSV file */
 } OcpModel;
 extern const char *const OcpModels[];
@@ -229,6 +231,8 @@ typedef struct {
 void ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s);
 /* Open-circuit potential U(theta) and dU/dtheta. */
 void      ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal *dU);
+/* The built-in OCP fit of that name (case-insensitive: NMC811, LCO, NMC532, LFP); PETSC_FALSE for any other. */
+PetscBool OcpModelFind(const char *name, OcpModel *model);
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T);
 /* Vogel-Fulcher-Tammann p = p0 exp(-B/(T - T0)) through its value at T_ref, B = pseudo_activation_energy / R. */
 PetscReal VogelFulcherTammann(PetscReal value_ref, PetscReal pseudo_activation_energy, PetscReal T0, PetscReal T_ref, PetscReal T);

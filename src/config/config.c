@@ -83,7 +83,8 @@ const SchemaKey ConfigSchema[] = {
     {"cathode", "stoichiometry_max", KT_QUANTITY, "dimensionless", NULL, F_MAT | F_ACTIVE, "theta at the end of discharge"},
     {"cathode", "max_concentration", KT_QUANTITY, "concentration", NULL, F_MAT | F_ACTIVE, "c_s,max"},
     {"cathode", "diffusivity", KT_QUANTITY, "diffusivity", NULL, F_MAT | F_ARR | F_ACTIVE, "solid diffusivity D_s"},
-    {"cathode", "ocp", KT_TEXT, NULL, NULL, F_MAT | F_ACTIVE, "open-circuit potential: NMC811 | LCO | a voltage | a CSV file of theta,voltage"},
+    {"cathode", "ocp", KT_TEXT, NULL, NULL, F_MAT | F_ACTIVE,
+     "open-circuit potential: NMC811 | LCO | NMC532 | LFP | a voltage | a CSV file of theta,voltage"},
     {"protocol", "", KT_LIST, NULL, NULL, 0, "list of steps"},
     {"materials", "", KT_LIST, NULL, NULL, 0, "extra material files, relative to the config"},
     {"stack", "anode_collector", KT_TEXT, NULL, "Cu", 0, "anode current collector material (library phase collector)"},
@@ -1284,14 +1285,12 @@ static PetscErrorCode ResolveOcp(Config *c, const MaterialRecord *m, ActiveMater
   PetscCall(GetText(c, "cathode", "ocp", mp ? mp->text : NULL, &text));
   PetscCall(PetscStrncpy(where, c->label, sizeof where));
   PetscCheck(text, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-             "%s: cathode.ocp is needed: material %s gives none; allowed: NMC811, LCO, a voltage (3.7 V) or a CSV file", c->file,
+             "%s: cathode.ocp is needed: material %s gives none; allowed: NMC811, LCO, NMC532, LFP, a voltage (3.7 V) or a CSV file", c->file,
              m ? m->name : "custom");
   n = strlen(text);
-  if (!strcasecmp(text, "NMC811"))
-    a->ocp = OCP_NMC811;
-  else if (!strcasecmp(text, "LCO"))
-    a->ocp = OCP_LCO;
-  else if ((n > 4 && !strcasecmp(text + n - 4, ".csv")) || strchr(text, '/')) {
+  if (OcpModelFind(text, &a->ocp)) {
+    /* a built-in fit of material.c */
+  } else if ((n > 4 && !strcasecmp(text + n - 4, ".csv")) || strchr(text, '/')) {
     /* Relative paths are relative to the file that names them. */
     PetscCall(PetscStrncpy(dir, from_config ? c->file : m->file, sizeof dir));
     if (text[0] == '/')
@@ -1306,9 +1305,10 @@ static PetscErrorCode ResolveOcp(Config *c, const MaterialRecord *m, ActiveMater
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = UnitsParse(text, "voltage", where, &a->ocp_value);
     PetscCall(PetscPopErrorHandler());
-    PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: ocp '%s' is not allowed; give a built-in fit (NMC811, LCO), a voltage (3.7 V) or a CSV file of stoichiometry,voltage rows", where,
-               text);
+    PetscCheck(
+        !ierr, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+        "%s: ocp '%s' is not allowed; give a built-in fit (NMC811, LCO, NMC532, LFP), a voltage (3.7 V) or a CSV file of stoichiometry,voltage rows",
+        where, text);
     a->ocp = OCP_CONSTANT;
   }
   PetscCall(TextPrintf(&c->yaml, "  ocp: "));
