@@ -756,14 +756,14 @@ static PetscErrorCode LoadCathode(const char *name, const char *T, const char *m
            "cell: {temperature: %s}\n"
            "anode: {material: lithium, thickness: 20 um, cells: 10}\n"
            "separator: {material: Li6PS5Cl, thickness: 18 um, cells: 20}\n"
-           "cathode: {material: %s, ocp: 3.7 V, %s}\n"
+           "cathode: {material: %s, %s}\n"
            "protocol: %s\n",
            T, name, model, protocol);
   snprintf(file, sizeof file, "cathode_%s.yaml", name);
   PetscCall(Load(file, yaml, p, ierr, err, errlen));
   if (!*ierr) {
     OcpModel m;
-    if (OcpModelFind(name, &m)) p->region[REGION_CATHODE].active.ocp = m;
+    check(OcpModelFind(name, &m) && p->region[REGION_CATHODE].active.ocp == m, "library: the material's ocp names its built-in fit", NULL, 0, 0);
   }
   PetscFunctionReturn(0);
 }
