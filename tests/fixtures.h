@@ -142,6 +142,16 @@ static inline PetscErrorCode JacobianError(Params *p, double *worst)
   PetscFunctionReturn(0);
 }
 
+/* Creates a simulation of p, runs it, and hands back its model and state. */
+static inline PetscErrorCode FixtureRun(Params *p, Simulation *sim, RunSummary *s, Model **m, Vec *U)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SimulationCreate(PETSC_COMM_WORLD, p, 0, NULL, sim));
+  PetscCall(SimulationRun(*sim, s));
+  PetscCall(SimulationGetModel(*sim, m, U, NULL));
+  PetscFunctionReturn(0);
+}
+
 static inline ProtocolStep FixtureStep(StepKind kind, PetscReal current, PetscReal duration, PetscReal until_voltage)
 {
   ProtocolStep s = {kind, current, 0, 0, until_voltage, PETSC_INFINITY, 0, duration, ""};

@@ -84,9 +84,7 @@ static PetscErrorCode SphereError(PetscInt shells, PetscReal grading, double *er
   FastComposite(&p, L, 1, R, shells);
   p.region[REGION_CATHODE].composite.shell_grading = grading;
   p.steps[0]                                       = FixtureStep(STEP_DISCHARGE, cur, t_end, PETSC_INFINITY);
-  PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
-  PetscCall(SimulationRun(sim, &s));
-  PetscCall(SimulationGetModel(sim, &m, &U, NULL));
+  PetscCall(FixtureRun(&p, &sim, &s, &m, &U));
   {
     const PetscInt   cell = m->nx - 1;
     const double     a    = 3 * 0.6 / R; /* 3 eps_am / r_p, stated here rather than read from the model */
@@ -134,10 +132,8 @@ static PetscErrorCode PotentialDrop(PetscInt cells, PetscReal i0, double *sim_dr
   p.region[REGION_CATHODE].kinetics.concentration_dependent  = PETSC_FALSE;
   p.rtol = 1e-8, p.atol = 1e-6;
   p.steps[0] = FixtureStep(STEP_DISCHARGE, cur, 1.0, PETSC_INFINITY);
-  PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
-  PetscCall(SimulationRun(sim, &s));
+  PetscCall(FixtureRun(&p, &sim, &s, &m, &U));
   if (s.status != RUN_COMPLETE) printf("#   %s\n", s.end_reason);
-  PetscCall(SimulationGetModel(sim, &m, &U, NULL));
   {
     const PetscInt first = m->nx - cells, last = m->nx - 1;
     const double   kappa = 0.25 * pow(0.35, 1.5), a = 3 * 0.6 / 5e-6, T = p.temperature; /* Bruggeman, 3 eps_am / r_p */
@@ -170,9 +166,7 @@ static PetscErrorCode SingleParticle(double *V_sim, double *V_spm)
   PetscFunctionBeginUser;
   FastComposite(&p, L, 5, R, 40);
   p.steps[0] = FixtureStep(STEP_DISCHARGE, cur, t_end, PETSC_INFINITY);
-  PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
-  PetscCall(SimulationRun(sim, &s));
-  PetscCall(SimulationGetModel(sim, &m, &U, NULL));
+  PetscCall(FixtureRun(&p, &sim, &s, &m, &U));
   PetscCall(ModelObserve(m, t_end, U, &o));
   *V_sim = o.voltage;
   {
@@ -234,9 +228,7 @@ static PetscErrorCode Cycle(PetscBool binary, double *inventory_error, double *o
     PetscReal     U0, dU;
     p.nsteps   = 1;
     p.steps[0] = FixtureStep(STEP_DISCHARGE, cur, t, PETSC_INFINITY);
-    PetscCall(SimulationCreate(PETSC_COMM_WORLD, &p, 0, NULL, &sim));
-    PetscCall(SimulationRun(sim, &s));
-    PetscCall(SimulationGetModel(sim, &m, &U, NULL));
+    PetscCall(FixtureRun(&p, &sim, &s, &m, &U));
     PetscCall(ModelObserve(m, s.end_time, U, &o1));
     ActiveOcp(&c->active, c->active.theta_initial + cur * t / (FARADAY * c->active.max_concentration * 0.6 * c->layer.thickness), &U0, &dU);
     *ocp_error = fabs(o1.voltage - U0);
