@@ -111,6 +111,8 @@ typedef enum { SIDE_XMIN, SIDE_XMAX, SIDE_YMIN, SIDE_YMAX, SIDE_COUNT } Side;
  * ionic view is (c_e, phi_e); the solid view is (c_s, phi_s) of a dense
  * active film, and phi_s alone elsewhere. */
 typedef enum { VIEW_ION, VIEW_SOLID, VIEW_COUNT } View;
+/* The unknown kind behind field a of a view: (c_e, phi_e) or (c_s, phi_s). */
+VarKind ViewVar(View view, FieldIndex a);
 
 typedef enum {
   FACE_ION,       /* Li+ transport between two ion conductors (membrane or composite pores) */

@@ -201,12 +201,13 @@ static PetscErrorCode CellResidual(Model *m, PetscInt k, PetscReal t, const Pets
       CompositeCellEvaluate(&cc, l, uc, &m->reaction[k], f + o, NULL);
   }
   if (m->source) {
-    const View    view           = r->phase == PHASE_ELECTROLYTE ? VIEW_ION : VIEW_SOLID;
-    const VarKind v[2][2]        = {{VAR_C_E, VAR_PHI_E}, {VAR_C_S, VAR_PHI_S}};
-    PetscReal     s[FIELD_COUNT] = {0, 0};
+    const View view           = r->phase == PHASE_ELECTROLYTE ? VIEW_ION : VIEW_SOLID;
+    PetscReal  s[FIELD_COUNT] = {0, 0};
     PetscCall(m->source(m->local_x[k], t, (PhaseType)r->phase, s, m->source_ctx));
-    for (int a = 0; a < FIELD_COUNT; a++)
-      if (l->count[v[view][a]]) f[o + l->offset[v[view][a]]] -= m->local_volume[k] * s[a] * (a == FIELD_C ? FARADAY : 1.0);
+    for (int a = 0; a < FIELD_COUNT; a++) {
+      const VarKind v = ViewVar(view, (FieldIndex)a);
+      if (l->count[v]) f[o + l->offset[v]] -= m->local_volume[k] * s[a] * (a == FIELD_C ? FARADAY : 1.0);
+    }
   }
   for (PetscInt d = 0; d < l->ndof; d++) {
     const PetscInt row = o + d;
@@ -295,15 +296,10 @@ static PetscCount JacobianEntries(const Model *m, PetscInt *rows, PetscInt *cols
       }
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
-    const CellLayout *l = &m->layout[m->local_region[k]];
+    const PetscInt r = m->local_region[k];
     if (m->owned_offset[k] < 0 || m->local_phase[k] != PHASE_COMPOSITE) continue;
-    {
-      const PetscInt np = CompositeCellPattern(l, rows ? rows + n : NULL, cols ? cols + n : NULL);
-      if (rows)
-        for (PetscInt e = n; e < n + np; e++)
-          rows[e] += m->local_offset[k], cols[e] += m->local_offset[k];
-      n += np;
-    }
+    for (PetscInt e = 0; e < m->pattern_count[r]; e++, n++) /* the pattern the region's cells declared at set-up */
+      if (rows) rows[n] = m->local_offset[k] + m->pattern_rows[r][e], cols[n] = m->local_offset[k] + m->pattern_cols[r][e];
   }
   for (PetscInt k = 0; k < m->nlocal; k++) {
     if (m->owned_offset[k] < 0) continue;
@@ -501,13 +497,15 @@ PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses)
   while (membrane < m->p->nregions && m->p->region[membrane].phase != PHASE_ELECTROLYTE)
     membrane++;
   PetscCall(ModelStateGet(m, U, &u));
+  PetscCall(StateEvaluate(m, t, u)); /* the composite reactions, shared with the residual at this state */
   for (PetscInt n = 0; n < m->nfaces; n++) {
-    const Face *fc = &m->faces[n];
-    PetscReal   uL[FIELD_COUNT], uR[FIELD_COUNT];
-    FaceFlux    ff;
-    PetscBool   ok;
+    const Face   *fc = &m->faces[n];
+    PetscReal     uL[FIELD_COUNT], uR[FIELD_COUNT];
+    FaceFlux      ff;
+    InterfaceFlux k;
+    PetscBool     ok;
     if (!fc->counted) continue;
-    PetscCall(FaceEvaluate(m, fc, t, u, &ff, NULL, &ok));
+    PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok)); /* k: interfaces only */
     if (!ok) continue;
     ViewValues(fc, 0, u, uL);
     ViewValues(fc, 1, u, uR);
@@ -518,8 +516,6 @@ PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses)
         const PetscReal rL = HalfResistance(m, fc->L, vL, fc->dL, uL), rR = HalfResistance(m, fc->R, vR, fc->dR, uR);
         const PetscInt  e = fc->electrode_left ? fc->L : fc->R;
         /* the potential across the face itself, less the equilibrium step: U at the face, 0 at lithium */
-        InterfaceFlux k;
-        PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
         local[m->local_region[fc->L]] += i * i * rL / fc->area;
         local[m->local_region[fc->R]] += i * i * rR / fc->area;
         local[MAX_REGIONS + (m->local_region[e] < membrane ? 0 : 1)] += fc->area * k.i * (k.eta + RegionOf(m, e)->kinetics.film_resistance * k.i);
@@ -542,10 +538,9 @@ PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses)
   for (PetscInt k = 0; k < m->nlocal; k++) {
     if (m->owned_offset[k] < 0 || m->local_phase[k] != PHASE_COMPOSITE) continue;
     {
-      CompositeCell cc;
-      InterfaceFlux r;
+      const InterfaceFlux r = m->reaction[k];
+      CompositeCell       cc;
       ModelCompositeCell(m, k, &cc);
-      CompositeReaction(&cc, &m->layout[m->local_region[k]], u + m->local_offset[k], &r);
       if (r.in_domain) {
         const CellLayout *l     = &m->layout[m->local_region[k]];
         const PetscReal   ue[2] = {u[m->local_offset[k] + l->offset[VAR_C_S] + l->count[VAR_C_S] - 1], 0.0};
@@ -632,6 +627,7 @@ PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc1(MODEL_FIELD_COUNT * n, &local));
   PetscCall(ModelStateGet(m, U, &u));
+  PetscCall(StateEvaluate(m, t, u)); /* the composite reactions, shared with the residual at this state */
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const Region      *r  = RegionOf(m, k);
     const CellLayout  *l  = &m->layout[m->local_region[k]];
@@ -642,13 +638,12 @@ PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
     local[OUT_PHIE * n + g] = l->count[VAR_PHI_E] ? uc[l->offset[VAR_PHI_E]] : 0.0;
     local[OUT_PHIS * n + g] = l->count[VAR_PHI_S] ? uc[l->offset[VAR_PHI_S]] : 0.0;
     if (r->phase == PHASE_COMPOSITE) {
-      CompositeCell cc;
-      InterfaceFlux rx;
-      PetscReal     mean = 0.0;
+      const InterfaceFlux rx = m->reaction[k];
+      CompositeCell       cc;
+      PetscReal           mean = 0.0;
       ModelCompositeCell(m, k, &cc);
       for (PetscInt j = 0; j < l->count[VAR_C_S]; j++)
         mean += ShellVolumeShare(cc.xi, j) * uc[l->offset[VAR_C_S] + j];
-      CompositeReaction(&cc, l, uc, &rx);
       local[OUT_CS * n + g]       = mean;
       local[OUT_CSURF * n + g]    = rx.in_domain ? rx.theta_face * r->active.max_concentration : NAN;
       local[OUT_REACTION * n + g] = rx.in_domain ? cc.area * rx.i : NAN;

@@ -1077,6 +1077,17 @@ static PetscErrorCode ResolveFiller(Config *c, Electrolyte *e)
   PetscFunctionReturn(0);
 }
 
+/* A binary salt from its ion diffusivities, at concentration e->concentration
+ * and temperature T: dilute Nernst-Planck (SPEC 2.2). */
+static void DiluteElectrolyte(PetscReal Dp, PetscReal Dm, PetscReal T, Electrolyte *e)
+{
+  e->diffusivity           = 2 * Dp * Dm / (Dp + Dm);
+  e->transference          = Dp / (Dp + Dm);
+  e->conductivity          = FARADAY * FARADAY * (Dp + Dm) * e->concentration / (GAS_CONSTANT * T);
+  e->conductivity_exponent = 1;
+  e->thermodynamic_factor  = 1;
+}
+
 static PetscErrorCode ResolveSeparator(Config *c, Params *p)
 {
   Electrolyte          *e = &p->region[REGION_SEPARATOR].electrolyte;
@@ -1144,12 +1155,7 @@ static PetscErrorCode ResolveSeparator(Config *c, Params *p)
       PetscCall(CheckRange(c, s, "cation_diffusivity", Dp, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a diffusivity must be > 0"));
       PetscCall(RequireMaterialValue(c, s, m, T_ref, "anion_diffusivity", "m^2/s", &Dm));
       PetscCall(CheckRange(c, s, "anion_diffusivity", Dm, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a diffusivity must be > 0"));
-      /* Dilute Nernst-Planck at the run temperature (SPEC 2.2). */
-      e->diffusivity           = 2 * Dp * Dm / (Dp + Dm);
-      e->transference          = Dp / (Dp + Dm);
-      e->conductivity          = FARADAY * FARADAY * (Dp + Dm) * e->concentration / (GAS_CONSTANT * c->T);
-      e->conductivity_exponent = 1;
-      e->thermodynamic_factor  = 1;
+      DiluteElectrolyte(Dp, Dm, c->T, e);
       PetscCall(YamlValue(c, "conductivity", e->conductivity, "S/m", "derived F^2 (D+ + D-) c / RT"));
       PetscCall(YamlValue(c, "diffusivity", e->diffusivity, "m^2/s", "derived 2 D+ D- / (D+ + D-)"));
       PetscCall(YamlValue(c, "transference_number", e->transference, NULL, "derived D+ / (D+ + D-)"));
@@ -1396,12 +1402,7 @@ static PetscErrorCode ResolveLibraryElectrolyte(Config *c, const MaterialRecord 
   e->transference          = e->kind == ELECTROLYTE_BINARY ? v[4] : 1.0;
   e->thermodynamic_factor  = v[5];
   e->conductivity_exponent = v[6];
-  if (has[7] && has[8]) { /* dilute Nernst-Planck (SPEC 2.2) */
-    e->diffusivity           = 2 * v[7] * v[8] / (v[7] + v[8]);
-    e->transference          = v[7] / (v[7] + v[8]);
-    e->conductivity          = FARADAY * FARADAY * (v[7] + v[8]) * e->concentration / (GAS_CONSTANT * c->T);
-    e->conductivity_exponent = 1;
-  }
+  if (has[7] && has[8]) DiluteElectrolyte(v[7], v[8], c->T, e);
   PetscCheck(e->conductivity > 0 && e->concentration > 0 && (e->kind != ELECTROLYTE_BINARY || e->diffusivity > 0), PETSC_COMM_SELF,
              PETSC_ERR_USER_INPUT, "%s: cathode.electrolyte %s lacks a conductivity, concentration or (binary) diffusivity in %s", c->file, m->name,
              m->file);

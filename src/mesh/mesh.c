@@ -52,14 +52,19 @@ static PetscBool ShortCircuit(PhaseType a, PhaseType b)
 
 /* The kernel's (c, phi) of local cell k in a view: indices into the
  * ghosted state and the rank's rows, and the value of a field it lacks. */
+VarKind ViewVar(View view, FieldIndex a)
+{
+  static const VarKind v[VIEW_COUNT][FIELD_COUNT] = {{VAR_C_E, VAR_PHI_E}, {VAR_C_S, VAR_PHI_S}};
+  return v[view][a];
+}
+
 static void ViewOf(const Model *m, PetscInt k, View view, PetscInt col[FIELD_COUNT], PetscInt row[FIELD_COUNT], PetscReal fixed[FIELD_COUNT])
 {
-  const Region     *r                 = &m->p->region[m->local_region[k]];
-  const CellLayout *l                 = &m->layout[m->local_region[k]];
-  const VarKind     v[2][FIELD_COUNT] = {{VAR_C_E, VAR_PHI_E}, {VAR_C_S, VAR_PHI_S}};
+  const Region     *r = &m->p->region[m->local_region[k]];
+  const CellLayout *l = &m->layout[m->local_region[k]];
 
   for (int a = 0; a < FIELD_COUNT; a++) {
-    const VarKind   var = v[view][a];
+    const VarKind   var = ViewVar(view, (FieldIndex)a);
     const PetscBool has =
         (PetscBool)(l->count[var] > 0 && !(var == VAR_C_S && r->phase == PHASE_COMPOSITE)); /* particles do not touch across faces */
     col[a]   = has ? m->local_offset[k] + l->offset[var] : -1;
