@@ -32,11 +32,13 @@ ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 # with xvfb and xauth so that pvbatch renders without a display (xvfb-run);
 # clang and its compiler-rt for the libFuzzer target of the config loader; and
 # llvm for llvm-symbolizer, through which clang-built programs print sanitizer
-# stacks as file:line. gcc brings its AddressSanitizer and UBSan runtimes
-# (libasan8, libubsan1), which symbolize by themselves.
+# stacks as file:line; slurm-wlm and munge for the cluster test's real
+# single-node SLURM (tests/test_slurm.sh). gcc brings its AddressSanitizer and
+# UBSan runtimes (libasan8, libubsan1), which symbolize by themselves.
 DEB_PACKAGES  := petsc-dev libhdf5-openmpi-dev openmpi-bin hdf5-tools libyaml-dev pkg-config make gcc git \
                  python3-h5py python3-numpy python3-matplotlib
-TEST_PACKAGES := $(DEB_PACKAGES) paraview python3-paraview xvfb xauth clang libclang-rt-14-dev llvm
+TEST_PACKAGES := $(DEB_PACKAGES) paraview python3-paraview xvfb xauth clang libclang-rt-14-dev llvm \
+                 slurm-wlm munge
 
 # Quiet, fast MPI start-up for the test suite (see docs/running.md).
 export OMPI_MCA_pml ?= ob1

@@ -153,6 +153,7 @@ typedef struct {
 } ProtocolStep;
 
 #define MAX_PROTOCOL_STEPS 256
+#define MAX_SWEEP_AXES 8 /* parameters one sweep varies */
 
 /* The fully resolved run description produced by the config layer. */
 typedef struct {
@@ -182,6 +183,20 @@ typedef struct {
   PetscBool quiet; /* no progress line (set by the driver, not the config) */
 
   char options_prefix[64]; /* PETSc options prefix of this run's solvers (set by the caller, not the config) */
+
+  char restart_file[PETSC_MAX_PATH_LEN]; /* continue from the last state stored in this run file (set by the caller: -restart) */
+
+  /* The sweep point this run is (set by the study layer, not the config):
+   * its index among point_count points and its inputs, each as written
+   * ("18 um", "[discharge at 1C until 3 V]") and as a number in the unit
+   * of its axis (NaN for a text input). Output writes them to /sweep. */
+  PetscInt  point_index; /* -1: not a sweep point */
+  PetscInt  point_count;
+  PetscInt  point_ninputs;
+  char      point_keys[MAX_SWEEP_AXES][64];
+  char      point_values[MAX_SWEEP_AXES][256];
+  PetscReal point_numbers[MAX_SWEEP_AXES];
+  char      point_units[MAX_SWEEP_AXES][32];
 
   char      config_file[PETSC_MAX_PATH_LEN];
   char     *resolved_yaml; /* every key with its resolved value, for provenance */

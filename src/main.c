@@ -1,6 +1,6 @@
 /* The ionstack driver: parses the command, loads the configuration, builds
  * and runs the simulation, and reports. It computes nothing itself.
- *   ionstack run CONFIG [-section_key value ...] [-quiet] [PETSc options]
+ *   ionstack run CONFIG [-section_key value ...] [-restart FILE] [-quiet] [PETSc options]
  *   ionstack check CONFIG [-section_key value ...]
  *   ionstack materials [NAME]
  * Every argument is used or refused: config keys and -quiet are read through
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "ionstack.h"
 
-static const char usage[] = "usage: ionstack run CONFIG [-section_key value ...] [-quiet] [PETSc options]\n"
+static const char usage[] = "usage: ionstack run CONFIG [-section_key value ...] [-restart FILE] [-quiet] [PETSc options]\n"
                             "       ionstack check CONFIG [-section_key value ...]\n"
                             "       ionstack materials [NAME]\n"
                             "       ionstack version\n"
@@ -110,6 +110,7 @@ static PetscErrorCode RunCommand_Private(Command *cmd, const char *command, int 
   PetscCall(ParamsLoad(comm, argv[2], cmd->n, cmd->keys, cmd->values, p));
   PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_TRUE)); /* a mistyped config key, before any work */
   p->quiet = quiet;                                            /* the progress line also needs a terminal */
+  if (!strcmp(command, "run")) PetscCall(PetscOptionsGetString(NULL, NULL, "-restart", p->restart_file, sizeof p->restart_file, NULL));
   if (!strcmp(command, "check")) {
     PetscCall(ParamsView(p, stdout));
     PetscCall(StackView(p, stdout)); /* the output layer's mass model: the config layer does not know it */
