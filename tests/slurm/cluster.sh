@@ -191,6 +191,10 @@ JobCompType=jobcomp/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# schedule a batch job as soon as it is submitted (the default may wait 3 s,
+# batch_sched_delay) and let the main scheduler run every 0.1 s, not 2 s:
+# measured here, sbatch to the end of a trivial job takes 1 s instead of 3 s
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=100000
 MpiDefault=none
 # a node that was down comes back by itself when its slurmd registers
 ReturnToService=2
