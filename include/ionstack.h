@@ -191,8 +191,8 @@ typedef struct {
    * its index among point_count points and its inputs, each as written
    * ("18 um", "[discharge at 1C until 3 V]") and as a number in the unit
    * of its axis (NaN for a text input). Output writes them to /sweep. */
-  PetscInt  point_index; /* -1: not a sweep point */
-  PetscInt  point_count;
+  PetscInt  point_index;
+  PetscInt  point_count; /* 0: not a sweep point */
   PetscInt  point_ninputs;
   char      point_keys[MAX_SWEEP_AXES][64];
   char      point_values[MAX_SWEEP_AXES][256];

@@ -2086,7 +2086,6 @@ PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, 
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(p, sizeof *p));
-  p->point_index = -1;
   PetscCheck(file && strlen(file) < sizeof p->config_file, comm, PETSC_ERR_USER_INPUT, "no config file, or its path is too long");
   PetscCall(PetscStrncpy(p->config_file, file, sizeof p->config_file));
   PetscCall(PetscCalloc1(1, &c));

@@ -945,7 +945,7 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   H5Check(H5Gclose(root), out, "close group", "/");
 
   PetscCall(WriteProvenance(out, p, argc, argv));
-  if (p && p->point_index >= 0) PetscCall(SweepPointWrite(out->file, p)); /* summary.c: /sweep, for collect */
+  if (p && p->point_count > 0) PetscCall(SweepPointWrite(out->file, p)); /* summary.c: /sweep, for collect */
   PetscCall(WriteMesh(out, mesh));
 
   PetscCall(H5CreateGroup(out, "/fields"));

@@ -44,6 +44,8 @@ static PetscErrorCode Append(char *s, const char *t, size_t n)
 
 /* ---- writing ---- */
 
+static PetscErrorCode WriteAttribute(hid_t obj, const char *name, const char *text);
+
 static PetscErrorCode WriteTextScalar(hid_t loc, const char *path, const char *text)
 {
   hid_t t, s, d;
@@ -55,6 +57,7 @@ static PetscErrorCode WriteTextScalar(hid_t loc, const char *path, const char *t
   H5Try(s = H5Screate(H5S_SCALAR), "create a dataspace for", path);
   H5Try(d = H5Dcreate2(loc, path, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create", path);
   H5Try(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, text), "write", path);
+  PetscCall(WriteAttribute(d, "units", "")); /* as every dataset of a run file has one */
   H5Try(H5Dclose(d), "close", path);
   H5Try(H5Sclose(s), "close the dataspace of", path);
   H5Try(H5Tclose(t), "close the string type of", path);
@@ -140,6 +143,7 @@ PetscErrorCode SweepPointWrite(hid_t file, const Params *p)
     PetscCall(PetscSNPrintf(path, sizeof path, "/sweep/inputs/%s", p->point_keys[k]));
     PetscCall(WriteTextScalar(file, path, p->point_values[k]));
     H5Try(d = H5Dopen2(file, path, H5P_DEFAULT), "open", path);
+    H5Try(H5Adelete(d, "units"), "replace the units of", path);
     PetscCall(WriteAttribute(d, "units", p->point_units[k]));
     PetscCall(WriteNumberAttribute(d, "value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &p->point_numbers[k]));
     H5Try(H5Dclose(d), "close", path);

@@ -13,6 +13,7 @@
  * but the sweep directory itself. */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ionstack.h"
@@ -214,10 +215,11 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
   PetscCheck(o->ranks_per_run >= 1 && size % o->ranks_per_run == 0, comm, PETSC_ERR_USER_INPUT,
              "-ranks_per_run %d must divide the %d ranks of the sweep into equal groups", (int)o->ranks_per_run, (int)size);
   PetscCall(PetscMemzero(&d, sizeof d));
-  d.comm     = comm;
-  d.start    = MPI_Wtime();
-  d.total    = o->index >= 0 ? 1 : sw->npoints;
-  d.terminal = (PetscBool)isatty(STDOUT_FILENO);
+  d.comm  = comm;
+  d.start = MPI_Wtime();
+  d.total = o->index >= 0 ? 1 : sw->npoints;
+  /* mpiexec gives its ranks a pseudo-terminal even in a batch job, whose log wants plain lines */
+  d.terminal = (PetscBool)(isatty(STDOUT_FILENO) && !getenv("SLURM_JOB_ID") && !getenv("PBS_JOBID"));
   d.progress = (PetscBool)(!rank && !o->quiet);
   if (!rank) mk = MakeDirectories(sw->directory) ? 1 : 0;
   PetscCallMPI(MPI_Bcast(&mk, 1, MPI_INT, 0, comm));
@@ -241,9 +243,9 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
       usleep(20000);
     }
   }
+  if (!ierr) PetscCall(Progress(&d, PETSC_TRUE));
   PetscCallMPI(MPI_Win_unlock_all(d.win));
   PetscCallMPI(MPI_Barrier(comm));
-  if (!ierr) PetscCall(Progress(&d, PETSC_TRUE));
   PetscCallMPI(MPI_Win_free(&d.win));
   PetscCallMPI(MPI_Comm_free(&group));
   PetscCall(ierr);
