@@ -76,6 +76,10 @@ e = m["energy_density"][:]
 assert e[0] > e[2] > e[4] and e[1] > e[3] > e[5], e
 q = m["discharge_capacity"][:]
 assert q[0] > q[1] and q[2] > q[3], q
+# a constant-current discharge: mean power = mean voltage x current (rate x theoretical capacity, mAh/cm^2 -> A/m^2)
+P = m["mean_discharge_voltage"][:] * rate * m["theoretical_capacity"][:] * 10
+assert np.allclose(m["mean_discharge_power"][:], P, rtol=1e-9), (m["mean_discharge_power"][:], P)
+assert np.allclose(m["specific_power"][:] / m["specific_energy"][:], m["mean_discharge_power"][:] / m["discharge_energy"][:], rtol=1e-12)
 assert m["energy_density"].attrs["units"] == "Wh/L" and np.isfinite(f["solve_time"][:]).all() and (f["wall_time"][:] >= f["solve_time"][:]).all()
 # the CSV holds the same numbers
 assert rows[3]["separator.thickness [um]"] == "100" and rows[3]["define.rate [C]"] == "1", rows[3]
