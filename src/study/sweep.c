@@ -13,7 +13,9 @@
  * but the sweep directory itself. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ionstack.h"
@@ -21,12 +23,16 @@
 enum { COUNT_NEXT, COUNT_DONE, COUNT_FAILED, COUNTERS };
 
 typedef struct {
-  MPI_Comm  comm;
-  MPI_Win   win;
-  long     *count; /* on rank 0 of comm: the next point, points done, points failed */
-  PetscBool progress, terminal;
-  double    start, last_print;
-  long      total;
+  MPI_Comm        comm;
+  MPI_Win         win;
+  long           *count; /* on rank 0 of comm: the next point, points done, points failed */
+  PetscBool       progress, terminal;
+  double          start;
+  long            total;
+  pthread_t       thread; /* the progress line, on rank 0 */
+  pthread_mutex_t lock;
+  pthread_cond_t  wake;
+  int             stop, running;
 } Dispenser;
 
 static PetscErrorCode CounterAdd(Dispenser *d, int which, long add, long *old)
@@ -40,28 +46,37 @@ static PetscErrorCode CounterAdd(Dispenser *d, int which, long add, long *old)
   PetscFunctionReturn(0);
 }
 
-/* One line: on a terminal rewritten in place, in a batch log a new line at
- * most once a minute (and at the end). */
-static PetscErrorCode Progress(Dispenser *d, PetscBool last)
+/* The progress line, printed by a thread of rank 0 from the counters in
+ * its own window memory, so that it keeps going while rank 0 solves a long
+ * point itself: on a terminal one line rewritten four times a second, in a
+ * batch log a plain line every minute, and a last line at the end. The
+ * thread makes no MPI call. */
+static void PrintProgress(Dispenser *d, PetscBool last)
 {
-  long   done, failed;
-  double now = MPI_Wtime(), rate, eta;
+  const long   done = __atomic_load_n(&d->count[COUNT_DONE], __ATOMIC_RELAXED), failed = __atomic_load_n(&d->count[COUNT_FAILED], __ATOMIC_RELAXED);
+  const double now = MPI_Wtime(), rate = done / PetscMax(now - d->start, 1e-9), eta = rate > 0 ? (d->total - done) / rate : 0;
 
-  PetscFunctionBeginUser;
-  if (!d->progress || (!last && now - d->last_print < (d->terminal ? 0.25 : 60.0))) PetscFunctionReturn(0);
-  d->last_print = now;
-  PetscCall(CounterAdd(d, COUNT_DONE, 0, &done));
-  PetscCall(CounterAdd(d, COUNT_FAILED, 0, &failed));
-  rate = done / PetscMax(now - d->start, 1e-9);
-  eta  = rate > 0 ? (d->total - done) / rate : 0;
-  if (d->terminal)
-    fprintf(stdout, "\r  sweep: %ld/%ld points, %ld failed, %.3g points/s, ETA %dm%02ds   %s", done, d->total, failed, rate, (int)(eta / 60),
-            (int)fmod(eta, 60.0), last ? "\n" : "");
-  else
-    fprintf(stdout, "  sweep: %ld/%ld points, %ld failed, %.3g points/s, ETA %dm%02ds\n", done, d->total, failed, rate, (int)(eta / 60),
-            (int)fmod(eta, 60.0));
+  fprintf(stdout, "%s  sweep: %ld/%ld points, %ld failed, %.3g points/s, ETA %dm%02ds%s", d->terminal ? "\r" : "", done, d->total, failed, rate,
+          (int)(eta / 60), (int)fmod(eta, 60.0), d->terminal && !last ? "   " : "\n");
   fflush(stdout);
-  PetscFunctionReturn(0);
+}
+
+static void *ProgressThread(void *ctx)
+{
+  Dispenser *d = (Dispenser *)ctx;
+
+  pthread_mutex_lock(&d->lock);
+  while (!d->stop) {
+    struct timespec until;
+    const double    wait = d->terminal ? 0.25 : 60.0;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)wait;
+    until.tv_nsec += (long)((wait - (time_t)wait) * 1e9);
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    if (pthread_cond_timedwait(&d->wake, &d->lock, &until) && !d->stop) PrintProgress(d, PETSC_FALSE);
+  }
+  pthread_mutex_unlock(&d->lock);
+  return NULL;
 }
 
 /* mkdir -p, on one rank. */
@@ -193,7 +208,6 @@ static PetscErrorCode SweepRun_Private(MPI_Comm comm, const Sweep *sw, const Swe
       PetscCall(CounterAdd(d, COUNT_DONE, 1, NULL));
       if (outcome == OUTCOME_FAILED) PetscCall(CounterAdd(d, COUNT_FAILED, 1, NULL));
     }
-    PetscCall(Progress(d, PETSC_FALSE));
   }
   (void)comm;
   PetscFunctionReturn(0);
@@ -232,18 +246,31 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
       d.count[k] = 0;
   PetscCallMPI(MPI_Barrier(comm));
   PetscCallMPI(MPI_Win_lock_all(0, d.win));
+  if (d.progress) {
+    pthread_mutex_init(&d.lock, NULL);
+    pthread_cond_init(&d.wake, NULL);
+    d.running = !pthread_create(&d.thread, NULL, ProgressThread, &d);
+  }
   ierr = SweepRun_Private(comm, sw, o, &d, group, tally, &solve);
-  /* rank 0 keeps the progress line going while the other groups finish */
-  if (!ierr && d.progress) {
+  /* rank 0 waits for the other groups in a loop of its own: where RMA needs the target's progress, its calls give it */
+  if (!ierr && !rank) {
     long done = 0;
     for (;;) {
-      PetscCall(CounterAdd(&d, COUNT_DONE, 0, &done)); /* also serves the others' counter requests where RMA needs the target's progress */
+      PetscCall(CounterAdd(&d, COUNT_DONE, 0, &done));
       if (done >= d.total || InterruptPending()) break;
-      PetscCall(Progress(&d, PETSC_FALSE));
       usleep(20000);
     }
   }
-  if (!ierr) PetscCall(Progress(&d, PETSC_TRUE));
+  if (d.running) {
+    pthread_mutex_lock(&d.lock);
+    d.stop = 1;
+    pthread_cond_signal(&d.wake);
+    pthread_mutex_unlock(&d.lock);
+    pthread_join(d.thread, NULL);
+    pthread_cond_destroy(&d.wake);
+    pthread_mutex_destroy(&d.lock);
+    if (!ierr) PrintProgress(&d, PETSC_TRUE);
+  }
   PetscCallMPI(MPI_Win_unlock_all(d.win));
   PetscCallMPI(MPI_Barrier(comm));
   PetscCallMPI(MPI_Win_free(&d.win));
