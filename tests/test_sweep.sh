@@ -111,6 +111,18 @@ out=$("$py" "$tmp/summary.py" "$tmp/s1" 2>&1 | tail -1)
 is_ok sweep_rerun_summary "$out"
 cp "$tmp/s1/summary.csv" "$tmp/reference.csv"
 
+# a changed config makes every point stale: all run again, then all are skipped
+cat >"$tmp/st.yaml" <<EOF
+define: {rate: 1C}
+protocol: [discharge at \$rate until 3.0 V]
+output: {directory: $tmp/st}
+sweep: {define.rate: [1C, 2C]}
+EOF
+"$bin" sweep "$tmp/st.yaml" -quiet >/dev/null 2>&1
+"$bin" sweep "$tmp/st.yaml" -cell_temperature 40degC >"$tmp/st1.out" 2>&1
+"$bin" sweep "$tmp/st.yaml" -cell_temperature 40degC >"$tmp/st2.out" 2>&1
+check sweep_changed_config_reruns "grep -q '2 ran, 0 skipped' $tmp/st1.out && grep -q '0 ran, 2 skipped' $tmp/st2.out" "$(tail -2 "$tmp/st1.out") / $(tail -2 "$tmp/st2.out")"
+
 # the numbers of two summaries, without the timings
 cat >"$tmp/same.py" <<'EOF'
 import csv, sys
