@@ -114,6 +114,7 @@ asan: test-deps
 bench: deps
 	@$(MAKE) --no-print-directory bin/ionstack $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@bash bench/sweep.sh
 
 install: bin/ionstack
 	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess
