@@ -354,7 +354,9 @@ class Run:
                     self.steps = done
             self.inputs = []
             if "sweep" in f and "inputs" in f["sweep"]:
-                self.inputs = [(k, text_of(d)) for k, d in f["sweep/inputs"].items()]
+                got = {k: text_of(d) for k, d in f["sweep/inputs"].items()}
+                order = text_of(f["sweep/keys"]).split(",") if "keys" in f["sweep"] else []
+                self.inputs = [(k, got[k]) for k in order if k in got] + [(k, v) for k, v in got.items() if k not in order]
             self.ts = {}
             if "timeseries" in f and "time" in f["timeseries"]:
                 ts = f["timeseries"]
@@ -396,7 +398,7 @@ def run_labels(runs):
     labels = []
     if all(r.inputs for r in runs):
         for s, r in zip(stems, runs):
-            labels.append("%s: %s" % (s, ", ".join("%s = %s" % kv for kv in r.inputs)))
+            labels.append("%s: %s" % (s, ", ".join("%s = %s" % (k, pretty_value(v)) for k, v in r.inputs)))
         return labels
     shared_config = len({r.config_file for r in runs}) == 1
     over = [set(command_overrides(r.command_line)) for r in runs]
@@ -736,6 +738,20 @@ class Summary:
             raise PlotError("%s %s matches several inputs (%s); name one in full" % (option, name, ", ".join(hits)))
         raise PlotError("%s %s: not an input of %s; its inputs are %s" % (option, name, self.path, ", ".join(self.keys)))
 
+    def value_label(self, k, i):
+        """Input k of point i for a legend: 4 significant digits with units (a log range writes 8: 46.415888 um),
+        a C-rate as C/3 or 2C, a text as written."""
+        if k in self.numeric and np.isfinite(self.numeric[k][i]):
+            v = self.numeric[k][i]
+            if self.units[k] == "C":
+                return c_rate_text(v)
+            u = pretty_units(self.units[k])
+            num = "%.4g" % v
+            if "e" in num and 1 <= abs(v) < 1e9:  # 1e+04 -> 10000
+                num = "%.0f" % v
+            return "%s %s" % (num, u) if u else num
+        return pretty_value(self.text[k][i])
+
     def rate_values(self, k):
         """The C-rates of input k (numeric with units C, C-rate texts, or protocols that discharge at one), else None."""
         if k in self.numeric:
@@ -828,7 +844,7 @@ class Summary:
 
         out = []
         for combo, idx in sorted(combos.items(), key=order):
-            label = ", ".join(pretty_value(v) for v in combo)  # the legend's title names the inputs
+            label = ", ".join(self.value_label(k, idx[0]) for k in by)  # the legend's title names the inputs
             out.append((label, np.array(idx)))
         return out
 
