@@ -46,7 +46,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("name")
 ap.add_argument("path")
 ap.add_argument("--text", action="append", default=[], help="an SVG text element that must exist (exact)")
-ap.add_argument("--colour", action="append", default=[], help="#rrggbb that must cover >= 300 pixels of a PNG")
+ap.add_argument("--colour", action="append", default=[], help="#rrggbb that must cover >= 2000 pixels of a PNG (a curve: a legend entry alone covers about 500)")
 ap.add_argument("--same", help="a PNG that must have exactly the same pixels")
 ap.add_argument("--differs", help="a PNG that must not have the same pixels")
 a = ap.parse_args()
@@ -72,8 +72,8 @@ def check():
         for hexc in a.colour:
             rgb = np.array([int(hexc[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
             n = int(np.sum(np.abs(img - rgb).max(axis=2) < 0.06))
-            if n < 300:
-                return "colour %s covers %d pixels (want >= 300: that curve is not drawn)" % (hexc, n)
+            if n < 2000:
+                return "colour %s covers %d pixels (want >= 2000: that curve is not drawn)" % (hexc, n)
         for other, want in ((a.same, True), (a.differs, False)):
             if other:
                 b = mpimg.imread(other)[..., :3]
@@ -290,7 +290,7 @@ if plotted sweep_svg "$tmp/s.svg" -- sweep "$summary" -o "$tmp/s.svg"; then
 fi
 if plotted rate_svg "$tmp/r.svg" -- rate "$summary" -o "$tmp/r.svg"; then
   check rate_svg "$tmp/r.svg" --text C-rate --text C/3 --text 3C --text "10 µm" --text "1000 µm" \
-    --text "delivered capacity (mAh/cm²)" --text "capacity retention (% of the lowest rate)"
+    --text "delivered capacity (mAh/cm²)" --text "capacity retention (% of the lowest rate)" --text 100
 fi
 if plotted ragone_png "$tmp/g.png" -- ragone "$summary" -o "$tmp/g.png"; then
   check ragone_png "$tmp/g.png" --colour "$blue" --colour "$vermillion" --colour "$green"
