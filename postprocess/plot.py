@@ -346,12 +346,14 @@ class Run:
             self.config_file = get("config_file")
             self.config = get("config")
             self.command_line = get("command_line")
-            self.steps = config_protocol(self.config)
-            if "protocol" in f and "text" in f["protocol"]:
-                m = len(f["protocol/end_time"]) if "end_time" in f["protocol"] else len(f["protocol/text"])
-                done = text_of(f["protocol/text"])[:m]
-                if len(done) > len(self.steps):
-                    self.steps = done
+            self.steps = config_protocol(self.config)  # as written, for titles
+            self.step_text = {}  # protocol_step index -> its text, for the finished steps (/protocol)
+            p = f["protocol"] if "protocol" in f else {}
+            if "text" in p and "index" in p:
+                m = len(p["end_time"]) if "end_time" in p else len(p["text"])  # the finished steps
+                self.step_text = dict(zip((int(i) for i in p["index"][:m]), text_of(p["text"])[:m]))
+            if not self.steps:
+                self.steps = [self.step_text[k] for k in sorted(self.step_text)]
             self.inputs = []
             if "sweep" in f and "inputs" in f["sweep"]:
                 got = {k: text_of(d) for k, d in f["sweep/inputs"].items()}
@@ -373,9 +375,6 @@ class Run:
                 for part in STACK_PARTS:
                     if part in g and "material" in g[part] and "thickness" in g[part]:
                         self.stack.append((part, (text_of(g[part]["material"]), float(g[part]["thickness"][()]))))
-
-    def finished(self):
-        return self.status in ("complete", "failed", "interrupted")
 
     def status_note(self):
         """Says when the data stop short of the run's end (a .part, a failed run)."""
@@ -411,11 +410,10 @@ def run_labels(runs):
 
 
 def step_kind(run, step, current):
-    """discharge, charge or rest: from the step's text, else from its current (a hold, an unfinished step)."""
-    if 0 <= step < len(run.steps):
-        word = run.steps[step].split()[0].lower() if run.steps[step].split() else ""
-        if word in ("discharge", "charge", "rest"):
-            return word
+    """discharge, charge or rest: from the step's text in /protocol, else from its current (a hold, an unfinished step)."""
+    words = run.step_text.get(step, "").split()
+    if words and words[0].lower() in ("discharge", "charge", "rest"):
+        return words[0].lower()
     nonzero = current[current != 0]
     if len(nonzero) == 0:
         return "rest"
@@ -797,6 +795,8 @@ class Summary:
         hits = [m for m in self.metrics if m.endswith("/" + name)]
         if len(hits) == 1:
             return hits[0]
+        if hits:
+            raise PlotError("%s %s matches several metrics (%s); give its path" % (option, name, ", ".join(sorted(hits))))
         raise PlotError("%s %s: no metric of that name in %s; it has %s" % (
             option, name, self.path, ", ".join(sorted(m for m in self.metrics if "/" not in m))))
 
