@@ -119,6 +119,7 @@ bench: deps
 install: bin/ionstack
 	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess
 	install -m 755 bin/ionstack $(PREFIX)/bin/ionstack
+	install -m 755 postprocess/ionstack-plot $(PREFIX)/bin/ionstack-plot
 	install -m 644 configs/materials/* $(PREFIX)/share/ionstack/materials/
 	install -m 755 postprocess/*.py $(PREFIX)/share/ionstack/postprocess/
 
