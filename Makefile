@@ -114,10 +114,12 @@ asan: test-deps
 bench: deps
 	@$(MAKE) --no-print-directory bin/ionstack $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@bash bench/sweep.sh
 
 install: bin/ionstack
 	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess
 	install -m 755 bin/ionstack $(PREFIX)/bin/ionstack
+	install -m 755 postprocess/ionstack-plot $(PREFIX)/bin/ionstack-plot
 	install -m 644 configs/materials/* $(PREFIX)/share/ionstack/materials/
 	install -m 755 postprocess/*.py $(PREFIX)/share/ionstack/postprocess/
 

@@ -170,8 +170,9 @@ typedef struct {
   PetscInt     nsteps;
   ProtocolStep steps[MAX_PROTOCOL_STEPS];
 
-  char      output_file[PETSC_MAX_PATH_LEN]; /* .h5; .xmf and .csv sit beside it */
-  PetscReal output_interval;                 /* s; 0 = every accepted step */
+  char      output_file[PETSC_MAX_PATH_LEN];      /* .h5; .xmf and .csv sit beside it */
+  char      output_directory[PETSC_MAX_PATH_LEN]; /* of a sweep: its point files and summary */
+  PetscReal output_interval;                      /* s; 0 = every accepted step */
 
   PetscReal rtol, atol;                 /* time-step error control, relative and absolute (mol/m^3) */
   PetscReal dt_initial, dt_max;         /* s */
@@ -190,8 +191,8 @@ typedef struct {
    * its index among point_count points and its inputs, each as written
    * ("18 um", "[discharge at 1C until 3 V]") and as a number in the unit
    * of its axis (NaN for a text input). Output writes them to /sweep. */
-  PetscInt  point_index; /* -1: not a sweep point */
-  PetscInt  point_count;
+  PetscInt  point_index;
+  PetscInt  point_count; /* 0: not a sweep point */
   PetscInt  point_ninputs;
   char      point_keys[MAX_SWEEP_AXES][64];
   char      point_values[MAX_SWEEP_AXES][256];
@@ -235,6 +236,92 @@ PetscErrorCode ConfigOptionsCheckUnused(MPI_Comm comm, const char *prefix, Petsc
 PetscErrorCode MaterialsList(MPI_Comm comm, FILE *fp);
 PetscErrorCode MaterialsShow(MPI_Comm comm, const char *name, FILE *fp);
 
+/* ---- parameter studies: the sweep section (config/sweep.c) ---- */
+
+/* One swept parameter: a config path and its values, each as written or
+ * generated from a range ("18 um", "C/3", "[discharge at 1C until 3 V]")
+ * and as a number in the axis's unit (NaN for text). */
+typedef struct {
+  char       key[64]; /* separator.thickness, cell.temperature, protocol, define.rate */
+  PetscInt   n;
+  char     **text;
+  PetscReal *number;
+  char       unit[32]; /* of the first value as written: um, degC, C (a C-rate); "" for a bare number or text */
+} SweepAxis;
+
+typedef enum { SWEEP_PRODUCT, SWEEP_ZIP } SweepMode;
+extern const char *const SweepModes[];
+
+/* The points of a sweep: the product of the axes (the first varies
+ * slowest) or their zip. Every point is the config with the command
+ * line's overrides, then the point's values, then its output file. */
+typedef struct {
+  char      config_file[PETSC_MAX_PATH_LEN];
+  char      directory[PETSC_MAX_PATH_LEN]; /* output.directory */
+  SweepMode mode;
+  PetscInt  naxes;
+  SweepAxis axis[MAX_SWEEP_AXES];
+  PetscInt  npoints;
+  PetscInt  noverrides; /* the command line's config keys */
+  char    **keys, **values;
+} Sweep;
+
+/* Reads the sweep section of a config and validates every point with
+ * ParamsLoad; a bad key, value or point is an error that names it. Writes
+ * nothing. */
+PetscErrorCode SweepLoad(MPI_Comm comm, const char *file, PetscInt noverrides, char **keys, char **values, Sweep *sw);
+PetscErrorCode SweepDestroy(Sweep *sw);
+/* The value of each axis at point `index`. */
+void SweepPointValues(const Sweep *sw, PetscInt index, PetscInt value[MAX_SWEEP_AXES]);
+/* The run file of point `index`: DIR/point_0007.h5. */
+PetscErrorCode SweepPointFile(const Sweep *sw, PetscInt index, char *path, size_t len);
+/* The parameters of point `index`, with its output file and point fields set. */
+PetscErrorCode SweepPointParams(MPI_Comm comm, const Sweep *sw, PetscInt index, Params *p);
+PetscErrorCode SweepList(MPI_Comm comm, const Sweep *sw, FILE *fp);
+
+/* ---- studies: running a sweep (study/sweep.c) ---- */
+
+typedef struct {
+  PetscInt  ranks_per_run; /* ranks of each sub-communicator */
+  PetscInt  index;         /* run this point alone; -1: every point */
+  PetscBool quiet;
+  int       argc;
+  char    **argv;
+} SweepOptions;
+
+/* What a sweep did, the same on every rank. */
+typedef struct {
+  PetscInt  points, ran, skipped, failed, interrupted;
+  PetscReal wall_seconds, solve_seconds; /* of the whole sweep; solves summed over its points */
+} SweepTally;
+
+/* Runs the points (all, or o->index) over sub-communicators of comm, rank 0
+ * handing out the next point to whichever group is free; skips points
+ * whose run file is final and from the same config, continues killed ones
+ * from their stored state, and writes the summary unless o->index >= 0. */
+PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, SweepTally *t);
+
+/* ---- the sweep summary (output/summary.c) ---- */
+
+/* What a sweep point's run file says of it: none yet; final and from the
+ * same config (complete, or failed: running it again would fail again);
+ * final from another config; interrupted (final, restartable); or only a
+ * .part left by a killed run. */
+typedef enum { POINT_NONE, POINT_DONE, POINT_STALE, POINT_INTERRUPTED, POINT_PARTIAL } PointState;
+PetscErrorCode SummaryPointState(const char *path, const char *config, PointState *state);
+/* A point that failed before its run file existed (a parameter combination
+ * refused once the mesh or the solvers were built): a run file holding
+ * only /provenance (status failed, the reason, the config) and /sweep. */
+PetscErrorCode SummaryWritePointFailure(const char *path, const Params *p, const char *reason);
+/* Adds /sweep/wall_time (s: the point's load, set-up, run and output) to a closed run file. */
+PetscErrorCode SummaryStampWallTime(const char *path, PetscReal seconds);
+
+/* Rebuilds DIR/summary.h5 and DIR/summary.csv from the point files in DIR:
+ * one row per point (missing ones too), its inputs, every scalar metric,
+ * status, end reason, solve and wall time. Rank 0 reads and writes;
+ * *rows and *files are the same on every rank. */
+PetscErrorCode SummaryCollect(MPI_Comm comm, const char *dir, PetscInt *rows, PetscInt *files);
+
 /* ---- materials: material.c (laws with derivatives) ---- */
 
 typedef struct {
@@ -245,7 +332,7 @@ typedef struct {
 
 void ElectrolyteEvaluate(const Electrolyte *e, PetscReal c, ElectrolyteState *s);
 /* Open-circuit potential U(theta) and dU/dtheta. */
-void      ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal *dU);
+void ActiveOcp(const ActiveMaterial *a, PetscReal theta, PetscReal *U, PetscReal *dU);
 /* The built-in OCP fit of that name (case-insensitive: NMC811, LCO, NMC532, LFP); PETSC_FALSE for any other. */
 PetscBool OcpModelFind(const char *name, OcpModel *model);
 PetscReal Arrhenius(PetscReal value_ref, PetscReal activation_energy, PetscReal T_ref, PetscReal T);
@@ -391,3 +478,10 @@ PetscErrorCode MetricsWriteStack(Output out, const Params *p, const RunSummary *
 PetscErrorCode InterruptInstall(void);
 int            InterruptPending(void); /* the signal received, or 0 */
 void           InterruptClear(void);
+
+/* ---- restart ---- */
+
+/* Whether FILE holds a stored solver state a run could continue from, and its
+ * simulated time; *usable is false (and no error) for a missing file, a file
+ * without restart state, or one that cannot be read. Collective on comm. */
+PetscErrorCode RestartProbe(MPI_Comm comm, const char *path, PetscBool *usable, PetscReal *time);

@@ -2,6 +2,8 @@
  * and runs the simulation, and reports. It computes nothing itself.
  *   ionstack run CONFIG [-section_key value ...] [-restart FILE] [-quiet] [PETSc options]
  *   ionstack check CONFIG [-section_key value ...]
+ *   ionstack sweep CONFIG [-index i] [-list] [-ranks_per_run n] [-section_key value ...] [-quiet]
+ *   ionstack collect DIR
  *   ionstack materials [NAME]
  * Every argument is used or refused: config keys and -quiet are read through
  * PETSc's options database like PETSc's own options, and whatever is left
@@ -12,6 +14,8 @@
 
 static const char usage[] = "usage: ionstack run CONFIG [-section_key value ...] [-restart FILE] [-quiet] [PETSc options]\n"
                             "       ionstack check CONFIG [-section_key value ...]\n"
+                            "       ionstack sweep CONFIG [-index i] [-list] [-ranks_per_run n] [-section_key value ...] [-quiet]\n"
+                            "       ionstack collect DIR\n"
                             "       ionstack materials [NAME]\n"
                             "       ionstack version\n"
                             "Config keys given on the command line override the file: -separator_thickness 30um\n"
@@ -141,6 +145,93 @@ static PetscErrorCode RunCommand_Private(Command *cmd, const char *command, int 
   PetscFunctionReturn(0);
 }
 
+/* `ionstack sweep`: the points of the config's sweep section, in this
+ * process. Point `index` (or 0) is set up once without output first, so
+ * that a mistyped PETSc option stops the sweep before any point runs. */
+static PetscErrorCode SweepCommand_Private(Command *cmd, Sweep *sw, int argc, char **argv, int *status)
+{
+  MPI_Comm     comm = PETSC_COMM_WORLD;
+  PetscBool    list = PETSC_FALSE, help;
+  SweepOptions o    = {1, -1, PETSC_FALSE, argc, argv};
+  SweepTally   t;
+
+  PetscFunctionBeginUser;
+  PetscCall(ConfigArgumentsCheck(argc, argv, 3));
+  PetscCall(ReadFinalizeOptions());
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-quiet", &o.quiet, NULL));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-list", &list, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-index", &o.index, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-ranks_per_run", &o.ranks_per_run, NULL));
+  PetscCall(PetscOptionsHasHelp(NULL, &help));
+  PetscCall(ConfigOptionsCollect(comm, NULL, &cmd->n, &cmd->keys, &cmd->values));
+  PetscCall(SweepLoad(comm, argv[2], cmd->n, cmd->keys, cmd->values, sw));
+  PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_TRUE));
+  PetscCheck(o.index >= -1 && o.index < sw->npoints, comm, PETSC_ERR_USER_INPUT, "-index %d: %s has points 0 to %d (ionstack sweep %s -list)",
+             (int)o.index, argv[2], (int)sw->npoints - 1, argv[2]);
+  if (list) {
+    PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_FALSE));
+    PetscCall(SweepList(comm, sw, stdout));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(SweepPointParams(comm, sw, PetscMax(o.index, 0), &cmd->p));
+  cmd->p.output_file[0] = 0; /* the check writes nothing */
+  cmd->p.quiet          = PETSC_TRUE;
+  PetscCall(SimulationCreate(comm, &cmd->p, argc, argv, &cmd->sim));
+  PetscCall(SimulationSetUp(cmd->sim));
+  PetscCall(ConfigOptionsCheckUnused(comm, NULL, PETSC_FALSE));
+  PetscCall(SimulationDestroy(&cmd->sim));
+  if (help) PetscFunctionReturn(0);
+  if (!o.quiet)
+    PetscCall(PetscPrintf(comm, "ionstack %s sweep: %s, %" PetscInt_FMT " points into %s/\n", IONSTACK_VERSION, argv[2],
+                          o.index >= 0 ? (PetscInt)1 : sw->npoints, sw->directory));
+  PetscCall(SweepRun(comm, sw, &o, &t));
+  if (!o.quiet) {
+    PetscCall(PetscPrintf(comm,
+                          "  %" PetscInt_FMT " ran, %" PetscInt_FMT " skipped (complete), %" PetscInt_FMT " failed, %" PetscInt_FMT
+                          " interrupted in %.3f s (solves %.3f s)\n",
+                          t.ran, t.skipped, t.failed, t.interrupted, (double)t.wall_seconds, (double)t.solve_seconds));
+    if (o.index < 0) PetscCall(PetscPrintf(comm, "  summary: %s/summary.h5, %s/summary.csv\n", sw->directory, sw->directory));
+  }
+  if (t.interrupted || InterruptPending())
+    *status = EXIT_INTERRUPTED;
+  else if (t.failed)
+    *status = EXIT_SOLVER;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SweepCommand(int argc, char **argv, int *status)
+{
+  Command        cmd;
+  Sweep          sw;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&cmd, sizeof cmd));
+  PetscCall(PetscMemzero(&sw, sizeof sw));
+  ierr = SweepCommand_Private(&cmd, &sw, argc, argv, status);
+  PetscCall(SimulationDestroy(&cmd.sim));
+  PetscCall(ParamsDestroy(&cmd.p));
+  PetscCall(SweepDestroy(&sw));
+  PetscCall(ConfigOptionsFree(cmd.n, &cmd.keys, &cmd.values));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+/* `ionstack collect DIR`: the summary from whatever point files DIR holds. */
+static PetscErrorCode CollectCommand(int argc, char **argv)
+{
+  PetscInt rows, files;
+
+  PetscFunctionBeginUser;
+  PetscCall(ConfigArgumentsCheck(argc, argv, 3));
+  PetscCall(ReadFinalizeOptions());
+  PetscCall(ConfigOptionsCheckUnused(PETSC_COMM_WORLD, NULL, PETSC_FALSE));
+  PetscCall(SummaryCollect(PETSC_COMM_WORLD, argv[2], &rows, &files));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s/summary.h5, %s/summary.csv: %" PetscInt_FMT " points, %" PetscInt_FMT " point files\n", argv[2],
+                        argv[2], rows, files));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode RunCommand(const char *command, int argc, char **argv, int *status)
 {
   Command        cmd;
@@ -171,12 +262,12 @@ int main(int argc, char **argv)
     printf("ionstack %s (%s)\n", IONSTACK_VERSION, IONSTACK_GIT);
     return EXIT_OK;
   }
-  if (strcmp(command, "run") && strcmp(command, "check") && strcmp(command, "materials")) {
-    fprintf(stderr, "ionstack: unknown command '%s'; the commands are run, check, materials, version\n%s", command, usage);
+  if (strcmp(command, "run") && strcmp(command, "check") && strcmp(command, "materials") && strcmp(command, "sweep") && strcmp(command, "collect")) {
+    fprintf(stderr, "ionstack: unknown command '%s'; the commands are run, check, sweep, collect, materials, version\n%s", command, usage);
     return EXIT_INPUT;
   }
-  if ((!strcmp(command, "run") || !strcmp(command, "check")) && (argc < 3 || argv[2][0] == '-')) {
-    fprintf(stderr, "ionstack: '%s' needs a config file\n%s", command, usage);
+  if (strcmp(command, "materials") && (argc < 3 || argv[2][0] == '-')) {
+    fprintf(stderr, "ionstack: '%s' needs a %s\n%s", command, strcmp(command, "collect") ? "config file" : "sweep directory", usage);
     return EXIT_INPUT;
   }
   SingletonDefaults();
@@ -186,7 +277,11 @@ int main(int argc, char **argv)
   ierr = InterruptInstall();
   if (!ierr && !strcmp(command, "materials")) {
     ierr = argc > 2 && argv[2][0] != '-' ? MaterialsShow(PETSC_COMM_WORLD, argv[2], stdout) : MaterialsList(PETSC_COMM_WORLD, stdout);
-  } else if (!ierr)
+  } else if (!ierr && !strcmp(command, "sweep"))
+    ierr = SweepCommand(argc, argv, &status);
+  else if (!ierr && !strcmp(command, "collect"))
+    ierr = CollectCommand(argc, argv);
+  else if (!ierr)
     ierr = RunCommand(command, argc, argv, &status);
   if (ierr) status = Report(ierr);
   PetscCall(PetscPopErrorHandler());

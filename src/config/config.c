@@ -95,6 +95,7 @@ const SchemaKey ConfigSchema[] = {
     {"stack", "cathode_collector_density", KT_QUANTITY, "density", NULL, 0, "cathode collector density (default: the material's)"},
     {"output", "file", KT_TEXT, NULL, NULL, 0, "HDF5 output file (default out/<config name>.h5)"},
     {"output", "interval", KT_QUANTITY, "time", "0", 0, "time between field outputs; 0 = every accepted step"},
+    {"output", "directory", KT_TEXT, NULL, NULL, 0, "directory of a sweep's point files and summary (default out/<config name>/)"},
     {"solver", "rtol", KT_QUANTITY, "dimensionless", "1e-4", 0, "relative time-step error tolerance"},
     {"solver", "atol", KT_QUANTITY, "concentration", "1e-3", 0, "absolute time-step error tolerance"},
     {"solver", "dt_initial", KT_QUANTITY, "time", "1e-3 s", 0, "first time step"},
@@ -106,7 +107,8 @@ const SchemaKey ConfigSchema[] = {
 };
 const size_t ConfigSchemaSize = sizeof ConfigSchema / sizeof ConfigSchema[0];
 
-const char *const ConfigSections[]   = {"cell", "mesh", "anode", "separator", "cathode", "stack", "protocol", "materials", "output", "solver"};
+const char *const ConfigSections[]   = {"cell",     "mesh",      "anode",  "separator", "cathode", "stack",
+                                        "protocol", "materials", "output", "solver",    "define",  "sweep"};
 const size_t      ConfigSectionCount = sizeof ConfigSections / sizeof ConfigSections[0];
 
 static PetscBool IsSection(const char *name, size_t len)
@@ -137,6 +139,12 @@ static const SchemaKey *FindActivationKey(const char *section, const char *key)
   for (size_t i = 0; i < ConfigSchemaSize; i++)
     if (!strcmp(ConfigSchema[i].section, section) && !strcmp(ConfigSchema[i].key, base) && (ConfigSchema[i].flags & F_ARR)) return &ConfigSchema[i];
   return NULL;
+}
+
+const SchemaKey *ConfigFindKey(const char *section, const char *key)
+{
+  const SchemaKey *k = FindKey(section, key);
+  return k ? k : FindActivationKey(section, key);
 }
 
 PetscErrorCode ConfigAllowedKeys(const char *section, char *buf, size_t len)
@@ -360,18 +368,21 @@ static PetscErrorCode TextPrintf(Text *t, const char *fmt, ...)
   PetscFunctionReturn(0);
 }
 
-/* A double-quoted YAML string. */
+/* A double-quoted YAML string, its plain runs copied whole (one printf per
+ * character made this a quarter of a config's load). */
 static PetscErrorCode TextQuoted(Text *t, const char *s)
 {
   PetscFunctionBeginUser;
   PetscCall(TextPrintf(t, "\""));
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\')
-      PetscCall(TextPrintf(t, "\\%c", *s));
-    else if (*s == '\n')
+  while (*s) {
+    const size_t plain = strcspn(s, "\"\\\n");
+    if (plain) PetscCall(TextPrintf(t, "%.*s", (int)plain, s));
+    s += plain;
+    if (*s == '\n')
       PetscCall(TextPrintf(t, "\\n"));
-    else
-      PetscCall(TextPrintf(t, "%c", *s));
+    else if (*s)
+      PetscCall(TextPrintf(t, "\\%c", *s));
+    if (*s) s++;
   }
   PetscCall(TextPrintf(t, "\""));
   PetscFunctionReturn(0);
@@ -419,13 +430,26 @@ static PetscErrorCode CheckKey(const char *section, const char *key, const char 
   PetscFunctionReturn(0);
 }
 
+/* A named value of the define section: a name the protocol refers to as ${name}. */
+static PetscBool DefineName(const char *name)
+{
+  if (!name || !(isalpha((unsigned char)name[0]) || name[0] == '_') || strlen(name) > 48) return PETSC_FALSE;
+  for (const char *s = name; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '_') return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
 static PetscErrorCode SetEntry(Config *c, const char *section, const char *key, const char *value, const char *origin, PetscBool replace)
 {
   char   full[128];
   Entry *e;
 
   PetscFunctionBeginUser;
-  PetscCall(CheckKey(section, key, origin));
+  if (!strcmp(section, "define")) /* its names are the user's own, not the schema's */
+    PetscCheck(DefineName(key), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: define.%s: a defined name is a letter or _ followed by letters, digits or _ (at most 48), as in rate", origin, key);
+  else
+    PetscCall(CheckKey(section, key, origin));
   PetscCall(PetscSNPrintf(full, sizeof full, "%s.%s", section, key));
   e = FindEntry(c, full);
   PetscCheck(!e || replace, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s is given twice (first at %s)", origin, full, e ? e->origin : "");
@@ -631,7 +655,9 @@ static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
     PetscCall(AllowedSections(list, sizeof list));
     PetscCheck(section && IsSection(section, strlen(section)), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
                "%s: unknown section '%s'; allowed sections: %s", origin, section ? section : "(not a name)", list);
-    if (!strcmp(section, "protocol")) {
+    if (!strcmp(section, "sweep")) {
+      continue; /* the points of `ionstack sweep` (config/sweep.c); a run takes the values outside it */
+    } else if (!strcmp(section, "protocol")) {
       PetscCheck(!c->protocol_given, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol is given twice", origin);
       PetscCall(SetProtocol(c, doc, v, c->file));
     } else if (!strcmp(section, "materials")) {
@@ -712,6 +738,9 @@ static PetscErrorCode ApplyOverride(Config *c, const char *key, const char *valu
              "%s: an override key is section.key (e.g. separator.thickness), got '%s'", origin, key);
   memcpy(section, key, (size_t)(dot - key));
   section[dot - key] = 0;
+  PetscCheck(strcmp(section, "define") || FindEntry(c, key), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: %s is not defined in %s; define it there (define: {%s: ...}) and refer to it in the protocol as $%s", origin, key, c->file, dot + 1,
+             dot + 1);
   PetscCall(SetEntry(c, section, dot + 1, value, origin, PETSC_TRUE));
   PetscFunctionReturn(0);
 }
@@ -1580,30 +1609,48 @@ static PetscBool PositiveNumber(const char *s, PetscReal *v)
 /* "1C", "0.5 C", "C/3" are C-rates (1/h); anything else is a current density.
  * Every current is finite and > 0: C/inf or nan would mean no current, and
  * 1e400 mA/cm^2 an infinite one. */
-static PetscErrorCode ParseCurrent(const char *text, const char *where, PetscReal *current, PetscReal *c_rate)
+/* The C-rate form of a current (C/3, 0.5C, 1 C): 0 when text is not one, 1
+ * with *rate in 1/h, -1 when it has the form but no finite rate > 0. */
+static int CRateForm(const char *text, PetscReal *rate)
 {
   char   compact[128];
   size_t n = 0;
 
-  PetscFunctionBeginUser;
   for (const char *s = text; *s; s++) {
     if (isspace((unsigned char)*s)) continue;
-    PetscCheck(n < sizeof compact - 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the current '%s' is too long", where, text);
+    if (n == sizeof compact - 1) return 0;
     compact[n++] = *s;
   }
   compact[n] = 0;
-  *current   = 0;
-  *c_rate    = 0;
+  *rate      = 0;
   if ((compact[0] == 'C' || compact[0] == 'c') && compact[1] == '/') {
     PetscReal d;
-    PetscCheck(PositiveNumber(compact + 2, &d) && PetscIsNormalReal(1.0 / d), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: cannot read the C-rate '%s'; write e.g. C/3 or 0.5C (a finite rate > 0)", where, text);
-    *c_rate = 1.0 / d;
-  } else if (n > 1 && (compact[n - 1] == 'C' || compact[n - 1] == 'c')) {
+    if (!PositiveNumber(compact + 2, &d) || !PetscIsNormalReal(1.0 / d)) return -1;
+    *rate = 1.0 / d;
+    return 1;
+  }
+  if (n > 1 && (compact[n - 1] == 'C' || compact[n - 1] == 'c')) {
     compact[n - 1] = 0;
-    PetscCheck(PositiveNumber(compact, c_rate), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: cannot read the C-rate '%s'; write e.g. 1C, 0.5C or C/3 (a finite rate > 0)", where, text);
-  } else {
+    return PositiveNumber(compact, rate) ? 1 : -1;
+  }
+  return 0;
+}
+
+PetscBool ConfigCRate(const char *text, PetscReal *rate)
+{
+  return (PetscBool)(CRateForm(text, rate) == 1);
+}
+
+static PetscErrorCode ParseCurrent(const char *text, const char *where, PetscReal *current, PetscReal *c_rate)
+{
+  const int form = CRateForm(text, c_rate);
+
+  PetscFunctionBeginUser;
+  *current = 0;
+  PetscCheck(form >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot read the C-rate '%s'; write e.g. 1C, 0.5C or C/3 (a finite rate > 0)",
+             where, text);
+  if (form == 0) {
+    PetscCheck(strlen(text) < 128, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the current '%s' is too long", where, text);
     PetscCall(UnitsParse(text, "current_density", where, current));
     PetscCheck(*current > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: the current '%s' must be > 0 (the step kind gives the direction)", where,
                text);
@@ -1694,6 +1741,45 @@ static PetscErrorCode ParseStep(Params *p, const char *text, const char *origin,
   PetscFunctionReturn(0);
 }
 
+/* A protocol step with each $name (or ${name}) replaced by define.name, so
+ * that one sweep key (define.rate) changes every step that refers to it.
+ * $name needs no quotes in a YAML flow list, where braces would. */
+static PetscErrorCode ExpandDefines(Config *c, const char *text, const char *origin, char *out, size_t len)
+{
+  size_t n = 0;
+
+  PetscFunctionBeginUser;
+  for (const char *s = text; *s;) {
+    const char *add = s;
+    size_t      m   = 1;
+    if (s[0] == '$') {
+      const PetscBool braced = (PetscBool)(s[1] == '{');
+      const char     *name = s + 1 + braced, *end = name;
+      char            key[128];
+      Entry          *e;
+      while (isalnum((unsigned char)*end) || *end == '_')
+        end++;
+      PetscCheck(end > name && end - name <= 48 && (!braced || *end == '}'), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+                 "%s: protocol step '%s': a reference is $name or ${name}, with the name under define:", origin, text);
+      PetscCall(PetscSNPrintf(key, sizeof key, "define.%.*s", (int)(end - name), name));
+      e = FindEntry(c, key);
+      PetscCheck(e, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol step '%s' refers to %s, which is not defined; add it under define:", origin,
+                 text, key);
+      e->used = PETSC_TRUE;
+      add     = e->value;
+      m       = strlen(add);
+      s       = end + braced;
+    } else
+      s++;
+    PetscCheck(n + m < len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: protocol step '%s' is longer than %d characters once expanded", origin, text,
+               (int)len - 1);
+    memcpy(out + n, add, m);
+    n += m;
+  }
+  out[n] = 0;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode ResolveProtocol(Config *c, Params *p)
 {
   PetscFunctionBeginUser;
@@ -1709,9 +1795,11 @@ static PetscErrorCode ResolveProtocol(Config *c, Params *p)
   p->nsteps = c->nsteps;
   PetscCall(TextPrintf(&c->yaml, "protocol:\n"));
   for (PetscInt i = 0; i < c->nsteps; i++) {
-    PetscCall(ParseStep(p, c->steps[i].text, c->steps[i].origin, &p->steps[i]));
+    char text[256];
+    PetscCall(ExpandDefines(c, c->steps[i].text, c->steps[i].origin, text, sizeof text));
+    PetscCall(ParseStep(p, text, c->steps[i].origin, &p->steps[i]));
     PetscCall(TextPrintf(&c->yaml, "  - "));
-    PetscCall(TextQuoted(&c->yaml, c->steps[i].text));
+    PetscCall(TextQuoted(&c->yaml, text));
     PetscCall(TextPrintf(&c->yaml, "\n"));
   }
   PetscFunctionReturn(0);
@@ -1731,6 +1819,11 @@ static PetscErrorCode ResolveOutputSolver(Config *c, Params *p)
   PetscCheck(file[0] && strlen(file) < sizeof p->output_file, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
              "%s: give a file name shorter than %d characters", c->label, (int)sizeof p->output_file);
   PetscCall(PetscStrncpy(p->output_file, file, sizeof p->output_file));
+  PetscCall(PetscSNPrintf(fallback, sizeof fallback, "out/%s", base));
+  PetscCall(GetText(c, "output", "directory", fallback, &file));
+  PetscCheck(file[0] && strlen(file) < sizeof p->output_directory, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: give a directory name shorter than %d characters", c->label, (int)sizeof p->output_directory);
+  PetscCall(PetscStrncpy(p->output_directory, file, sizeof p->output_directory));
   PetscCall(GetReal(c, "output", "interval", NULL, &p->output_interval, NULL));
   PetscCall(CheckRange(c, "output", "interval", p->output_interval, 0, PETSC_TRUE, PETSC_INFINITY, PETSC_TRUE,
                        "the interval must be >= 0 (0 = every step)"));
@@ -1980,6 +2073,9 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
 
   /* A key that no rule read would be silently ignored: refuse it. */
   for (PetscInt i = 0; i < c->n; i++)
+    PetscCheck(c->e[i].used || strncmp(c->e[i].key, "define.", 7), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: %s is not used: no protocol step refers to $%s; remove it or refer to it", c->e[i].origin, c->e[i].key, c->e[i].key + 7);
+  for (PetscInt i = 0; i < c->n; i++)
     PetscCheck(c->e[i].used, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
                "%s: %s has no effect with these settings (cathode model %s, separator kind %s); remove it", c->e[i].origin, c->e[i].key,
                CathodeModels[p->cathode_model], ElectrolyteKinds[p->region[REGION_SEPARATOR].electrolyte.kind]);
@@ -1993,7 +2089,6 @@ PetscErrorCode ParamsLoad(MPI_Comm comm, const char *file, PetscInt noverrides, 
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(p, sizeof *p));
-  p->point_index = -1;
   PetscCheck(file && strlen(file) < sizeof p->config_file, comm, PETSC_ERR_USER_INPUT, "no config file, or its path is too long");
   PetscCall(PetscStrncpy(p->config_file, file, sizeof p->config_file));
   PetscCall(PetscCalloc1(1, &c));

@@ -54,6 +54,10 @@ typedef struct {
   const char *doc;
 } SchemaKey;
 
+/* The schema entry of section.key (also <key>_activation_energy), or NULL. */
+const SchemaKey *ConfigFindKey(const char *section, const char *key);
+/* Whether text is a C-rate (1C, 0.5C, C/3) and its value in 1/h. */
+PetscBool ConfigCRate(const char *text, PetscReal *rate);
 extern const SchemaKey   ConfigSchema[];
 extern const size_t      ConfigSchemaSize;
 extern const char *const ConfigSections[];

@@ -343,19 +343,63 @@ static PetscErrorCode ReadMaterialDocument(yaml_document_t *doc, const char *fil
   PetscFunctionReturn(0);
 }
 
+/* Material files already read, by path and the file's identity, size and
+ * modification time: a sweep loads its config once per point, and parsing
+ * the library's YAML was half of each load. A file that changed is read
+ * again; a file that was refused is not kept. The records are copies, so
+ * the cache is process-wide but holds no state a run could see. */
+#define READ_CACHE_FILES 512
+static struct {
+  char            path[PETSC_MAX_PATH_LEN];
+  dev_t           dev;
+  ino_t           ino;
+  off_t           size;
+  struct timespec mtime;
+  MaterialRecord  rec;
+} * read_cache;
+static int read_cached;
+
+static int ReadCacheFind(const char *file, const struct stat *st)
+{
+  for (int i = 0; i < read_cached; i++)
+    if (read_cache[i].dev == st->st_dev && read_cache[i].ino == st->st_ino && read_cache[i].size == st->st_size &&
+        read_cache[i].mtime.tv_sec == st->st_mtim.tv_sec && read_cache[i].mtime.tv_nsec == st->st_mtim.tv_nsec && !strcmp(read_cache[i].path, file))
+      return i;
+  return -1;
+}
+
 /* The document is freed whether or not the file is valid. */
 static PetscErrorCode ReadMaterialFile(const char *file, MaterialRecord *rec)
 {
   yaml_document_t doc;
   PetscErrorCode  ierr;
+  struct stat     st;
+  const PetscBool known = (PetscBool)!stat(file, &st);
+  int             i     = known ? ReadCacheFind(file, &st) : -1;
 
   PetscFunctionBeginUser;
+  if (i >= 0) {
+    *rec = read_cache[i].rec;
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscMemzero(rec, sizeof *rec));
   PetscCall(PetscStrncpy(rec->file, file, sizeof rec->file));
   PetscCall(YamlLoadFile(file, &doc));
   ierr = ReadMaterialDocument(&doc, file, rec);
   yaml_document_delete(&doc);
   PetscCall(ierr);
+  if (!known || strlen(file) >= PETSC_MAX_PATH_LEN || read_cached == READ_CACHE_FILES) PetscFunctionReturn(0);
+  if (!read_cache) {
+    read_cache = calloc(READ_CACHE_FILES, sizeof *read_cache); /* kept for the process: later loads read it */
+    if (!read_cache) PetscFunctionReturn(0);
+  }
+  i = read_cached++;
+  PetscCall(PetscStrncpy(read_cache[i].path, file, sizeof read_cache[i].path));
+  read_cache[i].dev   = st.st_dev;
+  read_cache[i].ino   = st.st_ino;
+  read_cache[i].size  = st.st_size;
+  read_cache[i].mtime = st.st_mtim;
+  read_cache[i].rec   = *rec;
   PetscFunctionReturn(0);
 }
 

@@ -80,6 +80,48 @@ static PetscErrorCode HelpText(const ConfigOption *o, char *buf, size_t len)
   PetscFunctionReturn(0);
 }
 
+/* -define_NAME value (or -define.NAME): a named value of the config's define
+ * section, which the schema does not list, so the options database is
+ * searched for them. ParamsLoad refuses a name the config does not define. */
+static PetscErrorCode CollectDefines(const char *prefix, PetscInt *n, char ***keys, char ***values)
+{
+  PetscInt     nleft, ndef = 0;
+  char       **names, **texts;
+  const size_t skip = prefix ? strlen(prefix) : 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &nleft, &names, &texts));
+  for (PetscInt i = 0; i < nleft; i++)
+    if (!strncmp(names[i], prefix ? prefix : "", skip) && (!strncmp(names[i] + skip, "define_", 7) || !strncmp(names[i] + skip, "define.", 7)))
+      ndef++;
+  if (ndef) {
+    char **k, **v;
+    PetscCall(PetscCalloc1(*n + ndef, &k));
+    PetscCall(PetscCalloc1(*n + ndef, &v));
+    for (PetscInt i = 0; i < *n; i++)
+      k[i] = (*keys)[i], v[i] = (*values)[i];
+    PetscCall(PetscFree(*keys));
+    PetscCall(PetscFree(*values));
+    *keys   = k;
+    *values = v;
+    for (PetscInt i = 0; i < nleft; i++) {
+      const char *name = names[i] + skip;
+      char        key[128], option[160];
+      PetscBool   set;
+      if (strncmp(names[i], prefix ? prefix : "", skip) || (strncmp(name, "define_", 7) && strncmp(name, "define.", 7))) continue;
+      PetscCall(PetscSNPrintf(key, sizeof key, "define.%s", name + 7));
+      PetscCall(PetscSNPrintf(option, sizeof option, "-%s", name));
+      PetscCall(PetscOptionsHasName(NULL, prefix, option, &set)); /* used: ParamsLoad takes it */
+      PetscCheck(texts[i] && texts[i][0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "command line: -%s needs a value, e.g. -%s 2C", names[i], names[i]);
+      PetscCall(PetscStrallocpy(key, &(*keys)[*n]));
+      PetscCall(PetscStrallocpy(texts[i], &(*values)[*n]));
+      (*n)++;
+    }
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &nleft, &names, &texts));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt *n, char ***keys, char ***values)
 {
   ConfigOption *list;
@@ -144,6 +186,7 @@ PetscErrorCode ConfigOptionsCollect(MPI_Comm comm, const char *prefix, PetscInt 
   PetscCall(PetscFree(found));
   PetscCall(PetscFree(list));
   PetscCheck(!error[0], comm, PETSC_ERR_USER_INPUT, "%s", error);
+  PetscCall(CollectDefines(prefix, n, keys, values));
   PetscFunctionReturn(0);
 }
 

@@ -230,6 +230,17 @@ PetscErrorCode MetricsWriteStack(Output out, const Params *p, const RunSummary *
   PetscCall(OutputWriteMetricNote(out, "stack_areal_mass", M * 100, "mg/cm^2", why));
   PetscCall(OutputWriteMetricNote(out, "specific_energy", sym ? NAN : Wh / M, "Wh/kg", sym ? symmetric : why));
   PetscCall(OutputWriteMetricNote(out, "energy_density", sym ? NAN : Wh / L / 1000, "Wh/L", sym ? symmetric : NULL));
+  { /* the mean power of the discharge steps (energy over their time), for Ragone plots */
+    PetscReal time = 0, W;
+    for (PetscInt k = 0; k < p->nsteps; k++)
+      if (p->steps[k].kind == STEP_DISCHARGE && k <= s->steps_completed) time += s->step_end_time[k] - (k ? s->step_end_time[k - 1] : 0);
+    W       = time > 0 ? s->discharge_energy / time : NAN; /* W/m^2 */
+    note[0] = 0;
+    if (!(time > 0)) PetscCall(PetscSNPrintf(note, sizeof note, "no discharge step ran"));
+    PetscCall(OutputWriteMetricNote(out, "mean_discharge_power", W, "W/m^2", note));
+    PetscCall(OutputWriteMetricNote(out, "specific_power", sym ? NAN : W / M, "W/kg", sym ? symmetric : (note[0] ? note : why)));
+    PetscCall(OutputWriteMetricNote(out, "power_density", sym ? NAN : W / L / 1000, "W/L", sym ? symmetric : (note[0] ? note : NULL)));
+  }
   active  = ActiveMass(p);
   note[0] = 0;
   if (sym)

@@ -59,6 +59,7 @@
 #include <hdf5.h>
 
 #include "ionstack.h"
+#include "summary.h"
 
 #if !defined(PETSC_USE_REAL_DOUBLE)
 #error "output.c stores PetscReal as IEEE double; build with a double-precision PETSc"
@@ -893,36 +894,6 @@ static PetscErrorCode WriteProvenance(Output out, const Params *p, int argc, cha
   PetscFunctionReturn(0);
 }
 
-/* /sweep of a sweep point: its index, the number of points, and each input
- * as written (/sweep/inputs/<key>, a text with attributes value and units:
- * the number in the axis's unit, NaN for a text input), so that a summary
- * can be rebuilt from the point files alone (src/output/summary.c). */
-static PetscErrorCode WriteSweepPoint(Output out, const Params *p)
-{
-  const long long index = p->point_index, count = p->point_count;
-  char            path[256];
-  hid_t           d, s, a;
-
-  PetscFunctionBegin;
-  PetscCall(H5CreateGroup(out, "/sweep"));
-  PetscCall(H5WriteScalar(out, "/sweep/index", H5T_NATIVE_LLONG, H5T_STD_I64LE, &index, "1"));
-  PetscCall(H5WriteScalar(out, "/sweep/points", H5T_NATIVE_LLONG, H5T_STD_I64LE, &count, "1"));
-  PetscCall(H5CreateGroup(out, "/sweep/inputs"));
-  for (PetscInt k = 0; k < p->point_ninputs; k++) {
-    PetscCall(PetscSNPrintf(path, sizeof path, "/sweep/inputs/%s", p->point_keys[k]));
-    PetscCall(H5WriteText(out, path, p->point_values[k], 0));
-    H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
-    PetscCall(H5WriteStringAttribute(out, d, path, "units", p->point_units[k]));
-    H5Check(s = H5Screate(H5S_SCALAR), out, "create a dataspace for the value of", path);
-    H5Check(a = H5Acreate2(d, "value", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT), out, "create the value attribute of", path);
-    H5Check(H5Awrite(a, H5T_NATIVE_DOUBLE, &p->point_numbers[k]), out, "write the value attribute of", path);
-    H5Check(H5Aclose(a), out, "close the value attribute of", path);
-    H5Check(H5Sclose(s), out, "close the dataspace of", path);
-    H5Check(H5Dclose(d), out, "close dataset", path);
-  }
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode WriteMesh(Output out, const OutputMesh *mesh)
 {
   int  *phase;
@@ -974,7 +945,7 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   H5Check(H5Gclose(root), out, "close group", "/");
 
   PetscCall(WriteProvenance(out, p, argc, argv));
-  if (p && p->point_index >= 0) PetscCall(WriteSweepPoint(out, p));
+  if (p && p->point_count > 0) PetscCall(SweepPointWrite(out->file, p)); /* summary.c: /sweep, for collect */
   PetscCall(WriteMesh(out, mesh));
 
   PetscCall(H5CreateGroup(out, "/fields"));
