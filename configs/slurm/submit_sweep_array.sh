@@ -14,9 +14,9 @@
 # the templates' #SBATCH lines. Run it from the directory the paths are
 # relative to: the jobs run there.
 #
-# The sweep directory is, as ionstack decides it: the last -output_directory
-# (or -output.directory) given after CONFIG, else output.directory from the
-# config's top-level `output:` section, else out/<config name without .yaml>.
+# The collect job is given the sweep directory that the header of the -list
+# output names (output.directory, default out/<config name>/, or the
+# -output_directory given after CONFIG).
 #
 # Environment: IONSTACK, the ionstack binary (default: the one on PATH), which
 # the jobs inherit; IONSTACK_ARRAY_LIMIT=k runs at most k tasks at once
@@ -63,22 +63,14 @@ if [ "$n" -lt 1 ]; then
   exit 1
 fi
 
-# The sweep directory, for the collect job.
-dir=""
-prev=""
-for a in "$@"; do
-  case $prev in -output_directory | -output.directory) dir=$a ;; esac
-  prev=$a
-done
+# The sweep directory, for the collect job, as ionstack resolved it (the
+# command line's -output_directory, the config's output.directory or
+# out/<config name>/): the header ends in ", into DIR/".
+dir=$(head -n 1 <<<"$list" | sed -n 's/^#.*, into \(.*\)$/\1/p')
+dir=${dir%/}
 if [ -z "$dir" ]; then
-  # block style (`output:` then `  directory: X`) or flow style (`output: {directory: X}`)
-  dir=$(sed -n -e '/^output:[[:space:]]*{/{s/.*[{,][[:space:]]*directory:[[:space:]]*\([^,}]*\).*/\1/p;q;}' \
-    -e '/^output:/,/^[^[:space:]#]/s/^[[:space:]][[:space:]]*directory:[[:space:]]*//p' "$config" |
-    head -n 1 | sed "s/[[:space:]]#.*//; s/[[:space:]]*\$//; s/^[\"']//; s/[\"']\$//")
-fi
-if [ -z "$dir" ]; then
-  name=$(basename "$config")
-  dir=out/${name%.y*ml}
+  echo "$0: the -list header does not name the sweep directory (', into DIR/'): $(head -n 1 <<<"$list")" >&2
+  exit 1
 fi
 
 array=$(sbatch --parsable "${sbatch_opts[@]}" --array="0-$((n - 1))${IONSTACK_ARRAY_LIMIT:+%$IONSTACK_ARRAY_LIMIT}" \
