@@ -194,6 +194,8 @@ collect=$(sed -n 's/^collect job \([0-9]*\) .*/\1/p' "$t/array/submit.log")
 if [ $rc -ne 0 ] || [ -z "$array" ] || [ -z "$collect" ]; then
   fail "$name" "submit_sweep_array.sh: status $rc: $(tail -n 3 "$t/array/submit.log")"
 else
+  # at once, while the tasks run: the collect job waits on the whole array
+  dep=$(scontrol -o show job "$collect" 2>/dev/null | grep -o 'Dependency=[^ ]*')
   astate=$(job_end "$array")
   cstate=$(job_end "$collect")
   # the dependency: the collect job started after every task had ended (1 s resolution)
@@ -213,11 +215,16 @@ print('after' if start and ends and start >= max(ends) else 'before', len(ends))
   rows=$(csv_rows out/sweep/summary.csv 2>&1)
   complete=$(tail -n +2 <<<"$rows" | grep -c ',complete,')
   points=$(ls out/sweep/point_*.h5 2>/dev/null | wc -l)
+  # each point file was written by its own task: `-index i` in its command line
+  alone=$(for f in out/sweep/point_*.h5; do
+    h5 "$f" "f'-index {int(f[\"sweep/index\"][0])}' in f['provenance/command_line'].asstr()[()]"
+  done | grep -c True)
   if [ "$(sort -n <<<"$astate")" = "$want" ] && [ "$cstate" = "- COMPLETED 0:0" ] && [ "$order" = "after $npoints" ] &&
-    [ "${rows%% *}" = "$npoints" ] && [ "$complete" = "$npoints" ] && [ "$points" = "$npoints" ]; then
+    [[ $dep == "Dependency=afterany:${array}_*"* ]] &&
+    [ "${rows%% *}" = "$npoints" ] && [ "$complete" = "$npoints" ] && [ "$points" = "$npoints" ] && [ "$alone" = "$npoints" ]; then
     pass "$name ($npoints tasks of job $array, then collect job $collect; $((($(date +%s%N) - start) / 1000000)) ms from submission to the summary)"
   else
-    fail "$name" "array $array: $(tr '\n' ';' <<<"$astate") collect $collect: $cstate; collect $order the tasks; $points point files, summary: $(head -n 1 <<<"$rows"), $complete rows complete"
+    fail "$name" "array $array: $(tr '\n' ';' <<<"$astate") collect $collect: $cstate, ${dep:-no dependency} (want afterany:${array}_*), started $order the tasks; $points point files ($alone written by their own task with -index), $complete of $(head -n 1 <<<"$rows" | cut -d ' ' -f 1) summary rows complete"
     explain "ionstack-collect-$collect.out" "ionstack-point-${array}_0.out"
   fi
 fi
@@ -234,7 +241,7 @@ complete=$(tail -n +2 <<<"$rows_mpi" | grep -c ',complete,')
 if [ "$state" = "- COMPLETED 0:0" ] && [ "${rows_mpi%% *}" = "$npoints" ] && [ "$complete" = "$npoints" ]; then
   pass "$name (job $id, 2 ranks, $npoints points; $((($(date +%s%N) - start) / 1000000)) ms from sbatch to the end)"
 else
-  fail "$name" "job $id: '$state' (want '- COMPLETED 0:0'); summary: $(head -n 1 <<<"$rows_mpi"), $complete rows complete"
+  fail "$name" "job $id: '$state' (want '- COMPLETED 0:0'); $complete of $(head -n 1 <<<"$rows_mpi" | cut -d " " -f 1) summary rows complete"
   explain "ionstack-sweep-$id.out"
 fi
 
