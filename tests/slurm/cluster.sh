@@ -140,8 +140,8 @@ cluster_start() {
   fi
   # munged refuses a socket or key below a directory others may write to
   mkdir -p "$dir" && chmod 0755 "$dir" &&
-    mkdir -p -m 0755 "$dir/etc" "$dir/run" "$dir/log" "$dir/state" "$dir/spool" &&
-    mkdir -p -m 0700 "$dir/munge" || return 2
+    mkdir -m 0755 "$dir/etc" "$dir/run" "$dir/log" "$dir/state" "$dir/spool" &&
+    mkdir -m 0700 "$dir/munge" || return 2
 
   mungekey --create --bits=1024 --keyfile="$dir/munge/munge.key" >"$dir/log/mungekey.log" 2>&1 ||
     { cluster_fail "mungekey failed"; return 2; }
