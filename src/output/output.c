@@ -1578,38 +1578,6 @@ static PetscErrorCode RestartWriteCount(Output out, const long long *count)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RestartCreate(Output out, const OutputRestart *r)
-{
-  const hsize_t   ns = (hsize_t)r->nscalars + RESTART_ROWS, n = (hsize_t)r->nstate;
-  const long long zero = 0;
-  size_t          len  = strlen(r->names) + 64;
-  char           *names;
-  hid_t           d;
-
-  PetscFunctionBegin;
-  PetscCall(Reserve(out, 2 * (ns + n) * sizeof(double) + 4 * 4096 + len));
-  PetscCall(RestartSlots(out, "/restart/count", 0, H5T_STD_I64LE, 1, "1", &out->at_count));
-  PetscCall(RestartWriteCount(out, &zero)); /* written once through HDF5, in place after */
-  PetscCall(RestartSlots(out, "/restart/scalars", 2, H5T_IEEE_F64LE, ns, "SI", &out->at_scalars));
-  PetscCall(PetscMalloc1(len, &names));
-  PetscCall(PetscSNPrintf(names, len, "%s,rows_fields,rows_timeseries,rows_protocol", r->names));
-  H5Check(d = H5Dopen2(out->file, "/restart/scalars", H5P_DEFAULT), out, "open dataset", "/restart/scalars");
-  PetscCall(H5WriteStringAttribute(out, d, "/restart/scalars", "names", names));
-  H5Check(H5Dclose(d), out, "close dataset", "/restart/scalars");
-  PetscCall(PetscFree(names));
-  PetscCall(RestartSlots(out, "/restart/state", 2, H5T_IEEE_F64LE, n, "SI", &out->at_state));
-  H5Check(d = H5Dopen2(out->file, "/restart/state", H5P_DEFAULT), out, "open dataset", "/restart/state");
-  PetscCall(
-      H5WriteStringAttribute(out, d, "/restart/state", "order", "natural: cell by cell from x = 0 (x fastest), each cell's unknowns in its layout"));
-  H5Check(H5Dclose(d), out, "close dataset", "/restart/state");
-  PetscCall(Flush(out));
-  PetscCall(PetscMalloc1(ns, &out->restart_row));
-  out->restart_nscalars = r->nscalars;
-  out->restart_nstate   = r->nstate;
-  out->restart_ready    = PETSC_TRUE;
-  PetscFunctionReturn(0);
-}
-
 /* Row `slot` of a RestartSlots dataset: on disk straight to its bytes, in
  * memory through HDF5. */
 static PetscErrorCode RestartWriteSlot(Output out, const char *path, haddr_t at, hsize_t slot, hsize_t n, const double *v)
@@ -1635,6 +1603,49 @@ static PetscErrorCode RestartWriteSlot(Output out, const char *path, haddr_t at,
     H5Check(H5Sclose(fspace), out, "close dataspace of", path);
     H5Check(H5Dclose(d), out, "close dataset", path);
   }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RestartCreate(Output out, const OutputRestart *r)
+{
+  const hsize_t   ns = (hsize_t)r->nscalars + RESTART_ROWS, n = (hsize_t)r->nstate;
+  const long long zero = 0;
+  size_t          len  = strlen(r->names) + 64;
+  char           *names;
+  hid_t           d;
+
+  PetscFunctionBegin;
+  PetscCall(Reserve(out, 2 * (ns + n) * sizeof(double) + 4 * 4096 + len));
+  PetscCall(RestartSlots(out, "/restart/count", 0, H5T_STD_I64LE, 1, "1", &out->at_count));
+  PetscCall(RestartWriteCount(out, &zero)); /* written once through HDF5, in place after */
+  PetscCall(RestartSlots(out, "/restart/scalars", 2, H5T_IEEE_F64LE, ns, "SI", &out->at_scalars));
+  PetscCall(PetscMalloc1(len, &names));
+  PetscCall(PetscSNPrintf(names, len, "%s,rows_fields,rows_timeseries,rows_protocol", r->names));
+  H5Check(d = H5Dopen2(out->file, "/restart/scalars", H5P_DEFAULT), out, "open dataset", "/restart/scalars");
+  PetscCall(H5WriteStringAttribute(out, d, "/restart/scalars", "names", names));
+  H5Check(H5Dclose(d), out, "close dataset", "/restart/scalars");
+  PetscCall(PetscFree(names));
+  PetscCall(RestartSlots(out, "/restart/state", 2, H5T_IEEE_F64LE, n, "SI", &out->at_state));
+  H5Check(d = H5Dopen2(out->file, "/restart/state", H5P_DEFAULT), out, "open dataset", "/restart/state");
+  PetscCall(
+      H5WriteStringAttribute(out, d, "/restart/state", "order", "natural: cell by cell from x = 0 (x fastest), each cell's unknowns in its layout"));
+  H5Check(H5Dclose(d), out, "close dataset", "/restart/state");
+  PetscCall(Flush(out));
+  { /* both slots NaN until written: no stale bytes of memory or disk in the file */
+    double *nan;
+    PetscCall(PetscMalloc1(PetscMax(ns, n), &nan));
+    for (hsize_t i = 0; i < PetscMax(ns, n); i++)
+      nan[i] = NAN;
+    for (hsize_t slot = 0; slot < 2; slot++) {
+      PetscCall(RestartWriteSlot(out, "/restart/scalars", out->at_scalars, slot, ns, nan));
+      PetscCall(RestartWriteSlot(out, "/restart/state", out->at_state, slot, n, nan));
+    }
+    PetscCall(PetscFree(nan));
+  }
+  PetscCall(PetscMalloc1(ns, &out->restart_row));
+  out->restart_nscalars = r->nscalars;
+  out->restart_nstate   = r->nstate;
+  out->restart_ready    = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 

@@ -942,9 +942,12 @@ static PetscErrorCode Resume(Simulation sim, PetscReal *t, PetscInt *k, PetscBoo
   sim->started      = PETSC_TRUE;
   ObserveForget(sim);
   if (sim->out) PetscCall(RestartStore(sim->restart, sim->out, sim->U, rec));
-  if (!p->quiet)
+  if (!p->quiet && *k < p->nsteps)
     PetscCall(PetscPrintf(sim->comm, "  continuing %s at t = %.6g s, %s protocol step %" PetscInt_FMT "\n", p->restart_file, (double)*t,
                           *inside ? "in" : "before", *k + 1));
+  else if (!p->quiet)
+    PetscCall(
+        PetscPrintf(sim->comm, "  continuing %s at t = %.6g s, after its last protocol step: nothing is left to run\n", p->restart_file, (double)*t));
   PetscFunctionReturn(0);
 }
 
