@@ -176,6 +176,33 @@ for i in range(8):
     print(("PASS %s (killed after %.3f s; %s)" % (name, delay, res[3:])) if res.startswith("OK") else "FAIL %s: %s" % (name, res[4:]))
 print("PASS restart_sigkill_left_states (%d of 8)" % continued if continued >= 4 else
       "FAIL restart_sigkill_left_states: only %d of 8 kills left a state to continue (the run took %.2f s)" % (continued, duration))
+
+# a chain: the continued run killed in turn, and continued again (it stores
+# its own states as it goes, and names the file it continued last)
+out, times, rc = tmp + "/chain/run.h5", [], -1
+for k in range(3):
+    extra = ["-restart", out + ".part"] if k else []
+    p = subprocess.Popen([bin, "run", cfg] + args + ["-output_file", out] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if k < 2:
+        time.sleep(0.4 * duration)  # each leg runs as long: the second state lies past the first
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        try:
+            with h5py.File(out + ".part", "r") as f:
+                times.append(f["restart/scalars"][(int(f["restart/count"][()]) - 1) % 2][0])
+        except Exception:  # noqa: BLE001 -- no .part: the leg finished before the kill
+            break
+    else:
+        rc = p.wait()
+try:
+    res = compare(tmp + "/ref.h5", out)
+    with h5py.File(out, "r") as f:
+        last = f["provenance/restarted_from/time"][()] if "restarted_from" in f["provenance"] else None
+except Exception as e:  # noqa: BLE001 -- no file is the finding
+    res, last = "BAD %s" % e, None
+ok = len(times) == 2 and rc == 0 and res.startswith("OK") and last == times[-1] and times[0] < times[1]
+print(("PASS restart_chain_killed_twice (continued at %.6g s, then %.6g s; %s)" % (times[0], times[1], res[3:])) if ok else
+      "FAIL restart_chain_killed_twice: exit status %d, states at %s, restarted_from %s: %s" % (rc, times, last, res))
 EOF
 
 # ---- SIGTERM: the batch-system case, interrupted file continued ----

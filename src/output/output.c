@@ -38,11 +38,24 @@
  * flush held. If even marking fails, the .part stays as it is and the error
  * says so.
  *
+ * Restart. With every output time the solver stores its state in
+ * /restart (OutputWriteRestart): two contiguous slots allocated once and
+ * written in turn with pwrite, then a fixed-size count rewritten in place
+ * (the count plays the part of a time dataset: readers take slot
+ * (count - 1) mod 2). No HDF5 call is made, so nothing of HDF5's structure
+ * changes and no flush is needed: a kill at any instant leaves the last
+ * complete state. A run file is read back whole into memory
+ * (OutputSourceOpen), because the run that continues it may be about to
+ * replace it: PrepareNames keeps a restart source that is one of the run's
+ * own names until the new file, holding the source's rows up to its state
+ * (OutputContinue), takes its place (LinkPart).
+ *
  * Only rank 0 touches the file, with serial HDF5; the other ranks hold a
  * handle that only takes part in broadcasting errors, so every rank sees a
  * failure of rank 0 with its message. Fields arrive already gathered on rank
- * 0. This file does not gather fields, compute metrics, restart runs from a
- * file, or describe 2D grids in XDMF yet (see XdmfWriteGrid). */
+ * 0. This file does not gather fields or the state, compute metrics, decide
+ * what a restart may change (src/solve/restart.c does), or describe 2D grids
+ * in XDMF yet (see XdmfWriteGrid). */
 #define _GNU_SOURCE /* O_TMPFILE, memfd_create */
 #include <errno.h>
 #include <fcntl.h>
@@ -721,6 +734,11 @@ static PetscErrorCode PrepareNames(Output out, const Params *p)
   /* An earlier run's files at these names would pose as this run's results. */
   for (int i = 0; i < 6; i++)
     if (i != out->source_name) PetscCall(RemoveIfPresent(names[i]));
+  if (p && p->restart_file[0]) {
+    char next[PETSC_MAX_PATH_LEN + 16]; /* left by a restart killed in the instant between naming its file and renaming it (LinkPart) */
+    PetscCall(PetscSNPrintf(next, sizeof next, "%s.new", out->part));
+    PetscCall(RemoveIfPresent(next));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -774,15 +792,26 @@ static PetscErrorCode LinkPart(Output out)
   PetscCheck(!out->source_pending, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s would replace the file it restarts from before holding its history",
              out->part);
   if (!out->named) {
-    /* a restart source at the .part goes in the instant before its successor,
-     * which holds everything it held, gets the name */
-    ReleaseSource(out, 1);
+    struct stat st;
+    char        next[PETSC_MAX_PATH_LEN + 16];
+    /* a restart source at the .part is replaced by its successor, which holds
+     * everything it held, in one rename: one of the two is always there */
+    const PetscBool replace =
+        (PetscBool)(out->source_name == 1 && !lstat(out->part, &st) && st.st_dev == out->source_dev && st.st_ino == out->source_ino);
+    const char *name = replace ? next : out->part;
+
+    PetscCall(PetscSNPrintf(next, sizeof next, "%s.new", out->part));
+    if (replace) OsCheck(!unlink(next) || errno == ENOENT, out, errno, "remove a stale", next);
     /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd is the unprivileged way */
-    if (linkat(out->fd, "", AT_FDCWD, out->part, AT_EMPTY_PATH)) {
+    if (linkat(out->fd, "", AT_FDCWD, name, AT_EMPTY_PATH)) {
       snprintf(proc, sizeof proc, "/proc/self/fd/%d", out->fd);
       PetscCheck(errno != EEXIST, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE,
-                 "Cannot create the output file %s: it appeared during the run; is another run writing to the same output.file?", out->part);
-      OsCheck(!linkat(AT_FDCWD, proc, AT_FDCWD, out->part, AT_SYMLINK_FOLLOW), out, errno, "give the file its name", out->part);
+                 "Cannot create the output file %s: it appeared during the run; is another run writing to the same output.file?", name);
+      OsCheck(!linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW), out, errno, "give the file its name", name);
+    }
+    if (replace) {
+      OsCheck(!rename(next, out->part), out, errno, "put it in the place of the file it restarts from", next);
+      out->source_name = -1;
     }
     out->named = PETSC_TRUE;
   }
