@@ -15,15 +15,17 @@
 #    stored state;
 #  - a run on 2 ranks continued on 1, and one on 1 continued on 2.
 # Tolerances. A continued run takes up the stored state exactly; only the
-# BDF history starts afresh at the restart (its first step is of order 1,
-# its error still held to solver.rtol = 1e-4 relative in the
-# concentrations). A perturbation of one step's local error moves the
-# voltage by at most rtol times the OCP's range (about 1 V per unit of
-# stoichiometry), 1e-4 V, and the integrals (capacity, energy, end time) by
-# rtol relative; the diffusive cell damps it after that. Measured: 1.5e-5 V
-# and 5e-7 relative at worst (docs/restart.md). A restart between two
-# protocol steps restarts the BDF history where the run restarts it anyway,
-# so it takes the same steps: 1e-9 relative there.
+# BDF history starts afresh at the restart, from solver.dt_initial as at
+# the start of every protocol step, so from there it takes other time steps
+# than the uninterrupted run. Each run is within its time-integration error
+# of the exact solution, which solver.rtol = 1e-4 holds to about rtol x 1 V
+# in the voltage (measured against rtol = 1e-7: 7.3e-5 V for this cell at
+# output.interval 10 s) and rtol in the integrals (capacity, energy, end
+# time: 1.7e-6 at most), so the two differ by at most twice that: 2e-4 V,
+# and 1e-4 relative in the metrics. Measured: 6.4e-5 V and 6e-7 at worst,
+# in the rest right after the discharge (docs/restart.md). A restart
+# between two protocol steps restarts the BDF history where the run
+# restarts it anyway, so it takes the same steps: 1e-9 relative there.
 # Run from the repository root (tests/run.sh does).
 bin=${IONSTACK_BIN:-$(command -v ionstack || echo bin/ionstack)}
 py=/usr/bin/python3
@@ -57,7 +59,7 @@ def last_at(t, times, values):
     return values[i]
 
 
-def compare(ref, new, source=None, tol_v=1e-4, tol_rel=1e-4, source_name=None):
+def compare(ref, new, source=None, tol_v=2e-4, tol_rel=1e-4, source_name=None):
     a, b = h5py.File(ref, "r"), h5py.File(new, "r")
     status = b["provenance/status"].asstr()[()]
     if status != "complete":
@@ -245,6 +247,18 @@ status=$?
 if [ "$status" -eq 3 ]; then pass restart_source_stopped_by_step_limit; else fail restart_source_stopped_by_step_limit "exit status $status (want 3): $(tail -n 2 "$tmp/mid.log")"; fi
 sum0=$(md5sum <"$tmp/mid.h5")
 
+# ---- the state of the first output time (t = 0, before the first time step) ----
+# (-ts_max_steps 0 stops the run before its first step: the state at t = 0 is its last)
+"$bin" run $cfg "${args[@]}" -ts_max_steps 0 -output_file "$tmp/first.h5" >"$tmp/first.log" 2>&1
+"$bin" run $cfg "${args[@]}" -output_file "$tmp/first_continued.h5" -restart "$tmp/first.h5" >"$tmp/first_continued.log" 2>&1
+status=$?
+result=$("$py" "$tmp/compare.py" "$tmp/ref.h5" "$tmp/first_continued.h5" "$tmp/first.h5" "$tmp/first.h5" 1e-9 1e-9)
+if [ "$status" -eq 0 ] && [ "${result%% *}" = OK ]; then
+  pass "restart_from_the_first_output_time (${result#OK })"
+else
+  fail restart_from_the_first_output_time "exit status $status: $result $(tail -n 2 "$tmp/first_continued.log")"
+fi
+
 # ---- a changed config is refused before any output ----
 refused() { # name, pattern the message must hold, extra arguments...
   local name=$1 pattern=$2 dir=$tmp/$1
@@ -276,10 +290,9 @@ fi
 # ---- what a restart may change ----
 "$bin" run $cfg -quiet -output_interval 30s -solver_max_steps 200000 -output_file "$tmp/interval.h5" -restart "$tmp/mid.h5" >"$tmp/interval.log" 2>&1
 status=$?
-# the time steps land on other output times after the restart, so this is two
-# discretizations, each within the time-integration error of the exact
-# solution: 8.2e-5 V and 3.3e-5 relative between the uninterrupted runs at
-# 10 s and at 30 s; ten times rtol leaves room for both
+# the time steps land on other output times after the restart as well: the
+# uninterrupted runs at 10 s and at 30 s differ by 8.2e-5 V and 3.3e-5
+# relative; ten times rtol leaves room for that and the restart
 result=$("$py" "$tmp/compare.py" "$tmp/ref.h5" "$tmp/interval.h5" "$tmp/mid.h5" "$tmp/mid.h5" 1e-3 1e-3)
 spacing=$("$py" - "$tmp/interval.h5" <<'EOF'
 import sys

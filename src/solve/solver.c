@@ -623,10 +623,12 @@ static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBo
 }
 
 /* Takes up protocol step k where the stored run was in it: the same
- * boundary condition and time window, the events it had armed. The stored
- * state is consistent already (an accepted step). An armed limit that the
- * state has reached ends the step at once: that run was ending it there. */
-static PetscErrorCode StepResume(Simulation sim, PetscInt k, PetscReal t)
+ * boundary condition and time window, the events it had armed (fresh: a
+ * state from before its first time step, whose events StepRun arms as for
+ * a new step). The stored state is consistent already (an accepted step or
+ * a consistent start). An armed limit that the state has reached ends the
+ * step at once: that run was ending it there. */
+static PetscErrorCode StepResume(Simulation sim, PetscInt k, PetscReal t, PetscBool fresh)
 {
   const RestartRecord *rec = sim->resumed;
   Observation          o;
@@ -634,6 +636,7 @@ static PetscErrorCode StepResume(Simulation sim, PetscInt k, PetscReal t)
 
   PetscFunctionBeginUser;
   PetscCall(StepBegin(sim, k, rec->step_start));
+  if (fresh) PetscFunctionReturn(0);
   for (int e = 0; e < EVENT_COUNT; e++)
     sim->armed[e] = rec->armed[e];
   PetscCall(StepIndicators(sim, t, sim->U, &o, ind));
@@ -766,6 +769,8 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
   PetscBool         ok;
   char              why[320];
   EventKind         limit;
+  /* a state stored before the step took its first time step (the start of the run): the step goes on as a new one does */
+  const PetscBool fresh = (PetscBool)(resume && sim->resumed->time <= sim->resumed->step_start);
 
   PetscFunctionBeginUser;
   *stop               = PETSC_FALSE;
@@ -780,7 +785,7 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     PetscFunctionReturn(0);
   }
   if (resume) {
-    PetscCall(StepResume(sim, k, *t));
+    PetscCall(StepResume(sim, k, *t, fresh));
     ok = PETSC_TRUE;
   } else if (k > 0)
     PetscCall(StepApply(sim, k, *t, &ok));
@@ -816,8 +821,8 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
       PetscCall(PetscPrintf(sim->comm, "  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s: %s\n", k + 1, sim->step.step->text, (double)*t, why));
     PetscFunctionReturn(0);
   }
-  if (!resume) {
-    if (k > 0) PetscCall(Sample(sim, *t, sim->U)); /* the other side of the jump */
+  if (!resume || fresh) {
+    if (k > 0 && !resume) PetscCall(Sample(sim, *t, sim->U)); /* the other side of the jump */
     /* an event at or past its limit as soon as the step is applied ends it at once; the others are armed */
     PetscCall(StepIndicators(sim, *t, sim->U, &o, ind));
     for (int e = 0; e < EVENT_COUNT; e++) {
@@ -835,14 +840,16 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     reason = TS_CONVERGED_TIME; /* stored at the end of its duration */
   else if (sim->fired < 0) {
     const PetscInt  budget = sim->max_steps - sim->s.steps;
-    const PetscReal dt     = resume ? sim->resumed->dt : sim->dt_initial; /* a resumed step goes on with the step it had */
+    const PetscReal dt     = sim->dt_initial;
     PetscCall(TSSetTime(sim->ts, *t));
     PetscCall(TSSetMaxTime(sim->ts, sim->step.t_end));
     PetscCall(TSSetTimeStep(sim->ts, sim->out && p->output_interval > 0 ? PetscMin(dt, NextOutputTime(*t, p->output_interval) - *t) : dt));
     PetscCall(TSSetStepNumber(sim->ts, 0)); /* TSSolve evaluates the events at the start of a solve only from step 0 */
     PetscCall(TSSetMaxSteps(sim->ts, PetscMax(budget, 0)));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
-    PetscCall(TSRestartStep(sim->ts));                                         /* the forcing jumps (or a restart): start the BDF history again */
+    /* the forcing jumps, or the run restarts: the BDF history starts again, with solver.dt_initial
+       (PETSc's BDF accepts the first step after a restart without an error estimate) */
+    PetscCall(TSRestartStep(sim->ts));
     sim->have_voltage     = resume ? sim->resumed->have_voltage : PETSC_FALSE; /* and the voltage history with it */
     sim->event_iterations = 0;
     sim->stepping = sim->solving = PETSC_TRUE;
