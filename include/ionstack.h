@@ -426,7 +426,8 @@ PetscErrorCode OutputWriteRestart(Output out, const OutputRestart *r);
  * /provenance/restarted_from; the next OutputWriteRestart puts the file on
  * disk. Errors name the file. Collective. */
 typedef struct _n_OutputSource *OutputSource;
-PetscErrorCode                  OutputSourceOpen(MPI_Comm comm, const char *path, OutputSource *src);
-PetscErrorCode                  OutputSourceGet(OutputSource src, const char **config, PetscInt *ncells, OutputRestart *r);
-PetscErrorCode                  OutputContinue(Output out, OutputSource src);
-PetscErrorCode                  OutputSourceDestroy(OutputSource *src);
+
+PetscErrorCode OutputSourceOpen(MPI_Comm comm, const char *path, OutputSource *src);
+PetscErrorCode OutputSourceGet(OutputSource src, const char **config, PetscInt *ncells, OutputRestart *r);
+PetscErrorCode OutputContinue(Output out, OutputSource src);
+PetscErrorCode OutputSourceDestroy(OutputSource *src);

@@ -848,7 +848,7 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     PetscCall(TSSetMaxSteps(sim->ts, PetscMax(budget, 0)));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
     /* the forcing jumps, or the run restarts: the BDF history starts again, with solver.dt_initial
-       (PETSc's BDF accepts the first step after a restart without an error estimate) */
+       (PETSc's BDF has no history to estimate the error of the first step after a restart) */
     PetscCall(TSRestartStep(sim->ts));
     sim->have_voltage     = resume ? sim->resumed->have_voltage : PETSC_FALSE; /* and the voltage history with it */
     sim->event_iterations = 0;
