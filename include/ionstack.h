@@ -485,3 +485,36 @@ void           InterruptClear(void);
  * simulated time; *usable is false (and no error) for a missing file, a file
  * without restart state, or one that cannot be read. Collective on comm. */
 PetscErrorCode RestartProbe(MPI_Comm comm, const char *path, PetscBool *usable, PetscReal *time);
+
+/* The raw solver state of one output time, which a run stores in /restart of
+ * its file (output.c; docs/restart.md): named scalars (the protocol step,
+ * the running integrals, the counters; src/solve/restart.c packs them) and
+ * the state vector in the model's natural cell order, so that any number of
+ * ranks can read it back. names is comma-separated and the same at every
+ * call of a run. */
+typedef struct {
+  PetscReal        time; /* s */
+  PetscInt         nscalars;
+  const char      *names;
+  const PetscReal *scalars;
+  PetscInt         nstate;
+  const PetscReal *state; /* rank 0 */
+} OutputRestart;
+/* Stores r after the rows written so far (the two-phase design of output.c),
+ * overwriting the state stored the time before last. Collective. */
+PetscErrorCode OutputWriteRestart(Output out, const OutputRestart *r);
+
+/* A run file read back for a restart: rank 0 reads the whole file into
+ * memory (the new run may replace it: its own .part). OutputSourceGet gives
+ * every rank the resolved config it was run with, its number of mesh cells
+ * and its last stored state (the state values on rank 0 only).
+ * OutputContinue copies into a new output, before anything else is written
+ * to it, every field, time series and protocol row up to that state, and
+ * /provenance/restarted_from; the next OutputWriteRestart puts the file on
+ * disk. Errors name the file. Collective. */
+typedef struct _n_OutputSource *OutputSource;
+
+PetscErrorCode OutputSourceOpen(MPI_Comm comm, const char *path, OutputSource *src);
+PetscErrorCode OutputSourceGet(OutputSource src, const char **config, PetscInt *ncells, OutputRestart *r);
+PetscErrorCode OutputContinue(Output out, OutputSource src);
+PetscErrorCode OutputSourceDestroy(OutputSource *src);

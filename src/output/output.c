@@ -38,11 +38,24 @@
  * flush held. If even marking fails, the .part stays as it is and the error
  * says so.
  *
+ * Restart. With every output time the solver stores its state in
+ * /restart (OutputWriteRestart): two contiguous slots allocated once and
+ * written in turn with pwrite, then a fixed-size count rewritten in place
+ * (the count plays the part of a time dataset: readers take slot
+ * (count - 1) mod 2). No HDF5 call is made, so nothing of HDF5's structure
+ * changes and no flush is needed: a kill at any instant leaves the last
+ * complete state. A run file is read back whole into memory
+ * (OutputSourceOpen), because the run that continues it may be about to
+ * replace it: PrepareNames keeps a restart source that is one of the run's
+ * own names until the new file, holding the source's rows up to its state
+ * (OutputContinue), takes its place (LinkPart).
+ *
  * Only rank 0 touches the file, with serial HDF5; the other ranks hold a
  * handle that only takes part in broadcasting errors, so every rank sees a
  * failure of rank 0 with its message. Fields arrive already gathered on rank
- * 0. This file does not gather fields, compute metrics, restart runs from a
- * file, or describe 2D grids in XDMF yet (see XdmfWriteGrid). */
+ * 0. This file does not gather fields or the state, compute metrics, decide
+ * what a restart may change (src/solve/restart.c does), or describe 2D grids
+ * in XDMF yet (see XdmfWriteGrid). */
 #define _GNU_SOURCE /* O_TMPFILE, memfd_create */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +111,7 @@
 #define STEP_TEXT_LEN 256 /* /protocol/text: ProtocolStep.text */
 #define STEP_REASON_LEN 512
 #define GROUP_HEAP_HINT 4096 /* bytes of link names a group holds before its heap moves */
+#define RESTART_ROWS 3       /* rows of /fields, /timeseries and /protocol at a stored state, after the caller's scalars */
 /* Bytes one phase may allocate besides its new chunks and index nodes
  * (ChunkBytes): object headers, a global-heap collection, HDF5's 2 KiB
  * aggregation blocks. Measured: 0 in phases that add no chunk. */
@@ -154,6 +168,20 @@ struct _n_Output {
   size_t        nsamples, samples_cap;
   hsize_t       nseries; /* rows of /timeseries/time */
   hsize_t       nsteps;  /* rows of /protocol */
+
+  /* /restart (OutputWriteRestart): the solver state in two slots, written in turn */
+  PetscBool restart_ready;                  /* its datasets exist */
+  PetscInt  restart_nscalars;               /* the caller's scalars; each slot holds RESTART_ROWS more */
+  PetscInt  restart_nstate;                 /* values of the state vector */
+  haddr_t   at_scalars, at_state, at_count; /* file offsets of the contiguous datasets */
+  long long nrestarts;                      /* states stored so far, /restart/count */
+  double   *restart_row;                    /* one slot of /restart/scalars */
+
+  /* a restart from a file at one of this run's names (docs/restart.md) */
+  int       source_name; /* 0: the source is at path, 1: at part; -1: elsewhere */
+  dev_t     source_dev;
+  ino_t     source_ino;
+  PetscBool source_pending; /* its history is not copied yet: the source stays where it is */
 };
 
 const char *const OutputStatuses[] = {"complete", "failed", "interrupted", "OutputStatus", "OUTPUT_", NULL};
@@ -691,10 +719,40 @@ static PetscErrorCode PrepareNames(Output out, const Params *p)
   for (int i = 0; i < 6; i++)
     PetscCall(CheckOutputName(names[i], roles[i], p));
   PetscCall(MakeParentDirectories(out->path));
+  /* A restart from this run's own file (the common case: a run killed at its
+   * time limit, restarted with the same config) keeps it until the new file,
+   * which holds its history, takes its place (ReleaseSource). */
+  out->source_name = -1;
+  if (p && p->restart_file[0]) {
+    struct stat src, st;
+    if (!stat(p->restart_file, &src))
+      for (int i = 0; i < 2; i++)
+        if (!stat(names[i], &st) && st.st_dev == src.st_dev && st.st_ino == src.st_ino) {
+          out->source_name = i, out->source_dev = src.st_dev, out->source_ino = src.st_ino;
+          out->source_pending = PETSC_TRUE;
+        }
+  }
   /* An earlier run's files at these names would pose as this run's results. */
   for (int i = 0; i < 6; i++)
-    PetscCall(RemoveIfPresent(names[i]));
+    if (i != out->source_name) PetscCall(RemoveIfPresent(names[i]));
+  if (p && p->restart_file[0]) {
+    char next[PETSC_MAX_PATH_LEN + 16]; /* left by a restart killed in the instant between naming its file and renaming it (LinkPart) */
+    PetscCall(PetscSNPrintf(next, sizeof next, "%s.new", out->part));
+    PetscCall(RemoveIfPresent(next));
+  }
   PetscFunctionReturn(0);
+}
+
+/* Removes the restart source at name `which` (0 path, 1 part) if it is still
+ * the file the run was restarted from. */
+static void ReleaseSource(Output out, int which)
+{
+  const char *name = which ? out->part : out->path;
+  struct stat st;
+
+  if (out->source_name != which) return;
+  if (!lstat(name, &st) && st.st_dev == out->source_dev && st.st_ino == out->source_ino) (void)unlink(name);
+  out->source_name = -1;
 }
 
 /* Opens the descriptor the .part will have: an unnamed file in its directory,
@@ -713,6 +771,7 @@ static PetscErrorCode OpenPart(Output out)
     PetscCheck(errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT, PETSC_COMM_SELF,
                errno == ENOSPC || errno == EDQUOT ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_OPEN, "Cannot create the output file %s: %s", out->part,
                strerror(errno));
+    ReleaseSource(out, 1); /* without O_TMPFILE the .part has its name from the start: a restart source there is in memory already */
     out->fd    = open(out->part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     out->named = PETSC_TRUE;
     PetscCheck(out->fd >= 0, PETSC_COMM_SELF, errno == ENOSPC || errno == EDQUOT ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_OPEN,
@@ -731,15 +790,33 @@ static PetscErrorCode LinkPart(Output out)
   char proc[64];
 
   PetscFunctionBegin;
-  if (out->named) PetscFunctionReturn(0);
-  /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd is the unprivileged way */
-  if (linkat(out->fd, "", AT_FDCWD, out->part, AT_EMPTY_PATH)) {
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", out->fd);
-    PetscCheck(errno != EEXIST, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE,
-               "Cannot create the output file %s: it appeared during the run; is another run writing to the same output.file?", out->part);
-    OsCheck(!linkat(AT_FDCWD, proc, AT_FDCWD, out->part, AT_SYMLINK_FOLLOW), out, errno, "give the file its name", out->part);
+  PetscCheck(!out->source_pending, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%s would replace the file it restarts from before holding its history",
+             out->part);
+  if (!out->named) {
+    struct stat st;
+    char        next[PETSC_MAX_PATH_LEN + 16];
+    /* a restart source at the .part is replaced by its successor, which holds
+     * everything it held, in one rename: one of the two is always there */
+    const PetscBool replace =
+        (PetscBool)(out->source_name == 1 && !lstat(out->part, &st) && st.st_dev == out->source_dev && st.st_ino == out->source_ino);
+    const char *name = replace ? next : out->part;
+
+    PetscCall(PetscSNPrintf(next, sizeof next, "%s.new", out->part));
+    if (replace) OsCheck(!unlink(next) || errno == ENOENT, out, errno, "remove a stale", next);
+    /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd is the unprivileged way */
+    if (linkat(out->fd, "", AT_FDCWD, name, AT_EMPTY_PATH)) {
+      snprintf(proc, sizeof proc, "/proc/self/fd/%d", out->fd);
+      PetscCheck(errno != EEXIST, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE,
+                 "Cannot create the output file %s: it appeared during the run; is another run writing to the same output.file?", name);
+      OsCheck(!linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW), out, errno, "give the file its name", name);
+    }
+    if (replace) {
+      OsCheck(!rename(next, out->part), out, errno, "put it in the place of the file it restarts from", next);
+      out->source_name = -1;
+    }
+    out->named = PETSC_TRUE;
   }
-  out->named = PETSC_TRUE;
+  ReleaseSource(out, 0); /* a finished (or interrupted) file restarted: its successor is on disk now */
   PetscFunctionReturn(0);
 }
 
@@ -975,6 +1052,7 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   PetscCall(H5CreateSeries(out, "/protocol/end_time", H5T_IEEE_F64LE, "s", PROTOCOL_CHUNK, &nan));
 
   PetscCall(H5CreateGroup(out, "/metrics"));
+  PetscCall(H5CreateGroup(out, "/restart")); /* now, so that the root group never grows on disk */
   PetscFunctionReturn(0);
 }
 
@@ -996,6 +1074,7 @@ static PetscErrorCode OutputFree(Output *out)
   PetscCall(PetscFree((*out)->times));
   PetscCall(PetscFree((*out)->fields));
   PetscCall(PetscFree((*out)->samples));
+  PetscCall(PetscFree((*out)->restart_row));
   PetscCall(PetscFree(*out));
   PetscFunctionReturn(0);
 }
@@ -1455,6 +1534,714 @@ PetscErrorCode OutputWriteMetricInt(Output out, const char *name, PetscInt64 val
   PetscFunctionReturn(0);
 }
 
+/* ---- restart: the stored solver state, and a run file read back ---- */
+
+/* A contiguous dataset (rank 2: two rows, the slots, of n values; rank 0: a
+ * scalar), allocated when created and never filled by HDF5: once the file is
+ * on disk its bytes are written in place with pwrite, so HDF5 never caches
+ * or rewrites them (as with the fixed-size provenance texts), and storing a
+ * state changes no metadata at all. */
+static PetscErrorCode RestartSlots(Output out, const char *path, int rank, hid_t type, hsize_t n, const char *units, haddr_t *offset)
+{
+  hsize_t dims[2] = {2, n};
+  hid_t   space, dcpl, d;
+
+  PetscFunctionBegin;
+  H5Check(space = rank ? H5Screate_simple(2, dims, NULL) : H5Screate(H5S_SCALAR), out, "create a dataspace for", path);
+  H5Check(dcpl = H5Pcreate(H5P_DATASET_CREATE), out, "create a property list for", path);
+  H5Check(H5Pset_layout(dcpl, H5D_CONTIGUOUS), out, "make contiguous", path);
+  H5Check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), out, "allocate the storage of", path);
+  H5Check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), out, "set the fill time of", path);
+  H5Check(d = H5Dcreate2(out->file, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), out, "create dataset", path);
+  PetscCall(H5WriteStringAttribute(out, d, path, "units", units));
+  H5Check(H5Dclose(d), out, "close dataset", path);
+  H5Check(H5Pclose(dcpl), out, "close the property list of", path);
+  H5Check(H5Sclose(space), out, "close dataspace of", path);
+  PetscCall(H5Offset(out, path, offset));
+  PetscFunctionReturn(0);
+}
+
+/* /restart/count: on disk straight to its 8 bytes (one pwrite, which a kill
+ * cannot cut), in memory through HDF5. */
+static PetscErrorCode RestartWriteCount(Output out, const long long *count)
+{
+  PetscFunctionBegin;
+  if (out->on_disk) {
+    const ssize_t w = pwrite(out->fd, count, sizeof *count, (off_t)out->at_count);
+    OsCheck(w == (ssize_t)sizeof *count, out, w < 0 ? errno : ENOSPC, "count the stored solver states in", out->part);
+  } else {
+    hid_t d;
+    H5Check(d = H5Dopen2(out->file, "/restart/count", H5P_DEFAULT), out, "open dataset", "/restart/count");
+    H5Check(H5Dwrite(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, count), out, "write dataset", "/restart/count");
+    H5Check(H5Dclose(d), out, "close dataset", "/restart/count");
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Row `slot` of a RestartSlots dataset: on disk straight to its bytes, in
+ * memory through HDF5. */
+static PetscErrorCode RestartWriteSlot(Output out, const char *path, haddr_t at, hsize_t slot, hsize_t n, const double *v)
+{
+  PetscFunctionBegin;
+  if (out->on_disk) {
+    const char  *b     = (const char *)v;
+    const size_t bytes = n * sizeof(double);
+    for (size_t done = 0; done < bytes;) {
+      ssize_t w = pwrite(out->fd, b + done, bytes - done, (off_t)(at + slot * bytes + done));
+      OsCheck(w > 0, out, w < 0 ? errno : ENOSPC, "store the solver state in", out->part);
+      done += (size_t)w;
+    }
+  } else {
+    hsize_t start[2] = {slot, 0}, count[2] = {1, n};
+    hid_t   d, fspace, mspace;
+    H5Check(d = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+    H5Check(fspace = H5Dget_space(d), out, "get the dataspace of", path);
+    H5Check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), out, "select a slot of", path);
+    H5Check(mspace = H5Screate_simple(2, count, NULL), out, "create a memory dataspace for", path);
+    H5Check(H5Dwrite(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, v), out, "write a slot of", path);
+    H5Check(H5Sclose(mspace), out, "close dataspace of", path);
+    H5Check(H5Sclose(fspace), out, "close dataspace of", path);
+    H5Check(H5Dclose(d), out, "close dataset", path);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RestartCreate(Output out, const OutputRestart *r)
+{
+  const hsize_t   ns = (hsize_t)r->nscalars + RESTART_ROWS, n = (hsize_t)r->nstate;
+  const long long zero = 0;
+  size_t          len  = strlen(r->names) + 64;
+  char           *names;
+  hid_t           d;
+
+  PetscFunctionBegin;
+  PetscCall(Reserve(out, 2 * (ns + n) * sizeof(double) + 4 * 4096 + len));
+  PetscCall(RestartSlots(out, "/restart/count", 0, H5T_STD_I64LE, 1, "1", &out->at_count));
+  PetscCall(RestartWriteCount(out, &zero)); /* written once through HDF5, in place after */
+  PetscCall(RestartSlots(out, "/restart/scalars", 2, H5T_IEEE_F64LE, ns, "SI", &out->at_scalars));
+  PetscCall(PetscMalloc1(len, &names));
+  PetscCall(PetscSNPrintf(names, len, "%s,rows_fields,rows_timeseries,rows_protocol", r->names));
+  H5Check(d = H5Dopen2(out->file, "/restart/scalars", H5P_DEFAULT), out, "open dataset", "/restart/scalars");
+  PetscCall(H5WriteStringAttribute(out, d, "/restart/scalars", "names", names));
+  H5Check(H5Dclose(d), out, "close dataset", "/restart/scalars");
+  PetscCall(PetscFree(names));
+  PetscCall(RestartSlots(out, "/restart/state", 2, H5T_IEEE_F64LE, n, "SI", &out->at_state));
+  H5Check(d = H5Dopen2(out->file, "/restart/state", H5P_DEFAULT), out, "open dataset", "/restart/state");
+  PetscCall(
+      H5WriteStringAttribute(out, d, "/restart/state", "order", "natural: cell by cell from x = 0 (x fastest), each cell's unknowns in its layout"));
+  H5Check(H5Dclose(d), out, "close dataset", "/restart/state");
+  PetscCall(Flush(out));
+  { /* both slots NaN until written: no stale bytes of memory or disk in the file */
+    double *nan;
+    PetscCall(PetscMalloc1(PetscMax(ns, n), &nan));
+    for (hsize_t i = 0; i < PetscMax(ns, n); i++)
+      nan[i] = NAN;
+    for (hsize_t slot = 0; slot < 2; slot++) {
+      PetscCall(RestartWriteSlot(out, "/restart/scalars", out->at_scalars, slot, ns, nan));
+      PetscCall(RestartWriteSlot(out, "/restart/state", out->at_state, slot, n, nan));
+    }
+    PetscCall(PetscFree(nan));
+  }
+  PetscCall(PetscMalloc1(ns, &out->restart_row));
+  out->restart_nscalars = r->nscalars;
+  out->restart_nstate   = r->nstate;
+  out->restart_ready    = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Phase A writes the slot that does not hold the last stored state, phase B
+ * the count of stored states that readers use, so a kill at any moment
+ * leaves the last state whole: the one in slot (count - 1) mod 2. Both are
+ * written in place, so neither needs an HDF5 flush: once pwrite returns the
+ * bytes are the file's. */
+static PetscErrorCode OutputWriteRestart_Root(Output out, const OutputRestart *r)
+{
+  hsize_t   slot;
+  size_t    ns;
+  long long count;
+
+  PetscFunctionBegin;
+  PetscCall(CheckNotFailed(out));
+  PetscCheck(r && r->nscalars > 0 && r->nstate > 0 && r->names && r->scalars && r->state, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL,
+             "OutputWriteRestart needs the scalars, their names and the state on rank 0");
+  if (!out->restart_ready) PetscCall(RestartCreate(out, r));
+  PetscCheck(r->nscalars == out->restart_nscalars && r->nstate == out->restart_nstate, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "OutputWriteRestart: a run stores %" PetscInt_FMT " scalars and %" PetscInt_FMT " state values every time, not %" PetscInt_FMT
+             " and %" PetscInt_FMT,
+             out->restart_nscalars, out->restart_nstate, r->nscalars, r->nstate);
+  PetscCall(WriteSamples(out)); /* the rows the state counts are in the file before it */
+  ns = (size_t)r->nscalars;
+  for (size_t i = 0; i < ns; i++)
+    out->restart_row[i] = r->scalars[i];
+  out->restart_row[ns]     = (double)out->ntimes;
+  out->restart_row[ns + 1] = (double)out->nseries;
+  out->restart_row[ns + 2] = (double)out->nsteps;
+  slot                     = (hsize_t)(out->nrestarts % 2);
+  PetscCall(RestartWriteSlot(out, "/restart/scalars", out->at_scalars, slot, ns + RESTART_ROWS, out->restart_row));
+  PetscCall(RestartWriteSlot(out, "/restart/state", out->at_state, slot, (hsize_t)r->nstate, r->state));
+  count = out->nrestarts + 1;
+  PetscCall(RestartWriteCount(out, &count));
+  out->nrestarts = count;
+  if (!out->on_disk && out->ntimes > 0) PetscCall(CommitToDisk(out, PETSC_TRUE)); /* a continued run: its file appears with its history */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OutputWriteRestart(Output out, const OutputRestart *r)
+{
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputWriteRestart needs an output created by OutputCreate");
+  if (out->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputWriteRestart_Root(out, r);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
+  PetscFunctionReturn(0);
+}
+
+struct _n_OutputSource {
+  MPI_Comm    comm;
+  PetscMPIInt rank;
+  char        path[PETSC_MAX_PATH_LEN];
+  hid_t       file;           /* rank 0: the whole file, read into memory */
+  char       *config, *names; /* every rank */
+  PetscInt    nscalars, nstate, ncells;
+  PetscReal  *scalars; /* every rank */
+  PetscReal  *state;   /* rank 0 */
+  PetscReal   time;
+  PetscInt64  rows[RESTART_ROWS];
+};
+
+/* Errors reading a restart source name it and say what is wrong with it. */
+#define SourceCheck(expr, src, what)                                                                                                                 \
+  do {                                                                                                                                               \
+    if ((expr) < 0) {                                                                                                                                \
+      (void)H5Eclear2(H5E_DEFAULT);                                                                                                                  \
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "Cannot restart from %s: %s", (src)->path, what);                                                \
+    }                                                                                                                                                \
+  } while (0)
+
+/* Whether every group on the way to path, and path, exist in file. */
+static PetscBool SourceHas(hid_t file, const char *path)
+{
+  char prefix[512];
+
+  if (strlen(path) >= sizeof prefix) return PETSC_FALSE;
+  for (const char *c = path + 1;; c++) {
+    if (*c && *c != '/') continue;
+    memcpy(prefix, path, (size_t)(c - path));
+    prefix[c - path] = 0;
+    if (H5Lexists(file, prefix, H5P_DEFAULT) <= 0) return PETSC_FALSE;
+    if (!*c) return PETSC_TRUE;
+  }
+}
+
+/* The dimensions of a dataset (at most 2). */
+static PetscErrorCode SourceDims(OutputSource src, hid_t file, const char *path, int *rank, hsize_t dims[2])
+{
+  hid_t d, s;
+
+  PetscFunctionBegin;
+  dims[0] = dims[1] = 0;
+  SourceCheck(d = H5Dopen2(file, path, H5P_DEFAULT), src, "a dataset it needs is missing or damaged");
+  SourceCheck(s = H5Dget_space(d), src, "a dataset it needs is damaged");
+  SourceCheck(*rank = H5Sget_simple_extent_ndims(s), src, "a dataset it needs is damaged");
+  PetscCheck(*rank <= 2, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Cannot restart from %s: %s has %d dimensions", src->path, path, *rank);
+  SourceCheck(H5Sget_simple_extent_dims(s, dims, NULL), src, "a dataset it needs is damaged");
+  (void)H5Sclose(s);
+  (void)H5Dclose(d);
+  PetscFunctionReturn(0);
+}
+
+/* A variable-length string attribute, allocated ("" when there is none). */
+static PetscErrorCode SourceAttribute(OutputSource src, hid_t obj, const char *name, char **text)
+{
+  hid_t a, t;
+  char *v = NULL;
+
+  PetscFunctionBegin;
+  *text = NULL;
+  if (H5Aexists(obj, name) <= 0) {
+    PetscCall(PetscStrallocpy("", text));
+    PetscFunctionReturn(0);
+  }
+  SourceCheck(a = H5Aopen(obj, name, H5P_DEFAULT), src, "an attribute is damaged");
+  SourceCheck(t = H5Tcopy(H5T_C_S1), src, "HDF5 could not make a string type");
+  SourceCheck(H5Tset_size(t, H5T_VARIABLE), src, "HDF5 could not make a string type");
+  SourceCheck(H5Tset_cset(t, H5T_CSET_UTF8), src, "HDF5 could not make a string type");
+  SourceCheck(H5Aread(a, t, &v), src, "an attribute cannot be read");
+  (void)H5Tclose(t);
+  (void)H5Aclose(a);
+  {
+    const PetscErrorCode e = PetscStrallocpy(v ? v : "", text);
+    if (v) H5free_memory(v);
+    PetscCall(e);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* A fixed-size text dataset, allocated. */
+static PetscErrorCode SourceText(OutputSource src, hid_t file, const char *path, char **text)
+{
+  hid_t  d, t;
+  size_t n;
+
+  PetscFunctionBegin;
+  SourceCheck(d = H5Dopen2(file, path, H5P_DEFAULT), src, "it has no resolved config (/provenance/config): it is not a run file");
+  SourceCheck(t = H5Dget_type(d), src, "/provenance/config is damaged");
+  n = H5Tget_size(t);
+  PetscCheck(n > 0 && H5Tis_variable_str(t) <= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Cannot restart from %s: %s is not a fixed-size text",
+             src->path, path);
+  PetscCall(PetscCalloc1(n + 1, text));
+  SourceCheck(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, *text), src, "/provenance/config cannot be read");
+  (void)H5Tclose(t);
+  (void)H5Dclose(d);
+  PetscFunctionReturn(0);
+}
+
+/* Row `slot` of a [2][n] dataset. */
+static PetscErrorCode SourceSlot(OutputSource src, hid_t file, const char *path, hsize_t slot, hsize_t n, PetscReal *v)
+{
+  hsize_t start[2] = {slot, 0}, count[2] = {1, n};
+  hid_t   d, fspace, mspace;
+
+  PetscFunctionBegin;
+  SourceCheck(d = H5Dopen2(file, path, H5P_DEFAULT), src, "its stored solver state is damaged");
+  SourceCheck(fspace = H5Dget_space(d), src, "its stored solver state is damaged");
+  SourceCheck(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), src, "its stored solver state is damaged");
+  SourceCheck(mspace = H5Screate_simple(2, count, NULL), src, "HDF5 could not make a dataspace");
+  SourceCheck(H5Dread(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, v), src, "its stored solver state cannot be read");
+  (void)H5Sclose(mspace);
+  (void)H5Sclose(fspace);
+  (void)H5Dclose(d);
+  PetscFunctionReturn(0);
+}
+
+/* The index of name in a comma-separated list, or -1. */
+static PetscInt NameIndex(const char *names, const char *name)
+{
+  const size_t n = strlen(name);
+  PetscInt     k = 0;
+
+  for (const char *s = names; *s; k++) {
+    const char *e = strchr(s, ',');
+    size_t      m = e ? (size_t)(e - s) : strlen(s);
+    if (m == n && !strncmp(s, name, n)) return k;
+    if (!e) break;
+    s = e + 1;
+  }
+  return -1;
+}
+
+static PetscInt NameCount(const char *names)
+{
+  PetscInt n = names[0] ? 1 : 0;
+
+  for (const char *s = names; *s; s++)
+    if (*s == ',') n++;
+  return n;
+}
+
+/* How many states the file stored (0: none, or no /restart); the last is in
+ * slot (n - 1) mod 2. */
+static PetscErrorCode SourceLast(OutputSource src, hid_t file, hsize_t *n)
+{
+  long long count = 0;
+  hid_t     d;
+
+  PetscFunctionBegin;
+  *n = 0;
+  if (!SourceHas(file, "/restart/count") || !SourceHas(file, "/restart/scalars") || !SourceHas(file, "/restart/state")) PetscFunctionReturn(0);
+  SourceCheck(d = H5Dopen2(file, "/restart/count", H5P_DEFAULT), src, "its stored solver state is damaged");
+  SourceCheck(H5Dread(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, &count), src, "its stored solver state cannot be read");
+  (void)H5Dclose(d);
+  *n = count > 0 ? (hsize_t)count : 0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode OutputSourceOpen_Root(OutputSource src)
+{
+  struct stat st;
+  hid_t       fapl, d;
+  hsize_t     n, dims[2], slot;
+  int         rank;
+  char       *names;
+  PetscInt    ns, it;
+
+  PetscFunctionBegin;
+  PetscCheck(!stat(src->path, &st), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot restart from %s: %s", src->path, strerror(errno));
+  PetscCheck(S_ISREG(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot restart from %s: it is not a regular file", src->path);
+  PetscCheck(st.st_size > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "Cannot restart from %s: it is empty (a .part left by a run killed before its first output time); run the config from the start instead",
+             src->path);
+  /* The whole file goes into memory, opened as an image under a name of its
+   * own: the run may replace the file (its own .part) before it has copied
+   * what it needs, and creates its new file under that name. */
+  {
+    char  *image;
+    int    fd   = open(src->path, O_RDONLY | O_CLOEXEC);
+    size_t done = 0;
+    char   name[PETSC_MAX_PATH_LEN + 32];
+    PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot restart from %s: %s", src->path, strerror(errno));
+    if (PetscMalloc((size_t)st.st_size, &image)) {
+      close(fd);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot restart from %s: no memory to read its %lld bytes", src->path, (long long)st.st_size);
+    }
+    while (done < (size_t)st.st_size) {
+      ssize_t r = pread(fd, image + done, (size_t)st.st_size - done, (off_t)done);
+      if (r <= 0) break;
+      done += (size_t)r;
+    }
+    close(fd);
+    if (done < (size_t)st.st_size) {
+      (void)PetscFree(image);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "Cannot restart from %s: it could not be read (%s)", src->path,
+              errno ? strerror(errno) : "short read");
+    }
+    PetscCall(PetscSNPrintf(name, sizeof name, "%s (restart source in memory)", src->path));
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0 || H5Pset_file_image(fapl, image, (size_t)st.st_size) < 0)
+      src->file = H5I_INVALID_HID;
+    else
+      src->file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0) (void)H5Pclose(fapl);
+    PetscCall(PetscFree(image)); /* HDF5 took a copy */
+  }
+  SourceCheck(src->file, src, "it is not an HDF5 file that can be read");
+  PetscCall(SourceLast(src, src->file, &n));
+  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "Cannot restart from %s: it holds no stored solver state (/restart/count is missing or 0: the run that wrote it stored none, or "
+             "was killed before its first output time); run the config from the start instead",
+             src->path);
+  slot = (n - 1) % 2;
+  SourceCheck(d = H5Dopen2(src->file, "/restart/scalars", H5P_DEFAULT), src, "its stored solver state is damaged");
+  PetscCall(SourceAttribute(src, d, "names", &names));
+  (void)H5Dclose(d);
+  PetscCall(SourceDims(src, src->file, "/restart/scalars", &rank, dims));
+  ns = NameCount(names);
+  PetscCheck(rank == 2 && dims[0] == 2 && (PetscInt)dims[1] == ns && ns > RESTART_ROWS && NameIndex(names, "rows_fields") == ns - RESTART_ROWS,
+             PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Cannot restart from %s: /restart/scalars does not match its names", src->path);
+  PetscCall(PetscMalloc1(ns, &src->scalars));
+  PetscCall(SourceSlot(src, src->file, "/restart/scalars", slot, (hsize_t)ns, src->scalars));
+  src->nscalars = ns - RESTART_ROWS;
+  for (int k = 0; k < RESTART_ROWS; k++)
+    src->rows[k] = (PetscInt64)src->scalars[src->nscalars + k];
+  names[strlen(names) - strlen(",rows_fields,rows_timeseries,rows_protocol")] = 0; /* the caller's names */
+  src->names                                                                  = names;
+  it                                                                          = NameIndex(names, "time");
+  PetscCheck(it >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "Cannot restart from %s: its stored state has no time", src->path);
+  src->time = src->scalars[it];
+  PetscCall(SourceDims(src, src->file, "/restart/state", &rank, dims));
+  PetscCheck(rank == 2 && dims[0] == 2 && dims[1] > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+             "Cannot restart from %s: /restart/state is damaged", src->path);
+  src->nstate = (PetscInt)dims[1];
+  PetscCall(PetscMalloc1(src->nstate, &src->state));
+  PetscCall(SourceSlot(src, src->file, "/restart/state", slot, dims[1], src->state));
+  PetscCall(SourceDims(src, src->file, "/mesh/x_centres", &rank, dims));
+  src->ncells = (PetscInt)dims[0];
+  PetscCall(SourceText(src, src->file, "/provenance/config", &src->config));
+  /* the rows the state counts must be there (rows written before it) */
+  {
+    const char *counted[RESTART_ROWS] = {"/fields/time", "/timeseries/time", "/protocol/end_time"};
+    for (int k = 0; k < RESTART_ROWS; k++) {
+      PetscCall(SourceDims(src, src->file, counted[k], &rank, dims));
+      PetscCheck(src->rows[k] >= 0 && (hsize_t)src->rows[k] <= dims[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+                 "Cannot restart from %s: its stored state counts %lld rows of %s, which has %llu", src->path, (long long)src->rows[k], counted[k],
+                 (unsigned long long)dims[0]);
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Broadcasts a string allocated on rank 0 to every rank. */
+static PetscErrorCode BcastText(MPI_Comm comm, PetscMPIInt rank, char **text)
+{
+  long long n = rank == 0 && *text ? (long long)strlen(*text) + 1 : 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, comm));
+  if (rank) PetscCall(PetscCalloc1((size_t)n + 1, text));
+  PetscCallMPI(MPI_Bcast(*text, (PetscMPIInt)n, MPI_CHAR, 0, comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OutputSourceOpen(MPI_Comm comm, const char *path, OutputSource *source)
+{
+  OutputSource   src;
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
+  *source = NULL;
+  PetscCheck(path && path[0] && strlen(path) < PETSC_MAX_PATH_LEN, comm, PETSC_ERR_USER_INPUT,
+             "-restart needs a run file, e.g. -restart out/run.h5.part");
+  PetscCall(PetscNew(&src));
+  src->comm = comm;
+  src->file = H5I_INVALID_HID;
+  PetscCallMPI(MPI_Comm_rank(comm, &src->rank));
+  PetscCall(PetscStrncpy(src->path, path, sizeof src->path));
+  if (src->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputSourceOpen_Root(src);
+    QuietEnd(&q);
+  }
+  ierr = ShareError(comm, src->rank, ierr);
+  if (ierr) {
+    (void)OutputSourceDestroy(&src);
+    PetscCall(ierr);
+  }
+  {
+    PetscInt sizes[3] = {src->nscalars, src->nstate, src->ncells};
+    PetscCallMPI(MPI_Bcast(sizes, 3, MPIU_INT, 0, comm));
+    src->nscalars = sizes[0], src->nstate = sizes[1], src->ncells = sizes[2];
+  }
+  PetscCallMPI(MPI_Bcast(&src->time, 1, MPIU_REAL, 0, comm));
+  PetscCallMPI(MPI_Bcast(src->rows, RESTART_ROWS, MPIU_INT64, 0, comm));
+  if (src->rank) PetscCall(PetscMalloc1(src->nscalars, &src->scalars));
+  PetscCallMPI(MPI_Bcast(src->scalars, (PetscMPIInt)src->nscalars, MPIU_REAL, 0, comm));
+  PetscCall(BcastText(comm, src->rank, &src->config));
+  PetscCall(BcastText(comm, src->rank, &src->names));
+  *source = src;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OutputSourceGet(OutputSource src, const char **config, PetscInt *ncells, OutputRestart *r)
+{
+  PetscFunctionBegin;
+  PetscCheck(src, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputSourceGet needs a source opened by OutputSourceOpen");
+  if (config) *config = src->config;
+  if (ncells) *ncells = src->ncells;
+  if (r) {
+    r->time     = src->time;
+    r->nscalars = src->nscalars;
+    r->names    = src->names;
+    r->scalars  = src->scalars;
+    r->nstate   = src->nstate;
+    r->state    = src->state;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OutputSourceDestroy(OutputSource *source)
+{
+  OutputSource src = source ? *source : NULL;
+
+  PetscFunctionBegin;
+  if (!src) PetscFunctionReturn(0);
+  if (src->file >= 0 && H5Iis_valid(src->file) > 0) (void)H5Fclose(src->file);
+  PetscCall(PetscFree(src->scalars));
+  PetscCall(PetscFree(src->state));
+  PetscCall(PetscFree(src->names));
+  PetscCall(PetscFree(src->config));
+  PetscCall(PetscFree(*source));
+  PetscFunctionReturn(0);
+}
+
+/* Rows [0, n) of a 1D dataset of the source, appended to the same dataset of out. */
+static PetscErrorCode CopySeries(Output out, OutputSource src, const char *path, hsize_t n)
+{
+  hid_t   d, ftype, mtype, fspace, mspace;
+  hsize_t zero = 0;
+  size_t  size;
+  void   *buf;
+
+  PetscFunctionBegin;
+  if (!n) PetscFunctionReturn(0);
+  SourceCheck(d = H5Dopen2(src->file, path, H5P_DEFAULT), src, "a time series or protocol dataset is missing");
+  SourceCheck(ftype = H5Dget_type(d), src, "a dataset is damaged");
+  SourceCheck(mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND), src, "a dataset is damaged");
+  size = H5Tget_size(mtype);
+  PetscCall(PetscMalloc(n * size, &buf));
+  SourceCheck(fspace = H5Dget_space(d), src, "a dataset is damaged");
+  SourceCheck(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &zero, NULL, &n, NULL), src, "a dataset is shorter than its stored state counts");
+  SourceCheck(mspace = H5Screate_simple(1, &n, NULL), src, "HDF5 could not make a dataspace");
+  SourceCheck(H5Dread(d, mtype, mspace, fspace, H5P_DEFAULT, buf), src, "a dataset cannot be read");
+  (void)H5Sclose(mspace);
+  (void)H5Sclose(fspace);
+  (void)H5Dclose(d);
+  PetscCall(H5AppendSeries(out, path, mtype, n, buf));
+  (void)H5Tclose(mtype);
+  (void)H5Tclose(ftype);
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
+/* Every field of the source, rows [0, nf), registered and written in out. */
+static PetscErrorCode CopyFields(Output out, OutputSource src, hsize_t nf)
+{
+  hid_t      g;
+  H5G_info_t info;
+
+  PetscFunctionBegin;
+  SourceCheck(g = H5Gopen2(src->file, "/fields", H5P_DEFAULT), src, "it has no /fields");
+  SourceCheck(H5Gget_info(g, &info), src, "/fields is damaged");
+  for (hsize_t k = 0; k < info.nlinks; k++) {
+    char        name[128], path[256], *units;
+    hsize_t     dims[2], start[2] = {0, 0}, count[2];
+    int         rank;
+    hid_t       d, fspace, mspace;
+    double     *rows;
+    OutputField f;
+    FieldInfo  *fi;
+
+    SourceCheck(H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT), src, "/fields is damaged");
+    if (!strcmp(name, "time")) continue;
+    PetscCall(CheckName(name, "field"));
+    PetscCall(PetscSNPrintf(path, sizeof path, "/fields/%s", name));
+    PetscCall(SourceDims(src, src->file, path, &rank, dims));
+    PetscCheck(rank == 2 && dims[0] >= nf && dims[1] > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED,
+               "Cannot restart from %s: %s has fewer rows than its stored state counts", src->path, path);
+    SourceCheck(d = H5Dopen2(src->file, path, H5P_DEFAULT), src, "a field is damaged");
+    PetscCall(SourceAttribute(src, d, "units", &units));
+    f = (OutputField){name, units, (PetscInt)dims[1], NULL};
+    PetscCall(FieldRegister(out, &f, (PetscInt)dims[1]));
+    PetscCall(PetscFree(units));
+    fi = &out->fields[out->nfields - 1];
+    if (nf) {
+      count[0] = nf, count[1] = dims[1];
+      PetscCall(PetscMalloc1(nf * dims[1], &rows));
+      SourceCheck(fspace = H5Dget_space(d), src, "a field is damaged");
+      SourceCheck(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), src, "a field is damaged");
+      SourceCheck(mspace = H5Screate_simple(2, count, NULL), src, "HDF5 could not make a dataspace");
+      SourceCheck(H5Dread(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, rows), src, "a field cannot be read");
+      (void)H5Sclose(mspace);
+      (void)H5Sclose(fspace);
+      {
+        hid_t o, os;
+        H5Check(o = H5Dopen2(out->file, path, H5P_DEFAULT), out, "open dataset", path);
+        H5Check(H5Dset_extent(o, count), out, "extend dataset", path);
+        H5Check(os = H5Dget_space(o), out, "get the dataspace of", path);
+        H5Check(mspace = H5Screate_simple(2, count, NULL), out, "create a memory dataspace for", path);
+        H5Check(H5Dwrite(o, H5T_NATIVE_DOUBLE, mspace, os, H5P_DEFAULT, rows), out, "write the copied rows of", path);
+        H5Check(H5Sclose(mspace), out, "close dataspace of", path);
+        H5Check(H5Sclose(os), out, "close dataspace of", path);
+        H5Check(H5Dclose(o), out, "close dataset", path);
+      }
+      PetscCall(PetscFree(rows));
+      fi->nchunks = (nf + fi->rows - 1) / fi->rows;
+    }
+    (void)H5Dclose(d);
+  }
+  (void)H5Gclose(g);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode OutputContinue_Root(Output out, OutputSource src)
+{
+  static const char *const series[]   = {"time", "voltage", "current", "capacity", "capacity_mAh_per_cm2", "energy", "step", "protocol_step"};
+  static const char *const protocol[] = {"index", "text", "end_reason", "capacity", "energy", "mean_voltage", "end_time"};
+  const hsize_t            nf = (hsize_t)src->rows[0], ns = (hsize_t)src->rows[1], np = (hsize_t)src->rows[2];
+  char                     path[128];
+
+  PetscFunctionBegin;
+  PetscCall(CheckNotFailed(out));
+  PetscCheck(!out->on_disk && !out->ntimes && !out->nseries && !out->nsteps && !out->nsamples && !out->nfields, PETSC_COMM_SELF,
+             PETSC_ERR_ARG_WRONGSTATE, "OutputContinue needs an output that nothing was written to yet");
+  PetscCheck(src->file >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "OutputContinue needs a source opened on rank 0");
+  PetscCall(CopyFields(out, src, nf));
+  out->times_cap = (PetscInt)nf + 64;
+  PetscCall(PetscRealloc(sizeof(PetscReal) * out->times_cap, &out->times));
+  if (nf) {
+    hsize_t size;
+    PetscCall(H5ReadSeries(out, src->file, "/fields/time", H5T_NATIVE_DOUBLE, 0, nf, out->times, &size));
+    PetscCall(H5AppendSeries(out, "/fields/time", H5T_NATIVE_DOUBLE, nf, out->times));
+  }
+  out->ntimes = (PetscInt)nf;
+  for (size_t k = 0; k < sizeof series / sizeof series[0]; k++) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "/timeseries/%s", series[k]));
+    PetscCall(CopySeries(out, src, path, ns));
+  }
+  out->nseries = ns;
+  for (size_t k = 0; k < sizeof protocol / sizeof protocol[0]; k++) {
+    PetscCall(PetscSNPrintf(path, sizeof path, "/protocol/%s", protocol[k]));
+    PetscCall(CopySeries(out, src, path, np));
+  }
+  out->nsteps = np;
+  PetscCall(H5CreateGroup(out, "/provenance/restarted_from"));
+  PetscCall(H5WriteText(out, "/provenance/restarted_from/file", src->path, 0));
+  PetscCall(H5WriteScalar(out, "/provenance/restarted_from/time", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &src->time, "s"));
+  out->source_pending = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OutputContinue(Output out, OutputSource src)
+{
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(out && src, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "OutputContinue needs an output and a source");
+  if (out->rank == 0) {
+    H5Quiet q;
+    QuietBegin(&q);
+    ierr = OutputContinue_Root(out, src);
+    QuietEnd(&q);
+  }
+  PetscCall(ShareError(out->comm, out->rank, ierr));
+  PetscFunctionReturn(0);
+}
+
+/* Opens the file as it is on disk (not into memory) and reads only the time
+ * of its last state. */
+static PetscBool ProbeRoot(const char *path, PetscReal *time)
+{
+  struct _n_OutputSource probe;
+  hid_t                  file, d;
+  hsize_t                n, dims[2];
+  int                    rank;
+  char                  *names = NULL;
+  PetscInt               it;
+  PetscReal             *row;
+  PetscBool              ok = PETSC_FALSE;
+  struct stat            st;
+
+  if (stat(path, &st) || !S_ISREG(st.st_mode) || !st.st_size) return PETSC_FALSE;
+  PetscMemzero(&probe, sizeof probe);
+  (void)PetscStrncpy(probe.path, path, sizeof probe.path);
+  if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) return PETSC_FALSE;
+  if (!SourceLast(&probe, file, &n) && n > 0 && (d = H5Dopen2(file, "/restart/scalars", H5P_DEFAULT)) >= 0) {
+    PetscErrorCode e = SourceAttribute(&probe, d, "names", &names);
+    (void)H5Dclose(d);
+    it = e ? -1 : NameIndex(names, "time");
+    if (!e && it >= 0 && !SourceDims(&probe, file, "/restart/scalars", &rank, dims) && rank == 2 && dims[0] == 2 && (PetscInt)dims[1] > it &&
+        !PetscMalloc1(dims[1], &row)) {
+      if (!SourceSlot(&probe, file, "/restart/scalars", (n - 1) % 2, dims[1], row) && !PetscIsInfOrNanReal(row[it])) {
+        *time = row[it];
+        ok    = PETSC_TRUE;
+      }
+      (void)PetscFree(row);
+    }
+    (void)PetscFree(names);
+  }
+  (void)H5Fclose(file);
+  (void)H5Eclear2(H5E_DEFAULT);
+  return ok;
+}
+
+PetscErrorCode RestartProbe(MPI_Comm comm, const char *path, PetscBool *usable, PetscReal *time)
+{
+  PetscMPIInt rank;
+  double      v[2] = {0, NAN};
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0 && path && path[0]) {
+    H5Quiet   q;
+    PetscReal t = NAN;
+    QuietBegin(&q);
+    PetscPushErrorHandler(PetscReturnErrorHandler, NULL); /* a damaged file is an answer (no), not an error */
+    if (ProbeRoot(path, &t)) v[0] = 1, v[1] = t;
+    PetscPopErrorHandler();
+    QuietEnd(&q);
+  }
+  PetscCallMPI(MPI_Bcast(v, 2, MPI_DOUBLE, 0, comm));
+  *usable = (PetscBool)(v[0] != 0);
+  if (time) *time = v[1];
+  PetscFunctionReturn(0);
+}
+
 /* ---- sidecars ---- */
 
 static void XmlEscape(const char *in, char *out, size_t len)
@@ -1712,6 +2499,17 @@ static PetscErrorCode OutputClose_Root(Output out, const char *exit_reason, Outp
   PetscErrorCode ierr = 0;
 
   PetscFunctionBegin;
+  if (out->source_pending && !out->on_disk) {
+    /* writing this file would put a file without the history in the place of the one it restarts from */
+    struct stat st;
+    if (out->named && !lstat(out->part, &st) && st.st_dev == out->dev && st.st_ino == out->ino)
+      (void)unlink(out->part); /* the empty fallback .part */
+    if (out->fd >= 0) (void)close(out->fd);
+    out->fd = -1;
+    SETERRQ(PETSC_COMM_SELF, out->failed ? out->error_code : PETSC_ERR_FILE_WRITE,
+            "%s%sNo output file was written: the run ended before it had copied the history of the file it restarts from, which was left as it is",
+            out->failed ? out->error : (exit_reason ? exit_reason : ""), (out->failed || (exit_reason && exit_reason[0])) ? ". " : "");
+  }
   PetscCall(Now(end, sizeof end));
   if (out->failed) status = OUTPUT_FAILED;
   /* the normal path: what is buffered, then the marks, then the name */

@@ -14,10 +14,13 @@
  * output computed so far. Decisions that end or change a step are taken from
  * reduced quantities, so all ranks take them together. Output is written at
  * multiples of output.interval (steps are shortened to land on them) and at
- * the end of every protocol step. This file does not write files itself
- * (output.c does) nor know the grid (residual.c does). */
+ * the end of every protocol step, and with every output time the solver
+ * state a run can continue from (restart.c): a run given -restart FILE
+ * takes up the state stored last in FILE, inside a protocol step or between
+ * two, with the BDF history started afresh there. This file does not write
+ * files itself (output.c does) nor know the grid (residual.c does). */
 #include <unistd.h>
-#include "protocol.h"
+#include "restart.h"
 
 const char *const RunStatuses[] = {"complete", "failed", "interrupted", "RunStatus", "RUN_", NULL};
 
@@ -68,6 +71,14 @@ struct _n_Simulation {
   } seen;                                                                 /* the last observation (Observe) */
   PetscReal  step_vdt[MAX_PROTOCOL_STEPS], step_time[MAX_PROTOCOL_STEPS]; /* integral of V dt and the time of each step */
   RunSummary s;
+  /* restart (restart.c) */
+  Restart        restart;      /* stores the state with every output time; reads a -restart file */
+  RestartRecord *record;       /* scratch for storing */
+  RestartRecord *resumed;      /* the state this run continues (-restart), or NULL */
+  PetscBool      solving;      /* inside the TSSolve of a protocol step: its iterations are not in s yet */
+  PetscBool      stepping;     /* TS holds the step's next time step (its TSSolve has begun) */
+  PetscLogDouble solve_start;  /* when this process began the time loop */
+  PetscReal      solve_before; /* s of time loop before it (the runs this one continues) */
 };
 
 /* The mean voltage of step k: energy over charge, or over time when no
@@ -150,6 +161,53 @@ static PetscErrorCode Sample(Simulation sim, PetscReal t, Vec U)
   PetscFunctionReturn(0);
 }
 
+/* Stores the solver state at t with the output (restart.c): inside the
+ * running step, or, between, after it ended with the next step to come. The
+ * iterations of a TSSolve under way count in it, as they will in s. */
+static PetscErrorCode StoreState(Simulation sim, PetscReal t, PetscBool between)
+{
+  RestartRecord *rec = sim->record;
+  PetscLogDouble now;
+  PetscInt       its;
+
+  PetscFunctionBeginUser;
+  if (!sim->out) PetscFunctionReturn(0);
+  if (!sim->restart) PetscCall(RestartCreate(sim->m, sim->p, &sim->restart));
+  if (!rec) {
+    PetscCall(PetscNew(&sim->record));
+    rec = sim->record;
+  }
+  rec->time       = t;
+  rec->step       = between ? sim->step.index + 1 : sim->step.index;
+  rec->between    = between;
+  rec->step_start = sim->step.t_start;
+  rec->dt         = sim->dt_initial;
+  if (sim->stepping && !between) PetscCall(TSGetTimeStep(sim->ts, &rec->dt));
+  rec->next_output = sim->next_output;
+  for (int e = 0; e < EVENT_COUNT; e++)
+    rec->armed[e] = sim->armed[e];
+  rec->have_voltage = sim->have_voltage, rec->last_voltage = sim->last_voltage;
+  rec->sampled = sim->sampled, rec->t_prev = sim->t_prev, rec->V_prev = sim->V_prev, rec->I_prev = sim->I_prev;
+  rec->capacity = sim->capacity, rec->energy = sim->energy, rec->last = sim->last;
+  PetscCall(PetscArraycpy(rec->step_vdt, sim->step_vdt, sim->p->nsteps));
+  PetscCall(PetscArraycpy(rec->step_time, sim->step_time, sim->p->nsteps));
+  rec->nsteps          = sim->p->nsteps;
+  rec->s               = sim->s;
+  rec->s.domain_errors = sim->m->domain_errors;
+  if (sim->solving) {
+    PetscCall(TSGetSNESIterations(sim->ts, &its));
+    rec->s.newton += its;
+    PetscCall(TSGetKSPIterations(sim->ts, &its));
+    rec->s.linear += its;
+    PetscCall(TSGetStepRejections(sim->ts, &its));
+    rec->s.rejected += its;
+  }
+  PetscCall(PetscTime(&now));
+  rec->s.solve_seconds = sim->solve_before + (now - sim->solve_start);
+  PetscCall(RestartStore(sim->restart, sim->out, sim->U, rec));
+  PetscFunctionReturn(0);
+}
+
 /* Gathers the fields to rank 0 and writes every field at time t. */
 static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
 {
@@ -167,6 +225,7 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
     if (ModelHasField(m, k)) fields[nf++] = (OutputField){ModelFieldNames[k], ModelFieldUnits[k], 0, sim->field_values + k * n};
   fields[nf++] = (OutputField){"interface_current_density", "A/m^2", m->ninterfaces, sim->field_icur};
   PetscCall(OutputWriteFields(sim->out, t, nf, fields));
+  PetscCall(StoreState(sim, t, PETSC_FALSE));
   PetscFunctionReturn(0);
 }
 
@@ -181,8 +240,8 @@ static PetscErrorCode Monitor(TS ts, PetscInt step, PetscReal t, Vec U, void *ct
   sim->s.steps++;
   PetscCall(Sample(sim, t, U));
   if (interval > 0 && OnOrPast(t, sim->next_output)) {
-    PetscCall(WriteFields(sim, t, U));
     sim->next_output = NextOutputTime(t, interval);
+    PetscCall(WriteFields(sim, t, U));
   }
   PetscFunctionReturn(0);
 }
@@ -533,24 +592,56 @@ static PetscErrorCode MeasureResistances(Simulation sim, PetscInt k, PetscReal t
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBool *ok)
+/* Protocol step k, started at t_start, as the boundary condition and the
+ * events of the steps to come. */
+static PetscErrorCode StepBegin(Simulation sim, PetscInt k, PetscReal t_start)
 {
-  const Observation before = k > 0 ? sim->last : sim->rest;
-
   PetscInt  direction[EVENT_COUNT];
   PetscBool terminate[EVENT_COUNT];
 
   PetscFunctionBeginUser;
   for (int e = 0; e < EVENT_COUNT; e++)
     direction[e] = -1, terminate[e] = PETSC_TRUE; /* indicators fall through zero */
-  PetscCall(ProtocolResolve(sim->p, k, t, &sim->step));
+  PetscCall(ProtocolResolve(sim->p, k, t_start, &sim->step));
   PetscCall(ProtocolApply(sim->m, &sim->step));
   ObserveForget(sim); /* the same state carries another current now */
   /* a fresh handler per step: a located event must not carry over */
   PetscCall(TSSetEventHandler(sim->ts, EVENT_COUNT, direction, terminate, Indicator, PostEvent, sim));
   PetscCall(TSSetEventTolerances(sim->ts, 0.0, (PetscReal *)EventTolerance));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StepApply(Simulation sim, PetscInt k, PetscReal t, PetscBool *ok)
+{
+  const Observation before = k > 0 ? sim->last : sim->rest;
+
+  PetscFunctionBeginUser;
+  PetscCall(StepBegin(sim, k, t));
   PetscCall(ConsistentStart(sim, t, ok));
   if (*ok) PetscCall(MeasureResistances(sim, k, t, &before));
+  PetscFunctionReturn(0);
+}
+
+/* Takes up protocol step k where the stored run was in it: the same
+ * boundary condition and time window, the events it had armed (fresh: a
+ * state from before its first time step, whose events StepRun arms as for
+ * a new step). The stored state is consistent already (an accepted step or
+ * a consistent start). An armed limit that the state has reached ends the
+ * step at once: that run was ending it there. */
+static PetscErrorCode StepResume(Simulation sim, PetscInt k, PetscReal t, PetscBool fresh)
+{
+  const RestartRecord *rec = sim->resumed;
+  Observation          o;
+  PetscReal            ind[EVENT_COUNT];
+
+  PetscFunctionBeginUser;
+  PetscCall(StepBegin(sim, k, rec->step_start));
+  if (fresh) PetscFunctionReturn(0);
+  for (int e = 0; e < EVENT_COUNT; e++)
+    sim->armed[e] = rec->armed[e];
+  PetscCall(StepIndicators(sim, t, sim->U, &o, ind));
+  for (int e = 0; e < EVENT_COUNT && sim->fired < 0; e++)
+    if (sim->armed[e] && ind[e] <= EventTolerance[e]) sim->fired = e;
   PetscFunctionReturn(0);
 }
 
@@ -582,6 +673,11 @@ PetscErrorCode SimulationSetUp(Simulation sim)
   if (sim->set_up) PetscFunctionReturn(0);
   PetscCheck(sim->p->nsteps > 0, sim->comm, PETSC_ERR_USER_INPUT, "the protocol has no steps");
   PetscCall(CheckOutputInterval(sim));
+  if (sim->p->restart_file[0]) { /* refused before any work if this run may not continue it */
+    PetscCall(RestartCreate(sim->m, sim->p, &sim->restart));
+    PetscCall(PetscNew(&sim->resumed));
+    PetscCall(RestartLoad(sim->restart, sim->resumed));
+  }
   PetscCall(ModelObserve(sim->m, 0.0, sim->U, &sim->rest)); /* at rest: no current yet */
   PetscCall(StepApply(sim, 0, 0.0, &sim->started));         /* if it fails, the run says why */
   sim->set_up = PETSC_TRUE;
@@ -661,8 +757,9 @@ static const char *FailureHint(TSConvergedReason reason)
   }
 }
 
-/* Runs protocol step k from time *t; *stop says the run ends after it. */
-static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBool *stop)
+/* Runs protocol step k from time *t (resume: takes it up where the stored
+ * run was in it); *stop says the run ends after it. */
+static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBool resume, PetscBool *stop)
 {
   const Params     *p = sim->p;
   TSConvergedReason reason;
@@ -672,11 +769,14 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
   PetscBool         ok;
   char              why[320];
   EventKind         limit;
+  /* a state stored before the step took its first time step (the start of the run): the step goes on as a new one does */
+  const PetscBool fresh = (PetscBool)(resume && sim->resumed->time <= sim->resumed->step_start);
 
   PetscFunctionBeginUser;
   *stop               = PETSC_FALSE;
   sim->fired          = -1;
   sim->stop_reason[0] = 0;
+  sim->stepping       = PETSC_FALSE;
   PetscCall(Interrupted(sim, stop));
   if (*stop) {
     PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "interrupted by signal %d before step %" PetscInt_FMT " at t = %.6g s",
@@ -684,7 +784,10 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
     sim->s.status = RUN_INTERRUPTED;
     PetscFunctionReturn(0);
   }
-  if (k > 0)
+  if (resume) {
+    PetscCall(StepResume(sim, k, *t, fresh));
+    ok = PETSC_TRUE;
+  } else if (k > 0)
     PetscCall(StepApply(sim, k, *t, &ok));
   else
     ok = sim->started;
@@ -718,32 +821,40 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
       PetscCall(PetscPrintf(sim->comm, "  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s: %s\n", k + 1, sim->step.step->text, (double)*t, why));
     PetscFunctionReturn(0);
   }
-  if (k > 0) PetscCall(Sample(sim, *t, sim->U)); /* the other side of the jump */
-  /* an event at or past its limit as soon as the step is applied ends it at once; the others are armed */
-  PetscCall(StepIndicators(sim, *t, sim->U, &o, ind));
-  for (int e = 0; e < EVENT_COUNT; e++) {
-    sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
-    if (!sim->armed[e] && sim->fired < 0) {
-      sim->fired = e;
-      PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s reached at the start of the step (V = %.4f V, i = %.4g mA/cm^2)",
-                              EventNames[e], (double)o.voltage, (double)(o.current / 10)));
+  if (!resume || fresh) {
+    if (k > 0 && !resume) PetscCall(Sample(sim, *t, sim->U)); /* the other side of the jump */
+    /* an event at or past its limit as soon as the step is applied ends it at once; the others are armed */
+    PetscCall(StepIndicators(sim, *t, sim->U, &o, ind));
+    for (int e = 0; e < EVENT_COUNT; e++) {
+      sim->armed[e] = (PetscBool)(ind[e] > EventTolerance[e]);
+      if (!sim->armed[e] && sim->fired < 0) {
+        sim->fired = e;
+        PetscCall(PetscSNPrintf(sim->stop_reason, sizeof sim->stop_reason, "%s reached at the start of the step (V = %.4f V, i = %.4g mA/cm^2)",
+                                EventNames[e], (double)o.voltage, (double)(o.current / 10)));
+      }
     }
+    sim->s.step_at_start[k] = (PetscBool)(sim->fired >= 0);
   }
-  sim->s.step_at_start[k] = (PetscBool)(sim->fired >= 0);
-  reason                  = TS_CONVERGED_EVENT;
-  if (sim->fired < 0) {
-    const PetscInt budget = sim->max_steps - sim->s.steps;
+  reason = TS_CONVERGED_EVENT;
+  if (sim->fired < 0 && resume && OnOrPast(*t, sim->step.t_end))
+    reason = TS_CONVERGED_TIME; /* stored at the end of its duration */
+  else if (sim->fired < 0) {
+    const PetscInt  budget = sim->max_steps - sim->s.steps;
+    const PetscReal dt     = sim->dt_initial;
     PetscCall(TSSetTime(sim->ts, *t));
     PetscCall(TSSetMaxTime(sim->ts, sim->step.t_end));
-    PetscCall(TSSetTimeStep(sim->ts, sim->out && p->output_interval > 0 ? PetscMin(sim->dt_initial, NextOutputTime(*t, p->output_interval) - *t)
-                                                                        : sim->dt_initial));
+    PetscCall(TSSetTimeStep(sim->ts, sim->out && p->output_interval > 0 ? PetscMin(dt, NextOutputTime(*t, p->output_interval) - *t) : dt));
     PetscCall(TSSetStepNumber(sim->ts, 0)); /* TSSolve evaluates the events at the start of a solve only from step 0 */
     PetscCall(TSSetMaxSteps(sim->ts, PetscMax(budget, 0)));
     PetscCall(TSSetConvergedReason(sim->ts, TS_CONVERGED_ITERATING));
-    PetscCall(TSRestartStep(sim->ts));   /* the forcing jumps: start the BDF history again */
-    sim->have_voltage     = PETSC_FALSE; /* and the voltage history with it */
+    /* the forcing jumps, or the run restarts: the BDF history starts again, with solver.dt_initial
+       (PETSc's BDF has no history to estimate the error of the first step after a restart) */
+    PetscCall(TSRestartStep(sim->ts));
+    sim->have_voltage     = resume ? sim->resumed->have_voltage : PETSC_FALSE; /* and the voltage history with it */
     sim->event_iterations = 0;
+    sim->stepping = sim->solving = PETSC_TRUE;
     PetscCall(TSSolve(sim->ts, sim->U));
+    sim->solving = PETSC_FALSE;
     PetscCall(TSGetSolveTime(sim->ts, t));
     PetscCall(TSGetConvergedReason(sim->ts, &reason));
     PetscCall(TSGetSNESIterations(sim->ts, &its)); /* counted per solve, from step 0 */
@@ -800,9 +911,50 @@ static PetscErrorCode StepRun(Simulation sim, PetscInt k, PetscReal *t, PetscBoo
   if (sim->out)
     PetscCall(
         OutputWriteStepEnd(sim->out, k, sim->step.step->text, *t, why, sim->s.step_capacity[k], sim->s.step_energy[k], StepMeanVoltage(sim, k)));
+  /* a step that ended as it should: a restart goes on with the next (a failure or an interrupt goes on inside this one) */
+  if (sim->s.status == RUN_COMPLETE) PetscCall(StoreState(sim, *t, PETSC_TRUE));
   if (!p->quiet || PetscLogPrintInfo)
     PetscCall(PetscPrintf(sim->comm, "%s  %2" PetscInt_FMT ". %-40s ended at t = %10.2f s, V = %.4f V: %s\n", sim->progress ? "\n" : "", k + 1,
                           sim->step.step->text, (double)*t, (double)sim->V_prev, why));
+  PetscFunctionReturn(0);
+}
+
+/* Takes up the state loaded from the -restart file: its history goes into
+ * the new output first, then its state into U, its integrals and counters
+ * into the run, and the state is stored again in the new file (which puts
+ * it on disk, complete). Returns the step to go on with and whether the run
+ * resumes inside it. */
+static PetscErrorCode Resume(Simulation sim, PetscReal *t, PetscInt *k, PetscBool *inside)
+{
+  const RestartRecord *rec = sim->resumed;
+  const Params        *p   = sim->p;
+
+  PetscFunctionBeginUser;
+  PetscCall(RestartContinue(sim->restart, sim->out, sim->U));
+  *t                    = rec->time;
+  *k                    = rec->step;
+  *inside               = (PetscBool)!rec->between;
+  sim->s                = rec->s;
+  sim->s.status         = RUN_COMPLETE;
+  sim->s.interrupt      = 0;
+  sim->m->domain_errors = rec->s.domain_errors;
+  sim->solve_before     = rec->s.solve_seconds;
+  sim->sampled = rec->sampled, sim->t_prev = rec->t_prev, sim->V_prev = rec->V_prev, sim->I_prev = rec->I_prev;
+  sim->capacity = rec->capacity, sim->energy = rec->energy, sim->last = rec->last;
+  PetscCall(PetscArraycpy(sim->step_vdt, rec->step_vdt, MAX_PROTOCOL_STEPS));
+  PetscCall(PetscArraycpy(sim->step_time, rec->step_time, MAX_PROTOCOL_STEPS));
+  sim->last_voltage = rec->last_voltage;
+  sim->next_output  = p->output_interval > 0 ? NextOutputTime(*t, p->output_interval) : rec->next_output; /* the interval may have changed */
+  sim->last_fields  = *t;                                                                                 /* the history ends with the fields at t */
+  sim->started      = PETSC_TRUE;
+  ObserveForget(sim);
+  if (sim->out) PetscCall(RestartStore(sim->restart, sim->out, sim->U, rec));
+  if (!p->quiet && *k < p->nsteps)
+    PetscCall(PetscPrintf(sim->comm, "  continuing %s at t = %.6g s, %s protocol step %" PetscInt_FMT "\n", p->restart_file, (double)*t,
+                          *inside ? "in" : "before", *k + 1));
+  else if (!p->quiet)
+    PetscCall(
+        PetscPrintf(sim->comm, "  continuing %s at t = %.6g s, after its last protocol step: nothing is left to run\n", p->restart_file, (double)*t));
   PetscFunctionReturn(0);
 }
 
@@ -810,27 +962,35 @@ static PetscErrorCode RunProtocol(Simulation sim)
 {
   const Params  *p = sim->p;
   PetscReal      t = 0;
-  PetscLogDouble start, end;
-  PetscBool      stop = PETSC_FALSE;
+  PetscLogDouble end;
+  PetscBool      stop = PETSC_FALSE, inside = PETSC_FALSE;
+  PetscInt       k0 = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscTime(&start));
+  PetscCall(PetscTime(&sim->solve_start));
+  sim->solve_before = 0;
   if (p->output_file[0]) {
-    OutputMesh   mesh = {sim->m->nx * sim->m->ny, sim->m->x_faces, sim->m->x_centres, sim->m->phase};
-    OutputSample rest = {0.0, sim->rest.voltage, sim->rest.current, 0.0, 0.0, 0, 0};
+    OutputMesh mesh = {sim->m->nx * sim->m->ny, sim->m->x_faces, sim->m->x_centres, sim->m->phase};
     PetscCall(OutputCreate(sim->comm, p->output_file, p, sim->argc, sim->argv, &mesh, &sim->out));
-    PetscCall(OutputAppendSample(sim->out, &rest));
   }
-  sim->t_prev = 0, sim->V_prev = sim->rest.voltage, sim->I_prev = sim->rest.current, sim->sampled = PETSC_TRUE;
-  PetscCall(Sample(sim, 0.0, sim->U)); /* the first step applied */
-  PetscCall(WriteFields(sim, 0.0, sim->U));
-  sim->next_output = p->output_interval;
+  if (sim->resumed)
+    PetscCall(Resume(sim, &t, &k0, &inside));
+  else {
+    if (sim->out) {
+      OutputSample rest = {0.0, sim->rest.voltage, sim->rest.current, 0.0, 0.0, 0, 0};
+      PetscCall(OutputAppendSample(sim->out, &rest));
+    }
+    sim->t_prev = 0, sim->V_prev = sim->rest.voltage, sim->I_prev = sim->rest.current, sim->sampled = PETSC_TRUE;
+    PetscCall(Sample(sim, 0.0, sim->U)); /* the first step applied */
+    sim->next_output = p->output_interval;
+    PetscCall(WriteFields(sim, 0.0, sim->U));
+  }
   PetscCall(PetscSNPrintf(sim->s.end_reason, sizeof sim->s.end_reason, "protocol complete"));
-  for (PetscInt k = 0; k < p->nsteps && !stop; k++)
-    PetscCall(StepRun(sim, k, &t, &stop));
+  for (PetscInt k = k0; k < p->nsteps && !stop; k++)
+    PetscCall(StepRun(sim, k, &t, (PetscBool)(inside && k == k0), &stop));
   PetscCall(PetscTime(&end));
   if (sim->progress) PetscCall(PetscPrintf(sim->comm, "\n"));
-  sim->s.solve_seconds          = end - start;
+  sim->s.solve_seconds          = sim->solve_before + (end - sim->solve_start);
   sim->s.end_time               = t;
   sim->s.mean_discharge_voltage = sim->s.discharge_capacity > 0 ? sim->s.discharge_energy / sim->s.discharge_capacity : NAN;
   sim->s.domain_errors          = sim->m->domain_errors;
@@ -869,6 +1029,9 @@ PetscErrorCode SimulationDestroy(Simulation *simulation)
   PetscFunctionBeginUser;
   if (!sim) PetscFunctionReturn(0);
   if (sim->out) (void)OutputClose(&sim->out, "the run was destroyed before it ended", OUTPUT_FAILED);
+  PetscCall(RestartDestroy(&sim->restart));
+  PetscCall(PetscFree(sim->record));
+  PetscCall(PetscFree(sim->resumed));
   PetscCall(TSDestroy(&sim->ts));
   PetscCall(VecDestroy(&sim->U));
   PetscCall(VecDestroy(&sim->tolerance));
