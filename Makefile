@@ -117,10 +117,12 @@ bench: deps
 	@bash bench/sweep.sh
 
 install: bin/ionstack
-	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess
+	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess $(PREFIX)/share/ionstack/slurm
 	install -m 755 bin/ionstack $(PREFIX)/bin/ionstack
 	install -m 755 postprocess/ionstack-plot $(PREFIX)/bin/ionstack-plot
 	install -m 644 configs/materials/* $(PREFIX)/share/ionstack/materials/
+	install -m 644 configs/slurm/*.sbatch $(PREFIX)/share/ionstack/slurm/
+	install -m 755 configs/slurm/*.sh $(PREFIX)/share/ionstack/slurm/
 	install -m 755 postprocess/*.py $(PREFIX)/share/ionstack/postprocess/
 
 format:

@@ -94,7 +94,7 @@ for tree in ${IONSTACK_BUILD:-build}; do
       echo "FAIL $name: exited with status $status" >>"$out"
       f=1
     fi
-    grep -E '^(PASS|FAIL) ' "$out" | sed "s/^\(PASS\|FAIL\) /\1 $prefix/"
+    grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix/" # a SKIP says why, and is not counted
     # indented, so that the tail's own PASS/FAIL lines are not counted twice by a reader
     [ "$f" -gt 0 ] && { echo "--- output of $prefix$name:"; tail -n 30 "$out" | sed 's/^/    /'; }
     printf '# %s%s: %d passed, %d failed, %d ms\n' "$prefix" "$name" "$p" "$f" $((($(date +%s%N) - start) / 1000000))
