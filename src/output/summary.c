@@ -169,10 +169,12 @@ PetscErrorCode SummaryStampWallTime(const char *path, PetscReal seconds)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode SummaryWritePointFailure(const char *path, const Params *p, const char *reason)
+/* Writes an HDF5 file whole: built as PATH.part by write(file, ctx) and
+ * renamed, or removed if anything failed, so a file under PATH is complete. */
+static PetscErrorCode WriteWhole(const char *path, PetscErrorCode (*write)(hid_t, void *), void *ctx, const char *what)
 {
   char           part[PETSC_MAX_PATH_LEN + 8];
-  hid_t          file, g;
+  hid_t          file;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
@@ -180,28 +182,47 @@ PetscErrorCode SummaryWritePointFailure(const char *path, const Params *p, const
   H5E_BEGIN_TRY
   {
     file = H5Fcreate(part, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  }
-  H5E_END_TRY;
-  H5Try(file, "create", part);
-  H5E_BEGIN_TRY
-  {
-    g    = H5Gopen2(file, "/", H5P_DEFAULT);
-    ierr = g < 0 ? PETSC_ERR_FILE_WRITE : WriteAttribute(g, "format", "ionstack output 1 (docs/output.md): a sweep point that failed before its run");
-    if (g >= 0) H5Gclose(g);
-    if (!ierr) ierr = (g = H5Gcreate2(file, "/provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ? PETSC_ERR_FILE_WRITE : 0;
-    if (!ierr) H5Gclose(g);
-    if (!ierr) ierr = WriteTextScalar(file, "/provenance/ionstack_version", IONSTACK_VERSION);
-    if (!ierr) ierr = WriteTextScalar(file, "/provenance/config_file", p->config_file);
-    if (!ierr) ierr = WriteTextScalar(file, "/provenance/config", p->resolved_yaml ? p->resolved_yaml : "");
-    if (!ierr) ierr = WriteTextScalar(file, "/provenance/status", "failed");
-    if (!ierr) ierr = WriteTextScalar(file, "/provenance/exit_reason", reason);
-    if (!ierr) ierr = SweepPointWrite(file, p);
-    if (H5Fclose(file) < 0 && !ierr) ierr = PETSC_ERR_FILE_WRITE;
+    ierr = file < 0 ? PETSC_ERR_FILE_WRITE : write(file, ctx);
+    if (file >= 0 && H5Fclose(file) < 0 && !ierr) ierr = PETSC_ERR_FILE_WRITE;
   }
   H5E_END_TRY;
   if (ierr) (void)unlink(part);
-  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "summary: cannot write %s, the record of a failed sweep point", part);
+  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "summary: cannot write %s, %s", part, what);
   PetscCheck(!rename(part, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "summary: cannot rename %s to %s: %s", part, path, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  const Params *p;
+  const char   *reason;
+} Failure;
+
+static PetscErrorCode WriteFailure(hid_t file, void *ctx)
+{
+  const Failure *f = (const Failure *)ctx;
+  hid_t          g;
+
+  PetscFunctionBeginUser;
+  H5Try(g = H5Gopen2(file, "/", H5P_DEFAULT), "open", "/");
+  PetscCall(WriteAttribute(g, "format", "ionstack output 1 (docs/output.md): a sweep point that failed before its run"));
+  H5Try(H5Gclose(g), "close", "/");
+  H5Try(g = H5Gcreate2(file, "/provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create", "/provenance");
+  H5Try(H5Gclose(g), "close", "/provenance");
+  PetscCall(WriteTextScalar(file, "/provenance/ionstack_version", IONSTACK_VERSION));
+  PetscCall(WriteTextScalar(file, "/provenance/config_file", f->p->config_file));
+  PetscCall(WriteTextScalar(file, "/provenance/config", f->p->resolved_yaml ? f->p->resolved_yaml : ""));
+  PetscCall(WriteTextScalar(file, "/provenance/status", "failed"));
+  PetscCall(WriteTextScalar(file, "/provenance/exit_reason", f->reason));
+  PetscCall(SweepPointWrite(file, f->p));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode SummaryWritePointFailure(const char *path, const Params *p, const char *reason)
+{
+  Failure f = {p, reason};
+
+  PetscFunctionBeginUser;
+  PetscCall(WriteWhole(path, WriteFailure, &f, "the record of a failed sweep point"));
   PetscFunctionReturn(0);
 }
 
@@ -579,9 +600,16 @@ static PetscErrorCode WriteCsv(const Table *t, const char *path)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode WriteH5_Private(const Table *t, hid_t file, const char *config_file)
+typedef struct {
+  const Table *t;
+  const char  *config_file;
+} SummaryFile;
+
+static PetscErrorCode WriteSummaryFile(hid_t file, void *ctx)
 {
-  const hsize_t n = (hsize_t)t->n;
+  const Table  *t           = ((const SummaryFile *)ctx)->t;
+  const char   *config_file = ((const SummaryFile *)ctx)->config_file;
+  const hsize_t n           = (hsize_t)t->n;
   long long    *index, points = t->n;
   double       *col;
   const char  **text;
@@ -640,27 +668,10 @@ static PetscErrorCode WriteH5_Private(const Table *t, hid_t file, const char *co
 
 static PetscErrorCode WriteH5(const Table *t, const char *path, const char *config_file)
 {
-  char           part[PETSC_MAX_PATH_LEN + 8];
-  hid_t          file;
-  PetscErrorCode ierr;
+  SummaryFile f = {t, config_file};
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(part, sizeof part, "%s.part", path));
-  H5E_BEGIN_TRY
-  {
-    file = H5Fcreate(part, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  }
-  H5E_END_TRY;
-  PetscCheck(file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "summary: cannot create %s", part);
-  H5E_BEGIN_TRY
-  {
-    ierr = WriteH5_Private(t, file, config_file);
-  }
-  H5E_END_TRY;
-  if (H5Fclose(file) < 0 && !ierr) ierr = PETSC_ERR_FILE_WRITE;
-  if (ierr) (void)unlink(part);
-  PetscCall(ierr);
-  PetscCheck(!rename(part, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "summary: cannot rename %s to %s: %s", part, path, strerror(errno));
+  PetscCall(WriteWhole(path, WriteSummaryFile, &f, "the sweep summary"));
   PetscFunctionReturn(0);
 }
 
