@@ -288,6 +288,9 @@ check sweep_refuses_index "[ $st = 1 ] && grep -q 'has points 0 to 5' $tmp/ix.ou
 "$bin" sweep "$tmp/s.yaml" -separator_thickness 30um >"$tmp/ov.out" 2>&1
 st=$?
 check sweep_refuses_swept_override "[ $st = 1 ] && grep -q 'separator.thickness is swept' $tmp/ov.out" "status $st: $(cat "$tmp/ov.out")"
+"$bin" sweep "$tmp/s.yaml" -output_directory "$tmp/s.yaml" >"$tmp/od.out" 2>&1
+st=$?
+check sweep_refuses_file_as_directory "[ $st = 1 ] && grep -q 'output.directory $tmp/s.yaml is not a directory' $tmp/od.out && grep -q '^sweep:' $tmp/s.yaml" "status $st: $(cat "$tmp/od.out")"
 "$bin" sweep "$tmp/s.yaml" -ts_typo 1 >"$tmp/typo.out" 2>&1
 st=$?
 check sweep_refuses_unused_option "[ $st = 1 ] && grep -q 'ts_typo' $tmp/typo.out" "status $st: $(cat "$tmp/typo.out")"

@@ -96,6 +96,11 @@ static PetscErrorCode MakeDirectories(const char *dir)
       if (!c) break;
     }
   }
+  {
+    struct stat st;
+    PetscCheck(!stat(dir, &st) && S_ISDIR(st.st_mode), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "sweep: output.directory %s is not a directory; name a directory for the point files and the summary", dir);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -235,9 +240,10 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
   /* mpiexec gives its ranks a pseudo-terminal even in a batch job, whose log wants plain lines */
   d.terminal = (PetscBool)(isatty(STDOUT_FILENO) && !getenv("SLURM_JOB_ID") && !getenv("PBS_JOBID"));
   d.progress = (PetscBool)(!rank && !o->quiet);
-  if (!rank) mk = MakeDirectories(sw->directory) ? 1 : 0;
+  if (!rank) mk = MakeDirectories(sw->directory);
   PetscCallMPI(MPI_Bcast(&mk, 1, MPI_INT, 0, comm));
-  PetscCheck(!mk, comm, PETSC_ERR_FILE_WRITE, "sweep: cannot create the sweep directory %s (output.directory)", sw->directory);
+  if (!rank) PetscCall(mk);
+  PetscCheck(!mk, comm, (PetscErrorCode)mk, "sweep: rank 0 could not use the sweep directory %s (output.directory)", sw->directory);
   /* with -index one point runs on every rank; otherwise groups of ranks_per_run */
   PetscCallMPI(MPI_Comm_split(comm, o->index >= 0 ? 0 : rank / (PetscMPIInt)o->ranks_per_run, rank, &group));
   PetscCallMPI(MPI_Win_allocate(rank ? 0 : COUNTERS * sizeof(long), sizeof(long), MPI_INFO_NULL, comm, &d.count, &d.win));
