@@ -134,12 +134,35 @@ import subprocess
 import sys
 import time
 
-import h5py
+os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"  # to look at a .part while its run writes it
+import h5py  # noqa: E402
 
 sys.path.insert(0, sys.argv[2])
 from compare import compare  # noqa: E402
 
 bin, tmp, cfg, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+
+
+def last_stored(part):
+    """The time of the last state a .part holds, or None (none yet, or caught mid-write)."""
+    try:
+        with h5py.File(part, "r") as f:
+            n = int(f["restart/count"][()])
+            return f["restart/scalars"][(n - 1) % 2][0] if n > 0 else None
+    except Exception:  # noqa: BLE001 -- not there yet, or being written
+        return None
+
+
+def wait_for_state(p, part, after=None, limit=60.0):
+    """Waits until the running process p has stored a state (later than `after`):
+    kills then land inside the run however loaded the machine is. False if p ended first."""
+    end = time.time() + limit
+    while time.time() < end and p.poll() is None:
+        t = last_stored(part)
+        if t is not None and (after is None or t > after):
+            return True
+        time.sleep(0.005)
+    return False
 duration = float("inf")  # the shortest of two runs (the first may load libraries from disk)
 for _ in range(2):
     start = time.time()
@@ -149,8 +172,9 @@ rng = random.Random(20250131)
 continued = 0
 for i in range(8):
     out = "%s/k%d/run.h5" % (tmp, i)
-    delay = rng.uniform(0.1, 0.9) * duration
+    delay = rng.uniform(0.0, 0.8) * duration  # after its first stored state
     p = subprocess.Popen([bin, "run", cfg] + args + ["-output_file", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_state(p, out + ".part")
     time.sleep(delay)
     p.send_signal(signal.SIGKILL)
     p.wait()
@@ -186,7 +210,8 @@ for k in range(3):
     extra = ["-restart", out + ".part"] if k else []
     p = subprocess.Popen([bin, "run", cfg] + args + ["-output_file", out] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if k < 2:
-        time.sleep(0.4 * duration)  # each leg runs as long: the second state lies past the first
+        wait_for_state(p, out + ".part", times[-1] if times else None)  # a state of this leg's own
+        time.sleep(0.2 * duration)
         p.send_signal(signal.SIGKILL)
         p.wait()
         try:
