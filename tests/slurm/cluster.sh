@@ -93,13 +93,14 @@ cluster_stop_daemon() {
 }
 
 cluster_stop() {
-  local i
+  local end
   [ -n "$dir" ] || return 0
   if [ -e "$conf" ] && cluster_ours "$(cluster_pid slurmctld)" && cluster_ours "$(cluster_pid slurmd)"; then
     # the jobs' processes belong to slurmd's step daemons: let slurmd end them before it goes
     SLURM_CONF=$conf scancel --quiet --full --user="$(id -un)" 2>/dev/null
-    for ((i = 0; i < 10 * cluster_wait; i++)); do
-      SLURM_CONF=$conf squeue -h -t running,pending,completing,configuring,suspended -o %i 2>/dev/null | grep -q . || break
+    end=$((SECONDS + cluster_wait))
+    while ((SECONDS < end)); do
+      SLURM_CONF=$conf timeout 10 squeue -h -t running,pending,completing,configuring,suspended -o %i 2>/dev/null | grep -q . || break
       sleep 0.1
     done
   fi
@@ -128,7 +129,7 @@ cluster_munge_ok() {
 }
 
 cluster_start() {
-  local i node ctld_port slurmd_port state=""
+  local end node ctld_port slurmd_port state=""
   cluster_dir "$1"
   if [ "$(id -u)" != 0 ]; then
     cluster_log "needs root: slurmd starts the job steps as their user"
@@ -149,7 +150,8 @@ cluster_start() {
   cluster_spawn munged munged --foreground --force --key-file="$dir/munge/munge.key" \
     --socket="$dir/run/munge.socket" --pid-file="$dir/run/munged.daemon.pid" \
     --seed-file="$dir/munge/munged.seed"
-  for ((i = 0; i < 10 * cluster_wait; i++)); do
+  end=$((SECONDS + cluster_wait))
+  while ((SECONDS < end)); do
     cluster_munge_ok && break
     cluster_ours "$(cluster_pid munged)" || { cluster_fail "munged exited"; return 2; }
     sleep 0.1
@@ -166,7 +168,8 @@ cluster_start() {
 # A single-node cluster written by tests/slurm/cluster.sh; every path is
 # private to $dir.
 ClusterName=ionstack-test
-SlurmctldHost=localhost
+# addresses as numbers: a minimal system (a container) may not resolve localhost
+SlurmctldHost=localhost(127.0.0.1)
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
 SlurmUser=root
@@ -202,7 +205,7 @@ ReturnToService=2
 MinJobAge=300
 # seconds between the SIGTERM and the SIGKILL at a time limit or scancel
 KillWait=30
-NodeName=localhost $node State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 NodeHostname=localhost $node State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
   # read only if a cgroup plugin is ever configured; written so that none is
@@ -215,16 +218,20 @@ EOF
 
   # -i: ignore any saved state (there is none in a fresh directory)
   cluster_spawn slurmctld slurmctld -D -i -f "$conf"
-  for ((i = 0; i < 10 * cluster_wait; i++)); do
-    SLURM_CONF=$conf scontrol ping 2>/dev/null | grep -q "is UP" && break
+  # every wait is bounded in time, and so is every client call in it (a
+  # controller that cannot be reached makes each call wait for its timeout)
+  end=$((SECONDS + cluster_wait))
+  while ((SECONDS < end)); do
+    SLURM_CONF=$conf timeout 10 scontrol ping 2>/dev/null | grep -q "is UP" && break
     cluster_ours "$(cluster_pid slurmctld)" || { cluster_fail "slurmctld exited"; return 2; }
     sleep 0.1
   done
-  SLURM_CONF=$conf scontrol ping 2>/dev/null | grep -q "is UP" || { cluster_fail "slurmctld does not answer after $cluster_wait s"; return 2; }
+  SLURM_CONF=$conf timeout 10 scontrol ping 2>/dev/null | grep -q "is UP" || { cluster_fail "slurmctld does not answer after $cluster_wait s"; return 2; }
 
   cluster_spawn slurmd slurmd -D -N localhost -f "$conf"
-  for ((i = 0; i < 10 * cluster_wait; i++)); do
-    state=$(SLURM_CONF=$conf sinfo -h -n localhost -o %T 2>/dev/null)
+  end=$((SECONDS + cluster_wait))
+  while ((SECONDS < end)); do
+    state=$(SLURM_CONF=$conf timeout 10 sinfo -h -n localhost -o %T 2>/dev/null)
     [ "$state" = idle ] && break
     cluster_ours "$(cluster_pid slurmd)" || { cluster_fail "slurmd exited"; return 2; }
     sleep 0.1
