@@ -107,6 +107,9 @@ cluster_stop() {
   cluster_stop_daemon slurmd
   cluster_stop_daemon slurmctld
   cluster_stop_daemon munged
+  if [ -s "$dir/run/cgroup.mount" ]; then
+    umount "$(cat "$dir/run/cgroup.mount")" 2>/dev/null && rm -f "$dir/run/cgroup.mount"
+  fi
 }
 
 # Starts a daemon in the foreground, in the background, and records its PID.
@@ -208,10 +211,25 @@ KillWait=30
 NodeName=localhost NodeAddr=127.0.0.1 NodeHostname=localhost $node State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
-  # read only if a cgroup plugin is ever configured; written so that none is
-  # looked for in /etc/slurm
+  # slurmd 22.05 loads a cgroup plugin even with proctrack/linuxproc and
+  # task/none, and stops where /sys/fs/cgroup holds no hierarchy it knows (a
+  # container without cgroups). Its autodetection takes a tmpfs for a cgroup
+  # v1 root, and nothing else here uses cgroups, so such a machine gets a
+  # small private tmpfs of the cluster's own, unmounted by cluster_stop.
+  cgroup=/sys/fs/cgroup
+  case $(stat -f -c %T /sys/fs/cgroup 2>/dev/null) in
+    cgroup2fs | tmpfs) ;;
+    *)
+      cgroup=$dir/cgroup
+      mkdir -m 0755 "$cgroup" && mount -t tmpfs -o size=1m,mode=0755 ionstack-test-cgroup "$cgroup" ||
+        { cluster_fail "slurmd needs a cgroup hierarchy: /sys/fs/cgroup has none and a tmpfs could not be mounted at $cgroup"; return 2; }
+      echo "$cgroup" >"$dir/run/cgroup.mount"
+      ;;
+  esac
+  # written so that none is looked for in /etc/slurm
   cat >"$dir/etc/cgroup.conf" <<EOF
 CgroupPlugin=autodetect
+CgroupMountpoint=$cgroup
 ConstrainCores=no
 ConstrainRAMSpace=no
 EOF
