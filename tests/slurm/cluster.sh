@@ -132,7 +132,7 @@ cluster_munge_ok() {
 }
 
 cluster_start() {
-  local end node ctld_port slurmd_port state=""
+  local end node ctld_port slurmd_port state="" cgroup plugin
   cluster_dir "$1"
   if [ "$(id -u)" != 0 ]; then
     cluster_log "needs root: slurmd starts the job steps as their user"
@@ -212,15 +212,15 @@ NodeName=localhost NodeAddr=127.0.0.1 NodeHostname=localhost $node State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
   # slurmd 22.05 loads a cgroup plugin even with proctrack/linuxproc and
-  # task/none, and stops where /sys/fs/cgroup holds no hierarchy it knows (a
-  # container without cgroups). Its autodetection takes a tmpfs for a cgroup
-  # v1 root, and nothing else here uses cgroups, so such a machine gets a
-  # small private tmpfs of the cluster's own, unmounted by cluster_stop.
-  cgroup=/sys/fs/cgroup
+  # task/none, and stops where /sys/fs/cgroup holds no hierarchy (a container
+  # without cgroups). Nothing here uses cgroups, so such a machine gets the
+  # cgroup v1 plugin (autodetection looks at /sys/fs/cgroup only) on a small
+  # private tmpfs of the cluster's own, unmounted by cluster_stop.
+  cgroup=/sys/fs/cgroup plugin=autodetect
   case $(stat -f -c %T /sys/fs/cgroup 2>/dev/null) in
     cgroup2fs | tmpfs) ;;
     *)
-      cgroup=$dir/cgroup
+      cgroup=$dir/cgroup plugin=cgroup/v1
       mkdir -m 0755 "$cgroup" && mount -t tmpfs -o size=1m,mode=0755 ionstack-test-cgroup "$cgroup" ||
         { cluster_fail "slurmd needs a cgroup hierarchy: /sys/fs/cgroup has none and a tmpfs could not be mounted at $cgroup"; return 2; }
       echo "$cgroup" >"$dir/run/cgroup.mount"
@@ -228,7 +228,7 @@ EOF
   esac
   # written so that none is looked for in /etc/slurm
   cat >"$dir/etc/cgroup.conf" <<EOF
-CgroupPlugin=autodetect
+CgroupPlugin=$plugin
 CgroupMountpoint=$cgroup
 ConstrainCores=no
 ConstrainRAMSpace=no
