@@ -124,16 +124,23 @@ for _ in range(3):
     duration = min(duration, time.time() - start)
 rng = random.Random(20240611)
 written = 0
-# 40 kills at seeded times; on a loaded machine (start-up takes longer) fewer
-# land after the first output time, so more are made, up to 80, until 10 have
+# 40 kills at seeded times from the start. Where start-up takes most of a
+# run (a loaded machine, a container: 3 of 80 landed after the first output
+# time there), few of them land while output is written, so more kills
+# follow, up to 80 in all, until 10 have: each of those at a seeded time
+# after the run's .part appeared.
 kills = 0
 for i in range(80):
     if i >= 40 and written >= 10:
         break
     kills += 1
     out = "%s/k%02d/x.h5" % (root, i)
-    delay = rng.uniform(0, 1.1 * duration)
+    delay = rng.uniform(0, 1.1 * duration) if i < 40 else rng.uniform(0, 0.3 * duration)
     p = subprocess.Popen([bin] + args + ["-output_file", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if i >= 40:  # from its first output time on
+        end = time.time() + 60
+        while not os.path.exists(out + ".part") and p.poll() is None and time.time() < end:
+            time.sleep(0.002)
     time.sleep(delay)
     p.send_signal(signal.SIGKILL)
     p.wait()
