@@ -347,13 +347,15 @@ static herr_t VisitMetric(hid_t g, const char *name, const H5L_info_t *info, voi
   return 0;
 }
 
-/* Reads what the summary needs of one point file; *ok is false for a file
- * that is no sweep point (no /sweep) or cannot be opened. */
-static PetscErrorCode ReadRecord(const char *path, PetscBool partial, Record *r, PetscBool *ok)
+/* Reads what the summary needs of one point file, and the config file it
+ * was run from into config_file when that is still empty; *ok is false for
+ * a file that is no sweep point (no /sweep) or cannot be opened. */
+static PetscErrorCode ReadRecord(const char *path, PetscBool partial, Record *r, PetscBool *ok, char *config_file, size_t len)
 {
-  hid_t file, g;
-  char  keys[MAX_SWEEP_AXES * 66], *save = NULL, name[256];
-  Visit v = {r, PETSC_FALSE};
+  hid_t  file, g;
+  char   keys[MAX_SWEEP_AXES * 66], *save = NULL, name[256];
+  Visit  v = {r, PETSC_FALSE};
+  double index, points;
 
   PetscFunctionBeginUser;
   *ok = PETSC_FALSE;
@@ -363,14 +365,17 @@ static PetscErrorCode ReadRecord(const char *path, PetscBool partial, Record *r,
   }
   H5E_END_TRY;
   if (file < 0) PetscFunctionReturn(0);
-  r->partial = partial;
-  r->index   = (PetscInt)ReadNumber(file, "/sweep/index", PETSC_FALSE);
-  r->points  = (PetscInt)ReadNumber(file, "/sweep/points", PETSC_FALSE);
-  ReadText(file, "/sweep/keys", PETSC_FALSE, keys, sizeof keys);
-  if (isnan(ReadNumber(file, "/sweep/index", PETSC_FALSE))) {
+  index  = ReadNumber(file, "/sweep/index", PETSC_FALSE);
+  points = ReadNumber(file, "/sweep/points", PETSC_FALSE);
+  if (isnan(index) || isnan(points)) {
     H5Fclose(file);
     PetscFunctionReturn(0);
   }
+  r->partial = partial;
+  r->index   = (PetscInt)index;
+  r->points  = (PetscInt)points;
+  ReadText(file, "/sweep/keys", PETSC_FALSE, keys, sizeof keys);
+  if (!config_file[0]) ReadText(file, "/provenance/config_file", PETSC_FALSE, config_file, len);
   ReadText(file, "/provenance/status", PETSC_FALSE, r->status, sizeof r->status);
   ReadText(file, "/provenance/exit_reason", PETSC_FALSE, r->reason, sizeof r->reason);
   if (partial) { /* a killed run: its status still says running */
@@ -708,7 +713,7 @@ static PetscErrorCode Collect_Root(const char *dir, PetscInt *rows, PetscInt *fi
       found = tmp;
     }
     PetscCall(PetscCalloc1(1, &r));
-    PetscCall(ReadRecord(path, partial, r, &ok));
+    PetscCall(ReadRecord(path, partial, r, &ok, config_file, sizeof config_file));
     if (!ok || r->index < 0) {
       PetscCall(PetscFree(r->metric));
       PetscCall(PetscFree(r));
@@ -716,18 +721,6 @@ static PetscErrorCode Collect_Root(const char *dir, PetscInt *rows, PetscInt *fi
     }
     found[nfound++] = r;
     points          = PetscMax(points, PetscMax(r->points, r->index + 1));
-    if (!config_file[0]) {
-      hid_t f;
-      H5E_BEGIN_TRY
-      {
-        f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-      }
-      H5E_END_TRY;
-      if (f >= 0) {
-        ReadText(f, "/provenance/config_file", PETSC_FALSE, config_file, sizeof config_file);
-        H5Fclose(f);
-      }
-    }
   }
   closedir(d);
   if (!nfound) {

@@ -23,7 +23,6 @@
 enum { COUNT_NEXT, COUNT_DONE, COUNT_FAILED, COUNTERS };
 
 typedef struct {
-  MPI_Comm        comm;
   MPI_Win         win;
   long           *count; /* on rank 0 of comm: the next point, points done, points failed */
   PetscBool       progress, terminal;
@@ -189,8 +188,7 @@ static PetscErrorCode RunPoint(MPI_Comm comm, const Sweep *sw, const SweepOption
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode SweepRun_Private(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, Dispenser *d, MPI_Comm group, PetscInt tally[5],
-                                       PetscReal *solve)
+static PetscErrorCode SweepRun_Private(const Sweep *sw, const SweepOptions *o, Dispenser *d, MPI_Comm group, PetscInt tally[5], PetscReal *solve)
 {
   PetscMPIInt grank;
 
@@ -214,7 +212,6 @@ static PetscErrorCode SweepRun_Private(MPI_Comm comm, const Sweep *sw, const Swe
       if (outcome == OUTCOME_FAILED) PetscCall(CounterAdd(d, COUNT_FAILED, 1, NULL));
     }
   }
-  (void)comm;
   PetscFunctionReturn(0);
 }
 
@@ -234,7 +231,6 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
   PetscCheck(o->ranks_per_run >= 1 && size % o->ranks_per_run == 0, comm, PETSC_ERR_USER_INPUT,
              "-ranks_per_run %d must divide the %d ranks of the sweep into equal groups", (int)o->ranks_per_run, (int)size);
   PetscCall(PetscMemzero(&d, sizeof d));
-  d.comm  = comm;
   d.start = MPI_Wtime();
   d.total = o->index >= 0 ? 1 : sw->npoints;
   /* mpiexec gives its ranks a pseudo-terminal even in a batch job, whose log wants plain lines */
@@ -257,7 +253,7 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
     pthread_cond_init(&d.wake, NULL);
     d.running = !pthread_create(&d.thread, NULL, ProgressThread, &d);
   }
-  ierr = SweepRun_Private(comm, sw, o, &d, group, tally, &solve);
+  ierr = SweepRun_Private(sw, o, &d, group, tally, &solve);
   /* rank 0 waits for the other groups in a loop of its own: where RMA needs the target's progress, its calls give it */
   if (!ierr && !rank) {
     long done = 0;
@@ -294,7 +290,6 @@ PetscErrorCode SweepRun(MPI_Comm comm, const Sweep *sw, const SweepOptions *o, S
     t->failed        = (sum[OUTCOME_FAILED]) / (o->index >= 0 ? size : o->ranks_per_run);
     t->interrupted   = (sum[OUTCOME_INTERRUPTED]) / (o->index >= 0 ? size : o->ranks_per_run);
     t->solve_seconds = total / (o->index >= 0 ? size : o->ranks_per_run);
-    t->wall_seconds  = MPI_Wtime() - d.start;
   }
   if (o->index < 0) {
     PetscInt rows, files;
