@@ -361,9 +361,14 @@ typedef struct _n_Output *Output;
 
 typedef struct {
   PetscInt   ncells;
-  PetscReal *x_faces;   /* ncells+1, m */
-  PetscReal *x_centres; /* ncells, m */
-  PetscInt  *phase;     /* ncells */
+  PetscReal *x_faces;   /* ncells+1 (2D: nx+1), m */
+  PetscReal *x_centres; /* ncells (2D: nx), m */
+  PetscInt  *phase;     /* ncells, x fastest */
+  /* a 2D grid (ny > 1): ncells = nx*ny; zero for a 1D mesh */
+  PetscInt         nx, ny;
+  const PetscReal *y_faces, *y_centres; /* ny+1, ny; m */
+  PetscInt         ninterfaces;
+  const PetscReal *interfaces; /* ninterfaces x 4: face centre x, y (m), normal (0 x, 1 y), area per unit depth (m) */
 } OutputMesh;
 
 typedef struct {

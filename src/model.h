@@ -141,7 +141,8 @@ typedef struct {
   PetscBool electrode_left; /* FACE_INTERFACE: the electrode is cell L */
   PetscInt  interface;      /* FACE_INTERFACE: index among the interface faces */
   PetscBool counted;        /* this rank reports the face (its right or boundary cell is owned); faces between ranks are listed on both */
-  PetscReal x;              /* face position along x */
+  PetscInt  normal;         /* 0: an x face (L at lower x), 1: a y face (L at lower y) */
+  PetscReal x, y;           /* face centre */
 } Face;
 
 typedef enum {
@@ -170,11 +171,11 @@ typedef struct {
 /* The properties at fractional position s across region r (0: separator side). phase.c */
 void RegionCellProps(const Region *r, PetscReal s, CellProps *c);
 
-/* A manufactured-solution source: s[field] per unit volume at (x, t), for
- * the primary view of the phase (ionic for an electrolyte, solid else). */
-typedef PetscErrorCode (*SourceFunction)(PetscReal x, PetscReal t, PhaseType phase, PetscReal s[], void *ctx);
-/* A boundary value that changes in time (manufactured solutions). */
-typedef PetscErrorCode (*BoundaryFunction)(Side side, PetscReal t, PetscReal u[], void *ctx);
+/* A manufactured-solution source: s[field] per unit volume at (x, y, t),
+ * for the primary view of the phase (ionic for an electrolyte, solid else). */
+typedef PetscErrorCode (*SourceFunction)(PetscReal x, PetscReal y, PetscReal t, PhaseType phase, PetscReal s[], void *ctx);
+/* A boundary value that changes in time (manufactured solutions), at the face centre (x, y). */
+typedef PetscErrorCode (*BoundaryFunction)(Side side, PetscReal x, PetscReal y, PetscReal t, PetscReal u[], void *ctx);
 
 typedef struct {
   MPI_Comm comm;
@@ -183,7 +184,9 @@ typedef struct {
   PetscInt dim, nx, ny;
 
   /* global geometry, replicated (x along the stack, y lateral) */
-  PetscReal *x_faces, *x_centres, *hx, *y_faces, *hy;
+  PetscReal *x_faces, *x_centres, *hx, *y_faces, *y_centres, *hy;
+  PetscReal  lateral;        /* y extent: the cross-section per unit depth (1 in 1D, where everything is per unit area) */
+  PetscBool  periodic;       /* the lateral boundaries are periodic (else zero flux) */
   PetscInt  *phase, *region; /* nx*ny cells, x fastest */
   PetscInt  *cell_offset;    /* nx*ny: global index of the cell's first unknown (PETSc ordering) */
   CellLayout layout[MAX_REGIONS];
@@ -202,6 +205,7 @@ typedef struct {
   PetscInt              *owned_offset; /* nlocal: same in the rank's global array, -1 for a ghost */
   PetscReal             *local_volume; /* nlocal, m^dim */
   PetscReal             *local_x;      /* nlocal, cell-centre x */
+  PetscReal             *local_y;      /* nlocal, cell-centre y */
   CellProps             *props;        /* nlocal */
   PetscInt               nowned;       /* unknowns the rank owns */
   PetscInt               nghosted;     /* unknowns of the ghosted patch */
@@ -213,14 +217,15 @@ typedef struct {
   Vec                    Ulocal;
   PetscBool              no_ghosts;
 
-  PetscInt       nfaces;
-  Face          *faces;       /* flux records of every face of an owned cell; each rank adds fluxes to its own cells only */
-  PetscInt       ninterfaces; /* global number of interface faces */
-  FaceFlux      *flux;        /* nfaces: the fluxes of the last state assembled (residual.c) */
-  InterfaceFlux *reaction;    /* nlocal: the composite reaction of each owned composite cell at that state */
-  PetscBool     *flux_ok;     /* nfaces: that state was physical at the face */
-  PetscScalar   *flux_u;      /* nghosted: the ghosted state they belong to */
-  PetscReal      flux_time;   /* and its time; NAN before the first */
+  PetscInt nfaces;
+  Face    *faces;       /* flux records of every face of an owned cell; each rank adds fluxes to its own cells only */
+  PetscInt ninterfaces; /* global number of interface faces: the x faces in order of their left cell, then the y faces in order of their upper cell */
+  PetscReal     *interface_geometry; /* ninterfaces x 4, replicated: face centre x, y, normal (0 x, 1 y), area */
+  FaceFlux      *flux;               /* nfaces: the fluxes of the last state assembled (residual.c) */
+  InterfaceFlux *reaction;           /* nlocal: the composite reaction of each owned composite cell at that state */
+  PetscBool     *flux_ok;            /* nfaces: that state was physical at the face */
+  PetscScalar   *flux_u;             /* nghosted: the ghosted state they belong to */
+  PetscReal      flux_time;          /* and its time; NAN before the first */
 
   Boundary         bc[SIDE_COUNT][VIEW_COUNT][FIELD_COUNT];
   BoundaryFunction bc_function; /* overrides bc values when set */
@@ -240,6 +245,13 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **m);
 /* A single-region mesh of n cells over [0, length] for verification tests:
  * region index `region` of p, with its phase set to `phase`. */
 PetscErrorCode ModelCreateUniform(MPI_Comm comm, Params *p, PhaseType phase, PetscInt n, PetscReal length, Model **m);
+/* The same on nx x ny cells over [0, length] x [0, width], laterally periodic or zero-flux. */
+PetscErrorCode ModelCreateUniform2d(MPI_Comm comm, Params *p, PhaseType phase, PetscInt nx, PetscInt ny, PetscReal length, PetscReal width,
+                                    PetscBool periodic, Model **m);
+/* A 2D mesh from phase labels and regions per cell (x fastest), with the
+ * column widths hx and the row height hy. */
+PetscErrorCode ModelCreateFromCells(MPI_Comm comm, Params *p, PetscInt nx, PetscInt ny, const PetscReal *hx, PetscReal hy, const PetscInt *phase,
+                                    const PetscInt *region, PetscBool periodic, Model **m);
 PetscErrorCode ModelDestroy(Model **m);
 PetscErrorCode ModelCreateVector(Model *m, Vec *U);
 PetscErrorCode ModelCreateMatrix(Model *m, Mat *J);
@@ -294,7 +306,7 @@ PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses);
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values);
 /* Per-cell output fields, gathered on rank 0 into values[f * ncells + cell]
  * for f over ModelFieldNames (NaN where a cell lacks the field). */
-#define MODEL_FIELD_COUNT 7
+#define MODEL_FIELD_COUNT 8
 extern const char *const ModelFieldNames[MODEL_FIELD_COUNT];
 extern const char *const ModelFieldUnits[MODEL_FIELD_COUNT];
 PetscErrorCode           ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values);

@@ -70,12 +70,12 @@ static void Flux(const Manufactured *mf, double x, double t, double f[2])
 }
 
 /* s = div(flux) (+ dc/dt), by a fourth-order central difference of the flux. */
-static PetscErrorCode Source(PetscReal x, PetscReal t, PhaseType phase, PetscReal s[], void *ctx)
+static PetscErrorCode Source(PetscReal x, PetscReal y, PetscReal t, PhaseType phase, PetscReal s[], void *ctx)
 {
   const Manufactured *mf = (const Manufactured *)ctx;
   const double        h  = 1e-3 * mf->L;
   double              f1[2], f2[2], f3[2], f4[2];
-  (void)phase; /* unused: the signature is shared */
+  (void)phase, (void)y; /* unused: the signature is shared */
   Flux(mf, x - 2 * h, t, f1), Flux(mf, x - h, t, f2), Flux(mf, x + h, t, f3), Flux(mf, x + 2 * h, t, f4);
   for (int a = 0; a < 2; a++)
     s[a] = (f1[a] - 8 * f2[a] + 8 * f3[a] - f4[a]) / (12 * h);
@@ -84,9 +84,10 @@ static PetscErrorCode Source(PetscReal x, PetscReal t, PhaseType phase, PetscRea
   return 0;
 }
 
-static PetscErrorCode BoundaryValues(Side side, PetscReal t, PetscReal u[], void *ctx)
+static PetscErrorCode BoundaryValues(Side side, PetscReal x, PetscReal y, PetscReal t, PetscReal u[], void *ctx)
 {
   const Manufactured *mf = (const Manufactured *)ctx;
+  (void)x, (void)y; /* the 1D field: its ends */
   Exact(mf, side == SIDE_XMIN ? 0.0 : mf->L, t, u);
   return 0;
 }

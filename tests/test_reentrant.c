@@ -22,9 +22,9 @@ static void Cell(Params *p)
   p->steps[0] = FixtureStep(STEP_DISCHARGE, CathodeCapacity(p) / SECONDS_PER_H, 600, PETSC_INFINITY);
 }
 
-static PetscErrorCode FailingBoundary(Side side, PetscReal t, PetscReal u[], void *ctx)
+static PetscErrorCode FailingBoundary(Side side, PetscReal x, PetscReal y, PetscReal t, PetscReal u[], void *ctx)
 {
-  (void)side, (void)u, (void)ctx;
+  (void)side, (void)x, (void)y, (void)u, (void)ctx;
   PetscCheck(t < 100, PETSC_COMM_SELF, PETSC_ERR_USER, "the boundary data ends at t = 100 s");
   return 0;
 }

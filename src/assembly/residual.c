@@ -97,7 +97,7 @@ static PetscErrorCode FaceEvaluate(const Model *m, const Face *fc, PetscReal t, 
 
     for (int a = 0; a < FIELD_COUNT; a++)
       value[a] = bc[a].value;
-    if (m->bc_function) PetscCall(m->bc_function((Side)fc->side, t, value, m->bc_ctx));
+    if (m->bc_function) PetscCall(m->bc_function((Side)fc->side, fc->x, fc->y, t, value, m->bc_ctx));
     for (int a = 0; a < FIELD_COUNT; a++)
       uR[a] = bc[a].kind == BC_VALUE ? value[a] : uL[a];
     if (fc->col[0][FIELD_C] >= 0 && fc->view == VIEW_ION && (uL[FIELD_C] <= 0 || uR[FIELD_C] <= 0)) {
@@ -203,7 +203,7 @@ static PetscErrorCode CellResidual(Model *m, PetscInt k, PetscReal t, const Pets
   if (m->source) {
     const View view           = r->phase == PHASE_ELECTROLYTE ? VIEW_ION : VIEW_SOLID;
     PetscReal  s[FIELD_COUNT] = {0, 0};
-    PetscCall(m->source(m->local_x[k], t, (PhaseType)r->phase, s, m->source_ctx));
+    PetscCall(m->source(m->local_x[k], m->local_y[k], t, (PhaseType)r->phase, s, m->source_ctx));
     for (int a = 0; a < FIELD_COUNT; a++) {
       const VarKind v = ViewVar(view, (FieldIndex)a);
       if (l->count[v]) f[o + l->offset[v]] -= m->local_volume[k] * s[a] * (a == FIELD_C ? FARADAY : 1.0);
@@ -456,7 +456,7 @@ PetscErrorCode ModelObserve(Model *m, PetscReal t, Vec U, Observation *obs)
   /* both ends are averaged over their area (one face in 1D) */
   obs->voltage                     = gsum[3] > 0 ? gsum[0] / gsum[3] : 0.0;
   obs->current                     = gsum[3] > 0 ? gsum[1] / gsum[3] : 0.0;
-  obs->lithium_inventory           = gsum[2];
+  obs->lithium_inventory           = gsum[2] / m->lateral;
   obs->min_interface_concentration = gmin[0] < PETSC_MAX_REAL ? gmin[0] : PETSC_MAX_REAL;
   obs->min_theta                   = gmin[1] < PETSC_MAX_REAL ? gmin[1] : 0.5;
   obs->max_theta                   = gmin[2] < PETSC_MAX_REAL ? -gmin[2] : 0.5;
@@ -551,6 +551,8 @@ PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses)
   }
   PetscCall(ModelStateRestore(m, U, &u));
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, local, MAX_REGIONS + 3, MPIU_REAL, MPIU_SUM, m->comm));
+  for (PetscInt r = 0; r < MAX_REGIONS + 3; r++) /* per unit depth in 2D: per unit of the cross-section */
+    local[r] /= m->lateral;
   for (PetscInt r = 0; r < MAX_REGIONS; r++)
     losses->region[r] = local[r];
   losses->anode_interface   = local[MAX_REGIONS];
@@ -582,11 +584,17 @@ PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *v
   PetscFunctionReturn(0);
 }
 
-const char *const ModelFieldNames[MODEL_FIELD_COUNT] = {"electrolyte_concentration", "electrolyte_potential",          "solid_potential",
-                                                        "solid_concentration",       "particle_surface_concentration", "current_density",
-                                                        "reaction_current_density"};
-const char *const ModelFieldUnits[MODEL_FIELD_COUNT] = {"mol/m^3", "V", "V", "mol/m^3", "mol/m^3", "A/m^2", "A/m^3"};
-enum { OUT_CE, OUT_PHIE, OUT_PHIS, OUT_CS, OUT_CSURF, OUT_CURRENT, OUT_REACTION };
+/* current_density is the x component of the cell's current-density vector (along the stack, as in 1D); current_density_y its lateral one */
+const char *const ModelFieldNames[MODEL_FIELD_COUNT] = {"electrolyte_concentration",
+                                                        "electrolyte_potential",
+                                                        "solid_potential",
+                                                        "solid_concentration",
+                                                        "particle_surface_concentration",
+                                                        "current_density",
+                                                        "reaction_current_density",
+                                                        "current_density_y"};
+const char *const ModelFieldUnits[MODEL_FIELD_COUNT] = {"mol/m^3", "V", "V", "mol/m^3", "mol/m^3", "A/m^2", "A/m^3", "A/m^2"};
+enum { OUT_CE, OUT_PHIE, OUT_PHIS, OUT_CS, OUT_CSURF, OUT_CURRENT, OUT_REACTION, OUT_CURRENT_Y };
 
 /* Whether a cell of region r reports output field f. */
 static PetscBool RegionReports(const Region *r, const CellLayout *l, int f)
@@ -603,13 +611,14 @@ static PetscBool RegionReports(const Region *r, const CellLayout *l, int f)
   case OUT_CSURF:
   case OUT_REACTION:
     return (PetscBool)(r->phase == PHASE_COMPOSITE);
-  default:
+  default: /* the current density */
     return (PetscBool)(r->phase != PHASE_VOID);
   }
 }
 
 PetscBool ModelHasField(const Model *m, PetscInt f)
 {
+  if (f == OUT_CURRENT_Y && m->ny == 1) return PETSC_FALSE;
   for (PetscInt r = 0; r < m->p->nregions; r++)
     if (RegionReports(&m->p->region[r], &m->layout[r], (int)f)) return PETSC_TRUE;
   return PETSC_FALSE;
@@ -650,7 +659,8 @@ PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
     } else if (l->count[VAR_C_S])
       local[OUT_CS * n + g] = uc[l->offset[VAR_C_S]];
   }
-  /* the x current of a cell is the mean of its two x faces, summed over the carriers; outward on XMIN is -x */
+  /* each component of a cell's current is the mean over its two faces of that direction, summed over the carriers
+     (a zero-flux wall has no record: it adds 0); outward on XMIN is -x */
   for (PetscInt f = 0; f < m->nfaces; f++) {
     const Face    *fc      = &m->faces[f];
     const PetscInt side[2] = {fc->L, fc->R};
@@ -660,7 +670,7 @@ PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
     if (!ok) continue;
     for (int s = 0; s < 2; s++)
       if (side[s] >= 0 && m->owned_offset[side[s]] >= 0)
-        local[OUT_CURRENT * n + m->local_cell[side[s]]] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
+        local[(fc->normal ? OUT_CURRENT_Y : OUT_CURRENT) * n + m->local_cell[side[s]]] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
   }
   PetscCall(ModelStateRestore(m, U, &u));
   PetscCallMPI(MPI_Comm_rank(m->comm, &rank));

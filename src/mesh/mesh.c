@@ -158,23 +158,18 @@ static PetscReal RowScale(const Model *m, PetscInt k, PetscInt i, PetscInt j, Va
   }
 }
 
-/* The fractional position of global cell (i) across its region, 0 on the
- * side that faces the membrane. */
-static PetscReal RegionPosition(const Model *m, PetscInt i)
+/* The fractional position of column i across region r, 0 on the side
+ * that faces the membrane: from the x extent of the region's cells (a
+ * layer in 1D, wherever the map puts it in 2D). */
+static PetscReal RegionPosition(const Model *m, PetscInt r, PetscInt i, const PetscReal extent[][2])
 {
-  const Params *p     = m->p;
-  PetscInt      first = i, last = i, membrane = 0;
+  const Params   *p        = m->p;
+  PetscInt        membrane = 0;
+  const PetscReal s        = (m->x_centres[i] - extent[r][0]) / (extent[r][1] - extent[r][0]);
 
-  while (first > 0 && m->region[first - 1] == m->region[i])
-    first--;
-  while (last + 1 < m->nx && m->region[last + 1] == m->region[i])
-    last++;
   while (membrane < p->nregions && p->region[membrane].phase != PHASE_ELECTROLYTE)
     membrane++;
-  {
-    const PetscReal s = (m->x_centres[i] - m->x_faces[first]) / (m->x_faces[last + 1] - m->x_faces[first]);
-    return m->region[i] >= membrane ? s : 1.0 - s;
-  }
+  return r >= membrane ? s : 1.0 - s;
 }
 
 /* The unknown layout (see the head of the file) and the per-unknown
@@ -269,50 +264,119 @@ static PetscErrorCode ModelLayout(Model *m)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ModelSetUp(Model *m)
+/* Local index of ghosted cell (i, j), j unwrapped. */
+static inline PetscInt LocalCell(const Model *m, PetscInt i, PetscInt j)
 {
-  PetscInt nf = 0, cap, *interface_of;
+  return (j - m->gys) * m->gxm + (i - m->gxs);
+}
 
+/* Row j of the grid, wrapped when the lateral boundaries are periodic. */
+static inline PetscInt WrapRow(const Model *m, PetscInt j)
+{
+  return (j % m->ny + m->ny) % m->ny;
+}
+
+/* Lithium sharing a face with a cathode solid: refused before anything is built. */
+static PetscErrorCode CheckShortCircuits(const Model *m)
+{
   PetscFunctionBeginUser;
   for (PetscInt c = 0; c < m->nx * m->ny; c++) {
-    const PetscInt i = c % m->nx;
+    const PetscInt i = c % m->nx, j = c / m->nx, up = WrapRow(m, j + 1) * m->nx + i;
     PetscCheck(!(i + 1 < m->nx && ShortCircuit((PhaseType)m->phase[c], (PhaseType)m->phase[c + 1])), m->comm, PETSC_ERR_USER_INPUT,
-               "Lithium touches the cathode at x = %g um: the cell is short-circuited; put an electrolyte between them",
-               (double)(m->x_faces[i + 1] * 1e6));
+               "Lithium touches the cathode at x = %g um, y = %g um: the cell is short-circuited; put an electrolyte between them",
+               (double)(m->x_faces[i + 1] * 1e6), (double)(m->y_centres[j] * 1e6));
+    PetscCheck(!(m->ny > 1 && (j + 1 < m->ny || m->periodic) && ShortCircuit((PhaseType)m->phase[c], (PhaseType)m->phase[up])), m->comm,
+               PETSC_ERR_USER_INPUT,
+               "Lithium touches the cathode at x = %g um, y = %g um: the cell is short-circuited; put an electrolyte between them",
+               (double)(m->x_centres[i] * 1e6), (double)(m->y_faces[j + 1] * 1e6));
   }
+  PetscFunctionReturn(0);
+}
+
+/* Interface faces, numbered globally: the x faces in order of their left
+ * cell, then the y faces in order of their upper cell (the face below it),
+ * with their geometry for the output. */
+static PetscErrorCode NumberInterfaces(Model *m, PetscInt *of_x, PetscInt *of_y)
+{
+  PetscInt n = 0;
+
+  PetscFunctionBeginUser;
+  for (PetscInt g = 0; g < m->nx * m->ny; g++)
+    of_x[g] = (g % m->nx + 1 < m->nx && IsInterface((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1])) ? n++ : -1;
+  for (PetscInt g = 0; g < m->nx * m->ny; g++) {
+    const PetscInt i = g % m->nx, j = g / m->nx, below = WrapRow(m, j - 1) * m->nx + i;
+    of_y[g] = m->ny > 1 && (j > 0 || m->periodic) && IsInterface((PhaseType)m->phase[below], (PhaseType)m->phase[g]) ? n++ : -1;
+  }
+  m->ninterfaces = n;
+  PetscCall(PetscMalloc1(4 * n + 1, &m->interface_geometry));
+  for (PetscInt g = 0; g < m->nx * m->ny; g++) {
+    const PetscInt i = g % m->nx, j = g / m->nx;
+    if (of_x[g] >= 0) {
+      PetscReal *q = m->interface_geometry + 4 * of_x[g];
+      q[0] = m->x_faces[i + 1], q[1] = m->y_centres[j], q[2] = 0, q[3] = m->ny > 1 ? m->hy[j] : 1.0;
+    }
+    if (of_y[g] >= 0) {
+      PetscReal *q = m->interface_geometry + 4 * of_y[g];
+      q[0] = m->x_centres[i], q[1] = m->y_faces[j], q[2] = 1, q[3] = m->hx[i];
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ModelSetUp(Model *m)
+{
+  PetscInt nf = 0, cap, *of_x, *of_y;
+  PetscReal(*extent)[2];
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckShortCircuits(m));
   /* no DMSetFromOptions: the grid is the config's, and options such as -da_grid_x must not resize it under the model */
-  PetscCall(DMDACreate1d(m->comm, DM_BOUNDARY_NONE, m->nx, 1, 1, NULL, &m->da));
+  if (m->ny == 1)
+    PetscCall(DMDACreate1d(m->comm, DM_BOUNDARY_NONE, m->nx, 1, 1, NULL, &m->da));
+  else
+    PetscCall(DMDACreate2d(m->comm, DM_BOUNDARY_NONE, m->periodic ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, m->nx, m->ny,
+                           PETSC_DECIDE, PETSC_DECIDE, 1, 1, NULL, NULL, &m->da));
   PetscCall(DMSetUp(m->da));
   PetscCall(DMDAGetCorners(m->da, &m->xs, &m->ys, NULL, &m->xm, &m->ym, NULL));
   PetscCall(DMDAGetGhostCorners(m->da, &m->gxs, &m->gys, NULL, &m->gxm, &m->gym, NULL));
   m->nlocal = m->gxm * m->gym;
-  PetscCall(PetscMalloc5(m->nlocal, &m->local_phase, m->nlocal, &m->local_region, m->nlocal, &m->local_cell, m->nlocal, &m->local_volume, m->nlocal,
-                         &m->local_x));
+  PetscCall(PetscMalloc6(m->nlocal, &m->local_phase, m->nlocal, &m->local_region, m->nlocal, &m->local_cell, m->nlocal, &m->local_volume, m->nlocal,
+                         &m->local_x, m->nlocal, &m->local_y));
   PetscCall(PetscMalloc3(m->nlocal, &m->local_offset, m->nlocal, &m->owned_offset, m->nlocal, &m->props));
+  PetscCall(PetscMalloc1(MAX_REGIONS, &extent));
+  for (PetscInt r = 0; r < MAX_REGIONS; r++)
+    extent[r][0] = PETSC_MAX_REAL, extent[r][1] = -PETSC_MAX_REAL;
+  for (PetscInt g = 0; g < m->nx * m->ny; g++) {
+    const PetscInt i = g % m->nx, r = m->region[g];
+    extent[r][0] = PetscMin(extent[r][0], m->x_faces[i]), extent[r][1] = PetscMax(extent[r][1], m->x_faces[i + 1]);
+  }
   for (PetscInt j = m->gys; j < m->gys + m->gym; j++) {
     for (PetscInt i = m->gxs; i < m->gxs + m->gxm; i++) {
-      const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs), g = j * m->nx + i;
+      const PetscInt k = LocalCell(m, i, j), jw = WrapRow(m, j), g = jw * m->nx + i;
       m->local_phase[k]  = m->phase[g];
       m->local_region[k] = m->region[g];
       m->local_cell[k]   = g;
-      m->local_volume[k] = m->hx[i] * m->hy[j];
+      m->local_volume[k] = m->hx[i] * m->hy[jw];
       m->local_x[k]      = m->x_centres[i];
-      RegionCellProps(&m->p->region[m->region[g]], RegionPosition(m, i), &m->props[k]);
+      m->local_y[k]      = m->y_centres[jw];
+      RegionCellProps(&m->p->region[m->region[g]], RegionPosition(m, m->region[g], i, (const PetscReal(*)[2])extent), &m->props[k]);
     }
   }
+  PetscCall(PetscFree(extent));
   PetscCall(ModelLayout(m));
-  /* interfaces are numbered globally in x-fastest order of their left cell */
-  PetscCall(PetscMalloc1(m->nx * m->ny, &interface_of));
-  for (PetscInt g = 0; g < m->nx * m->ny; g++)
-    interface_of[g] = (g % m->nx + 1 < m->nx && IsInterface((PhaseType)m->phase[g], (PhaseType)m->phase[g + 1])) ? m->ninterfaces++ : -1;
+  PetscCall(PetscMalloc2(m->nx * m->ny, &of_x, m->nx * m->ny, &of_y));
+  PetscCall(NumberInterfaces(m, of_x, of_y));
 
-  /* x faces: the face left of each owned cell and the right face of the last one; at most two records each */
-  cap = 2 * (m->xm + 1) * m->ym;
+  /* x faces: the face left of each owned cell and the right face of the last one; y faces: the face
+   * below each owned cell and the one above the last, none on a zero-flux wall (it carries nothing);
+   * at most two records each */
+  cap = 2 * (m->xm + 1) * m->ym + (m->ny > 1 ? 2 * m->xm * (m->ym + 1) : 0);
   PetscCall(PetscMalloc1(cap, &m->faces));
   for (PetscInt j = m->ys; j < m->ys + m->ym; j++) {
     for (PetscInt i = m->xs; i <= m->xs + m->xm; i++) {
-      const PetscInt k = (j - m->gys) * m->gxm + (i - m->gxs);
-      Face           f = {.side = -1, .R = -1, .interface = -1, .counted = (PetscBool)(i < m->xs + m->xm || i == m->nx), .area = m->hy[j]};
+      const PetscInt k = LocalCell(m, i, j);
+      Face           f = {
+                    .side = -1, .R = -1, .interface = -1, .counted = (PetscBool)(i < m->xs + m->xm || i == m->nx), .area = m->hy[j], .y = m->y_centres[j]};
       if (i == m->nx) { /* right boundary of the last cell */
         f.side = SIDE_XMAX, f.dL = 0.5 * m->hx[i - 1], f.x = m->x_faces[i];
         AddFaces(m, k - 1, -1, f, &nf);
@@ -321,15 +385,25 @@ static PetscErrorCode ModelSetUp(Model *m)
         AddFaces(m, k, -1, f, &nf);
       } else {
         f.dL = 0.5 * m->hx[i - 1], f.dR = 0.5 * m->hx[i], f.x = m->x_faces[i];
-        f.interface = interface_of[j * m->nx + i - 1];
+        f.interface = of_x[j * m->nx + i - 1];
         AddFaces(m, k - 1, k, f, &nf);
       }
     }
   }
+  if (m->ny > 1)
+    for (PetscInt i = m->xs; i < m->xs + m->xm; i++)
+      for (PetscInt j = m->ys; j <= m->ys + m->ym; j++) {
+        const PetscInt jL = WrapRow(m, j - 1), jR = WrapRow(m, j);
+        Face f = {.side = -1, .normal = 1, .counted = (PetscBool)(j < m->ys + m->ym), .area = m->hx[i], .x = m->x_centres[i], .y = m->y_faces[j]};
+        if (!m->periodic && (j == 0 || j == m->ny)) continue;
+        f.dL = 0.5 * m->hy[jL], f.dR = 0.5 * m->hy[jR];
+        f.interface = of_y[jR * m->nx + i];
+        AddFaces(m, LocalCell(m, i, j - 1), LocalCell(m, i, j), f, &nf);
+      }
   m->nfaces = nf;
   PetscCall(PetscMalloc4(nf, &m->flux, nf, &m->flux_ok, m->nghosted, &m->flux_u, m->nlocal, &m->reaction));
   m->flux_time = NAN;
-  PetscCall(PetscFree(interface_of));
+  PetscCall(PetscFree2(of_x, of_y));
   for (PetscInt s = 0; s < SIDE_COUNT; s++)
     for (PetscInt v = 0; v < VIEW_COUNT; v++)
       for (PetscInt a = 0; a < FIELD_COUNT; a++)
@@ -365,27 +439,32 @@ static PetscErrorCode CheckMeshSize(MPI_Comm comm, const Params *p, PetscInt64 c
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ModelAlloc(MPI_Comm comm, Params *p, PetscInt nx, Model **model)
+static PetscErrorCode ModelAlloc(MPI_Comm comm, Params *p, PetscInt nx, PetscInt ny, Model **model)
 {
   Model *m;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&m));
-  m->comm = comm, m->p = p, m->dim = 1, m->nx = nx, m->ny = 1;
-  PetscCall(PetscMalloc5(nx + 1, &m->x_faces, nx, &m->x_centres, nx, &m->hx, 2, &m->y_faces, 1, &m->hy));
-  PetscCall(PetscMalloc2(nx, &m->phase, nx, &m->region));
-  m->y_faces[0] = 0, m->y_faces[1] = 1, m->hy[0] = 1; /* per unit area in 1D */
-  *model = m;
+  m->comm = comm, m->p = p, m->dim = ny > 1 ? 2 : 1, m->nx = nx, m->ny = ny;
+  PetscCall(PetscMalloc6(nx + 1, &m->x_faces, nx, &m->x_centres, nx, &m->hx, ny + 1, &m->y_faces, ny, &m->y_centres, ny, &m->hy));
+  PetscCall(PetscMalloc2(nx * ny, &m->phase, nx * ny, &m->region));
+  m->hy[0] = 1; /* per unit area in 1D */
+  *model   = m;
   PetscFunctionReturn(0);
 }
 
 static void ModelFinishGeometry(Model *m)
 {
-  m->x_faces[0] = 0;
+  m->x_faces[0] = 0, m->y_faces[0] = 0;
   for (PetscInt i = 0; i < m->nx; i++) {
     m->x_faces[i + 1] = m->x_faces[i] + m->hx[i];
     m->x_centres[i]   = m->x_faces[i] + 0.5 * m->hx[i];
   }
+  for (PetscInt j = 0; j < m->ny; j++) {
+    m->y_faces[j + 1] = m->y_faces[j] + m->hy[j];
+    m->y_centres[j]   = m->y_faces[j] + 0.5 * m->hy[j];
+  }
+  m->lateral = m->y_faces[m->ny];
 }
 
 static PetscErrorCode ModelFinish(Model **model)
@@ -418,7 +497,7 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
     unknowns += (PetscInt64)p->region[r].layer.cells * l.ndof;
   }
   PetscCall(CheckMeshSize(comm, p, nx, unknowns));
-  PetscCall(ModelAlloc(comm, p, (PetscInt)nx, &m));
+  PetscCall(ModelAlloc(comm, p, (PetscInt)nx, 1, &m));
   /* the layers refine toward their faces with other layers, where the
    * interface layers are; the ends of the stack meet no-flux current
    * collectors and stay coarse */
@@ -432,20 +511,75 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
   PetscFunctionReturn(0);
 }
 
+/* The region of a single-phase test mesh. */
+static PetscInt UniformRegion(PhaseType phase)
+{
+  return phase == PHASE_ELECTROLYTE ? REGION_SEPARATOR : (phase == PHASE_LITHIUM || phase == PHASE_COLLECTOR ? REGION_ANODE : REGION_CATHODE);
+}
+
 PetscErrorCode ModelCreateUniform(MPI_Comm comm, Params *p, PhaseType phase, PetscInt n, PetscReal length, Model **model)
 {
-  const PetscInt r =
-      phase == PHASE_ELECTROLYTE ? REGION_SEPARATOR : (phase == PHASE_LITHIUM || phase == PHASE_COLLECTOR ? REGION_ANODE : REGION_CATHODE);
-  Model *m;
+  const PetscInt r = UniformRegion(phase);
+  Model         *m;
 
   PetscFunctionBeginUser;
   *model = NULL;
   PetscCall(CheckMeshSize(comm, p, n, 4 * (PetscInt64)n));
   p->region[r].phase = phase;
   p->nregions        = PetscMax(p->nregions, r + 1);
-  PetscCall(ModelAlloc(comm, p, n, &m));
+  PetscCall(ModelAlloc(comm, p, n, 1, &m));
   for (PetscInt i = 0; i < n; i++)
     m->hx[i] = length / n, m->phase[i] = phase, m->region[i] = r;
+  PetscCall(ModelFinish(&m));
+  *model = m;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ModelCreateUniform2d(MPI_Comm comm, Params *p, PhaseType phase, PetscInt nx, PetscInt ny, PetscReal length, PetscReal width,
+                                    PetscBool periodic, Model **model)
+{
+  const PetscInt r = UniformRegion(phase);
+  PetscInt      *cells;
+  PetscReal     *hx;
+
+  PetscFunctionBeginUser;
+  p->region[r].phase = phase;
+  p->nregions        = PetscMax(p->nregions, r + 1);
+  PetscCall(PetscMalloc2(nx * ny, &cells, nx, &hx));
+  for (PetscInt i = 0; i < nx; i++)
+    hx[i] = length / nx;
+  for (PetscInt g = 0; g < nx * ny; g++)
+    cells[g] = phase;
+  PetscCall(ModelCreateFromCells(comm, p, nx, ny, hx, width / ny, cells, NULL, periodic, model));
+  PetscCall(PetscFree2(cells, hx));
+  PetscFunctionReturn(0);
+}
+
+/* region NULL: each cell in the region of its phase (UniformRegion). */
+PetscErrorCode ModelCreateFromCells(MPI_Comm comm, Params *p, PetscInt nx, PetscInt ny, const PetscReal *hx, PetscReal hy, const PetscInt *phase,
+                                    const PetscInt *region, PetscBool periodic, Model **model)
+{
+  PetscInt64 unknowns = 0;
+  Model     *m;
+
+  PetscFunctionBeginUser;
+  *model = NULL;
+  for (PetscInt g = 0; g < nx * ny; g++) {
+    CellLayout l;
+    RegionCellLayout(&p->region[region ? region[g] : UniformRegion((PhaseType)phase[g])], &l);
+    unknowns += l.ndof;
+  }
+  PetscCall(CheckMeshSize(comm, p, (PetscInt64)nx * ny, unknowns));
+  PetscCall(ModelAlloc(comm, p, nx, ny, &m));
+  m->periodic = periodic;
+  for (PetscInt i = 0; i < nx; i++)
+    m->hx[i] = hx[i];
+  for (PetscInt j = 0; j < ny; j++)
+    m->hy[j] = ny > 1 ? hy : 1.0;
+  for (PetscInt g = 0; g < nx * ny; g++) {
+    m->phase[g]  = phase[g];
+    m->region[g] = region ? region[g] : UniformRegion((PhaseType)phase[g]);
+  }
   PetscCall(ModelFinish(&m));
   *model = m;
   PetscFunctionReturn(0);
@@ -464,14 +598,15 @@ PetscErrorCode ModelDestroy(Model **model)
   PetscCall(ISLocalToGlobalMappingDestroy(&m->l2g));
   PetscCall(PetscFree(m->jac_values));
   PetscCall(DMDestroy(&m->da));
-  PetscCall(PetscFree5(m->x_faces, m->x_centres, m->hx, m->y_faces, m->hy));
+  PetscCall(PetscFree6(m->x_faces, m->x_centres, m->hx, m->y_faces, m->y_centres, m->hy));
+  PetscCall(PetscFree(m->interface_geometry));
   PetscCall(PetscFree2(m->phase, m->region));
   PetscCall(PetscFree(m->cell_offset));
   for (PetscInt r = 0; r < MAX_REGIONS; r++) {
     PetscCall(PetscFree(m->xi[r]));
     PetscCall(PetscFree2(m->pattern_rows[r], m->pattern_cols[r]));
   }
-  PetscCall(PetscFree5(m->local_phase, m->local_region, m->local_cell, m->local_volume, m->local_x));
+  PetscCall(PetscFree6(m->local_phase, m->local_region, m->local_cell, m->local_volume, m->local_x, m->local_y));
   PetscCall(PetscFree3(m->local_offset, m->owned_offset, m->props));
   PetscCall(PetscFree3(m->local_global, m->storage, m->potential));
   PetscCall(PetscFree(m->faces));

@@ -157,7 +157,9 @@ struct _n_Output {
   char           error[MESSAGE_LEN];
 
   PetscInt  ncells;
-  PetscReal length; /* x extent of the mesh, the XDMF's y and z width */
+  PetscReal length;     /* x extent of the mesh, the XDMF's y and z width in 1D */
+  PetscInt  nx, ny;     /* a 2D grid (ny > 1) */
+  PetscReal dx, dy, dz; /* its uniform square cells (dx > 0), or else the XDMF's z width (dz) */
 
   PetscInt   ntimes, times_cap; /* output times in the file */
   PetscReal *times;
@@ -971,15 +973,41 @@ static PetscErrorCode WriteProvenance(Output out, const Params *p, int argc, cha
   PetscFunctionReturn(0);
 }
 
+/* /mesh/interface_faces: one row per interface face, in the order of the
+ * interface_current_density values: x, y of its centre, its normal, its area. */
+static PetscErrorCode WriteInterfaceFaces(Output out, const OutputMesh *mesh)
+{
+  const char *path    = "/mesh/interface_faces";
+  hsize_t     dims[2] = {(hsize_t)mesh->ninterfaces, 4};
+  hid_t       space, d;
+
+  PetscFunctionBegin;
+  H5Check(space = H5Screate_simple(2, dims, NULL), out, "create a dataspace for", path);
+  H5Check(d = H5Dcreate2(out->file, path, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), out, "create dataset", path);
+  if (mesh->ninterfaces) H5Check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, mesh->interfaces), out, "write", path);
+  PetscCall(H5WriteStringAttribute(out, d, path, "columns", "x (m), y (m), normal (0: x, 1: y), area per unit depth (m)"));
+  H5Check(H5Dclose(d), out, "close dataset", path);
+  H5Check(H5Sclose(space), out, "close dataspace of", path);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteMesh(Output out, const OutputMesh *mesh)
 {
-  int  *phase;
-  hid_t d;
+  const PetscInt nx = out->ny > 1 ? out->nx : mesh->ncells;
+  int           *phase;
+  hid_t          d;
 
   PetscFunctionBegin;
   PetscCall(H5CreateGroup(out, "/mesh"));
-  PetscCall(H5WriteArray(out, "/mesh/x_faces", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)mesh->ncells + 1, mesh->x_faces, "m"));
-  PetscCall(H5WriteArray(out, "/mesh/x_centres", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)mesh->ncells, mesh->x_centres, "m"));
+  PetscCall(H5WriteArray(out, "/mesh/x_faces", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)nx + 1, mesh->x_faces, "m"));
+  PetscCall(H5WriteArray(out, "/mesh/x_centres", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)nx, mesh->x_centres, "m"));
+  if (out->ny > 1) {
+    const long long dim = 2;
+    PetscCall(H5WriteScalar(out, "/mesh/dim", H5T_NATIVE_LLONG, H5T_STD_I64LE, &dim, "1"));
+    PetscCall(H5WriteArray(out, "/mesh/y_faces", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)out->ny + 1, mesh->y_faces, "m"));
+    PetscCall(H5WriteArray(out, "/mesh/y_centres", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)out->ny, mesh->y_centres, "m"));
+    PetscCall(WriteInterfaceFaces(out, mesh));
+  }
   PetscCall(PetscMalloc1(mesh->ncells, &phase));
   for (PetscInt i = 0; i < mesh->ncells; i++)
     phase[i] = (int)mesh->phase[i];
@@ -1000,7 +1028,19 @@ static PetscErrorCode OutputCreate_Root(Output out, const Params *p, int argc, c
   PetscCheck(mesh && mesh->ncells > 0 && mesh->x_faces && mesh->x_centres && mesh->phase, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL,
              "OutputCreate needs a mesh with cells, faces, centres and phases on rank 0");
   out->ncells = mesh->ncells;
-  out->length = mesh->x_faces[mesh->ncells] - mesh->x_faces[0];
+  out->nx = mesh->ny > 1 ? mesh->nx : mesh->ncells, out->ny = mesh->ny > 1 ? mesh->ny : 1;
+  PetscCheck(out->nx * out->ny == out->ncells && (out->ny == 1 || mesh->y_faces), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "OutputCreate: a 2D mesh needs nx*ny cells and its y faces");
+  out->length = mesh->x_faces[out->nx] - mesh->x_faces[0];
+  if (out->ny > 1) { /* square uniform cells take the XDMF's CoRectMesh; any other grid its RectMesh */
+    const PetscReal dx = mesh->x_faces[1] - mesh->x_faces[0], dy = mesh->y_faces[1] - mesh->y_faces[0];
+    PetscBool       uniform = (PetscBool)(PetscAbsReal(dx - dy) <= 1e-9 * dy);
+    for (PetscInt i = 0; i < out->nx && uniform; i++)
+      uniform = (PetscBool)(PetscAbsReal(mesh->x_faces[i + 1] - mesh->x_faces[i] - dx) <= 1e-9 * dx);
+    for (PetscInt j = 0; j < out->ny && uniform; j++)
+      uniform = (PetscBool)(PetscAbsReal(mesh->y_faces[j + 1] - mesh->y_faces[j] - dy) <= 1e-9 * dy);
+    out->dx = uniform ? dx : 0, out->dy = uniform ? dy : 0, out->dz = dy;
+  }
 
   PetscCall(PrepareNames(out, p));
   PetscCall(OpenPart(out));
@@ -2261,17 +2301,38 @@ static void XmlEscape(const char *in, char *out, size_t len)
 /* XDMF dimensions of one cell field, slowest index first. */
 static void XdmfCellDims(Output out, char *buf, size_t len)
 {
-  snprintf(buf, len, "1 1 %" PetscInt_FMT, out->ncells);
+  snprintf(buf, len, "1 %" PetscInt_FMT " %" PetscInt_FMT, out->ny, out->nx);
 }
 
-/* Topology and geometry of the mesh. 1D cells have non-uniform widths, so the
- * grid is a 3DRectMesh one (unit-less, mesh-length) cell thick in y and z with
- * the x faces from /mesh/x_faces. A 2D grid (nx x ny square cells) goes here:
- * TopologyType="3DCoRectMesh" Dimensions="2 ny+1 nx+1", GeometryType
- * "ORIGIN_DXDYDZ" with inline origin and spacing, and XdmfCellDims returning
- * "1 ny nx"; the attributes and the time collection stay as they are. */
+/* Topology and geometry of the mesh, one cell thick in z, so that ParaView
+ * shows it in the x-y plane. A 2D grid of uniform square cells is a
+ * 3DCoRectMesh (origin and spacing inline; the spacing is the same along
+ * every axis, so no reader's axis order can turn it); any other grid a
+ * 3DRectMesh with its faces from /mesh: 1D cells have non-uniform widths
+ * and are one (mesh-length) cell thick in y and z, and a 2D stack of
+ * layers meshed separately has columns of several widths. */
 static void XdmfWriteGrid(Output out, FILE *fp, const char *h5)
 {
+  if (out->ny > 1 && out->dx > 0) {
+    fprintf(fp, "      <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"2 %" PetscInt_FMT " %" PetscInt_FMT "\"/>\n", out->ny + 1, out->nx + 1);
+    fprintf(fp, "      <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n");
+    fprintf(fp, "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">0 0 0</DataItem>\n");
+    fprintf(fp, "        <DataItem Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">%.17g %.17g %.17g</DataItem>\n", (double)out->dx,
+            (double)out->dy, (double)out->dx);
+    fprintf(fp, "      </Geometry>\n");
+    return;
+  }
+  if (out->ny > 1) {
+    fprintf(fp, "      <Topology TopologyType=\"3DRectMesh\" Dimensions=\"2 %" PetscInt_FMT " %" PetscInt_FMT "\"/>\n", out->ny + 1, out->nx + 1);
+    fprintf(fp, "      <Geometry GeometryType=\"VXVYVZ\">\n");
+    fprintf(fp, "        <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/mesh/x_faces</DataItem>\n",
+            out->nx + 1, h5);
+    fprintf(fp, "        <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/mesh/y_faces</DataItem>\n",
+            out->ny + 1, h5);
+    fprintf(fp, "        <DataItem Dimensions=\"2\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">0 %.17g</DataItem>\n", (double)out->dz);
+    fprintf(fp, "      </Geometry>\n");
+    return;
+  }
   fprintf(fp, "      <Topology TopologyType=\"3DRectMesh\" Dimensions=\"2 2 %" PetscInt_FMT "\"/>\n", out->ncells + 1);
   fprintf(fp, "      <Geometry GeometryType=\"VXVYVZ\">\n");
   fprintf(fp, "        <DataItem Dimensions=\"%" PetscInt_FMT "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">%s:/mesh/x_faces</DataItem>\n",

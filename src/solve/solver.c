@@ -405,6 +405,24 @@ static PetscErrorCode NewtonConverged(SNES snes, PetscInt it, PetscReal xnorm, P
   PetscFunctionReturn(0);
 }
 
+/* 2D: GMRES preconditioned by algebraic multigrid (hypre BoomerAMG). The
+ * rows are scaled to volts and mol/m^3 (mesh.c), so every block has an
+ * O(1) diagonal and AMG sees a Laplacian in each phase joined through the
+ * linearized kinetics. Newton stops on the size of its updates
+ * (NewtonConverged), so the linear solve must be accurate to well below
+ * them: rtol 1e-9. Everything stays open to -ksp_* and -pc_* options. */
+static PetscErrorCode LinearSolver2d(Simulation sim, KSP ksp, PC pc)
+{
+  PetscFunctionBeginUser;
+  (void)sim;
+  PetscCall(KSPSetType(ksp, KSPGMRES));
+  PetscCall(KSPGMRESSetRestart(ksp, 100));
+  PetscCall(KSPSetTolerances(ksp, 1e-9, 1e-30, PETSC_DEFAULT, 500));
+  PetscCall(PCSetType(pc, PCHYPRE));
+  PetscCall(PCHYPRESetType(pc, "boomeramg"));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SimulationCreate_Private(Simulation sim)
 {
   const Params *p = sim->p;
@@ -470,15 +488,18 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
       sim->concentration_scale = PetscMax(sim->concentration_scale, p->region[r].active.max_concentration);
   }
   PetscCall(SNESGetKSP(snes, &ksp));
-  PetscCall(KSPSetType(ksp, KSPPREONLY));
   PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(PCSetType(pc, PCLU));
   PetscCallMPI(MPI_Comm_size(sim->comm, &size));
-  if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
-  /* the unknowns are numbered cell by cell along x, so the 1D matrix is banded
-   * already: nested dissection only adds work (default cell 78 -> 60 ms) */
-  else
-    PetscCall(PCFactorSetMatOrderingType(pc, MATORDERINGNATURAL));
+  if (sim->m->dim == 2) PetscCall(LinearSolver2d(sim, ksp, pc));
+  else {
+    PetscCall(KSPSetType(ksp, KSPPREONLY));
+    PetscCall(PCSetType(pc, PCLU));
+    if (size > 1) PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+    /* the unknowns are numbered cell by cell along x, so the 1D matrix is banded
+     * already: nested dissection only adds work (default cell 78 -> 60 ms) */
+    else
+      PetscCall(PCFactorSetMatOrderingType(pc, MATORDERINGNATURAL));
+  }
   PetscCall(TSSetFromOptions(sim->ts)); /* last: the command line wins */
   PetscCall(TSGetMaxSteps(sim->ts, &sim->max_steps));
   PetscCall(TSGetTimeStep(sim->ts, &sim->dt_initial));
@@ -970,7 +991,8 @@ static PetscErrorCode RunProtocol(Simulation sim)
   PetscCall(PetscTime(&sim->solve_start));
   sim->solve_before = 0;
   if (p->output_file[0]) {
-    OutputMesh mesh = {sim->m->nx * sim->m->ny, sim->m->x_faces, sim->m->x_centres, sim->m->phase};
+    const Model *m    = sim->m;
+    OutputMesh   mesh = {m->nx * m->ny, m->x_faces, m->x_centres, m->phase, m->nx, m->ny, m->y_faces, m->y_centres, m->ninterfaces, m->interface_geometry};
     PetscCall(OutputCreate(sim->comm, p->output_file, p, sim->argc, sim->argv, &mesh, &sim->out));
   }
   if (sim->resumed)
