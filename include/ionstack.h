@@ -135,6 +135,37 @@ typedef struct {
  * below the config layer walks p->region[] and does not rely on these. */
 typedef enum { REGION_ANODE, REGION_SEPARATOR, REGION_CATHODE, MAX_REGIONS = 8 } RegionIndex;
 
+/* A 2D mesh's generator (mesh.generator; src/mesh/phasemap.c builds it):
+ * the stack of three layers along x (anode lithium, separator electrolyte,
+ * cathode) on square-ish cells of height lateral_size / lateral_cells. */
+typedef enum {
+  GENERATOR_NONE, /* the map comes from a file */
+  GENERATOR_FLAT,
+  GENERATOR_SINUSOIDAL,
+  GENERATOR_ROUGH,
+  GENERATOR_VOIDS,
+  GENERATOR_PARTICLES,
+  GENERATOR_COUNT
+} GeneratorKind;
+extern const char *const GeneratorKinds[];
+
+typedef struct {
+  GeneratorKind kind;
+  PetscReal     lateral_size;                   /* m: y extent */
+  PetscInt      lateral_cells;                  /* ny */
+  PetscBool     periodic;                       /* lateral boundary periodic: generators and connectivity wrap in y */
+  PetscReal     thickness[3];                   /* anode, separator, cathode, m */
+  PhaseType     cathode_phase;                  /* what the cathode layer (or its particles) is: PHASE_ACTIVE, PHASE_COMPOSITE or PHASE_LITHIUM */
+  PetscReal     amplitude, wavelength;          /* sinusoidal Li|SE interface, m */
+  PetscReal     rms, correlation_length;        /* rough Li|SE interface, m */
+  PetscInt      seed;                           /* rough and particles */
+  PetscReal     contact_fraction, void_depth;   /* voids: share of the Li|SE interface in contact; depth of each void into the lithium, m */
+  PetscInt      void_count;                     /* voids across lateral_size (period lateral_size/void_count) */
+  PetscReal     particle_fraction;              /* particles: area fraction of the cathode layer */
+  PetscReal     particle_radius, radius_spread; /* m; radii uniform in [r - spread, r + spread] */
+} PhaseMapGenerator;
+#define PHASE_MAP_LABELS 256 /* labels 0..255 of a map file can be mapped */
+
 typedef enum { STEP_DISCHARGE, STEP_CHARGE, STEP_REST, STEP_HOLD } StepKind;
 extern const char *const StepKinds[];
 
@@ -161,6 +192,11 @@ typedef struct {
   PetscReal area;        /* m^2, for reporting currents in A and capacities in Ah */
 
   PetscInt dim;
+  /* a 2D mesh (dim 2): its lateral size, cells and walls, and a generator
+   * or (kind GENERATOR_NONE) the map file with the phase of each label */
+  PhaseMapGenerator mesh2d;
+  char              phase_map[PETSC_MAX_PATH_LEN];
+  PetscInt          phase_labels[PHASE_MAP_LABELS];
 
   PetscInt     nregions;
   Region       region[MAX_REGIONS]; /* along x: anode, separator, cathode */

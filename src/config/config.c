@@ -39,7 +39,24 @@
 const SchemaKey ConfigSchema[] = {
     {"cell", "temperature", KT_QUANTITY, "temperature", "25 degC", 0, "uniform cell temperature"},
     {"cell", "area", KT_QUANTITY, "area", "1 cm^2", 0, "electrode area, for currents in A and capacities in Ah"},
-    {"mesh", "dim", KT_INT, NULL, "1", 0, "mesh dimension (only 1 for now)"},
+    {"mesh", "dim", KT_INT, NULL, "1", 0, "mesh dimension: 1 (layers along x) or 2 (a phase map or a generator)"},
+    {"mesh", "lateral_size", KT_QUANTITY, "length", NULL, 0, "2D: lateral (y) extent of the stack"},
+    {"mesh", "lateral_cells", KT_INT, NULL, NULL, 0, "2D generator: cells across lateral_size (a map file: its rows)"},
+    {"mesh", "lateral_boundary", KT_TEXT, NULL, "zero_flux", 0, "2D: zero_flux | periodic"},
+    {"mesh", "phase_map", KT_TEXT, NULL, NULL, 0, "2D: phase-map file, PGM (P2/P5) or HDF5 (FILE.h5[:/dataset]), relative to the config"},
+    {"mesh", "labels", KT_TEXT, NULL, NULL, 0, "2D map file: phases of its labels, e.g. {0: void, 7: electrolyte}"},
+    {"mesh", "generator", KT_TEXT, NULL, NULL, 0, "2D: flat | sinusoidal | rough | voids | particles"},
+    {"mesh", "amplitude", KT_QUANTITY, "length", "0 m", 0, "sinusoidal: amplitude of the Li | SE interface"},
+    {"mesh", "wavelength", KT_QUANTITY, "length", NULL, 0, "sinusoidal: wavelength of the Li | SE interface (default lateral_size)"},
+    {"mesh", "rms", KT_QUANTITY, "length", "0 m", 0, "rough: rms height of the Li | SE interface"},
+    {"mesh", "correlation_length", KT_QUANTITY, "length", NULL, 0, "rough: correlation length of its height (default lateral_size/8)"},
+    {"mesh", "seed", KT_INT, NULL, "1", 0, "rough, particles: seed of the random numbers"},
+    {"mesh", "contact_fraction", KT_QUANTITY, "dimensionless", "0.5", 0, "voids: share of the Li | SE interface in contact"},
+    {"mesh", "void_depth", KT_QUANTITY, "length", NULL, 0, "voids: depth of each void into the lithium (default a quarter of the anode)"},
+    {"mesh", "void_count", KT_INT, NULL, "1", 0, "voids: number of voids across lateral_size"},
+    {"mesh", "particle_fraction", KT_QUANTITY, "dimensionless", "0.5", 0, "particles: area fraction of particles in the cathode layer"},
+    {"mesh", "particle_radius", KT_QUANTITY, "length", "2 um", 0, "particles: mean particle radius"},
+    {"mesh", "radius_spread", KT_QUANTITY, "length", "0 m", 0, "particles: radii are uniform in [radius - spread, radius + spread]"},
     {"mesh", "memory_limit", KT_QUANTITY, "memory", "4 GiB", F_INF, "most memory a mesh may need; a larger mesh is refused before allocating"},
     LITHIUM_KEYS("anode", "20 um", "10", "1", "lithium", "false", 0),
     {"separator", "material", KT_TEXT, NULL, "Li6PS5Cl", 0, "electrolyte material from the library, or custom"},
@@ -368,6 +385,19 @@ static PetscErrorCode TextPrintf(Text *t, const char *fmt, ...)
   PetscFunctionReturn(0);
 }
 
+/* Inserts the text of part at offset at of t. */
+static PetscErrorCode TextInsert(Text *t, size_t at, const Text *part)
+{
+  const size_t tail = t->n - at;
+
+  PetscFunctionBeginUser;
+  if (!part->n) PetscFunctionReturn(0);
+  PetscCall(TextPrintf(t, "%*s", (int)part->n, "")); /* room */
+  memmove(t->s + at + part->n, t->s + at, tail);
+  memcpy(t->s + at, part->s, part->n);
+  PetscFunctionReturn(0);
+}
+
 /* A double-quoted YAML string, its plain runs copied whole (one printf per
  * character made this a quarter of a config's load). */
 static PetscErrorCode TextQuoted(Text *t, const char *s)
@@ -637,6 +667,25 @@ static PetscErrorCode ProfileText(yaml_document_t *doc, yaml_node_t *map, const 
   PetscFunctionReturn(0);
 }
 
+/* mesh.labels as one flow-mapping text, {0: void, 7: electrolyte}, the form
+ * a command-line value takes too; ResolveLabels checks it. */
+static PetscErrorCode LabelsText(yaml_document_t *doc, yaml_node_t *map, const char *origin, char *text, size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(text, "{", len));
+  for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top; q++) {
+    const char *k = YamlScalar(yaml_document_get_node(doc, q->key)), *v = YamlScalar(yaml_document_get_node(doc, q->value));
+    PetscCheck(k && v && strlen(text) + strlen(k) + strlen(v) + 6 < len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: mesh.labels maps labels to phases, e.g. {0: void, 7: electrolyte}", origin);
+    if (q > map->data.mapping.pairs.start) PetscCall(StrAppend(text, ", ", len));
+    PetscCall(StrAppend(text, k, len));
+    PetscCall(StrAppend(text, ": ", len));
+    PetscCall(StrAppend(text, v, len));
+  }
+  PetscCall(StrAppend(text, "}", len));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
 {
   yaml_node_t *root            = yaml_document_get_root_node(doc);
@@ -676,6 +725,10 @@ static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
         const SchemaKey *sk = key ? FindKey(section, key) : NULL;
         char             profile[256];
         PetscCheck(key, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: keys of section %s must be plain names", origin, section);
+        if (!value && sk && !strcmp(section, "mesh") && !strcmp(key, "labels") && vv->type == YAML_MAPPING_NODE) {
+          PetscCall(LabelsText(doc, vv, origin, profile, sizeof profile));
+          value = profile;
+        }
         if (!value && sk && sk->type == KT_PROFILE && vv->type == YAML_MAPPING_NODE) {
           PetscCall(ProfileText(doc, vv, origin, section, key, profile, sizeof profile));
           value = profile;
@@ -1562,6 +1615,184 @@ static PetscErrorCode ResolveCathode(Config *c, Params *p)
   PetscFunctionReturn(0);
 }
 
+/* The keys of each generator (the first entry: the file), so that a key
+ * of another one is refused by name instead of silently ignored. */
+static const char *const GeneratorKeys[GENERATOR_COUNT][4] = {
+    [GENERATOR_NONE]       = {"labels"},
+    [GENERATOR_SINUSOIDAL] = {"amplitude", "wavelength"},
+    [GENERATOR_ROUGH]      = {"rms", "correlation_length", "seed"},
+    [GENERATOR_VOIDS]      = {"contact_fraction", "void_depth", "void_count"},
+    [GENERATOR_PARTICLES]  = {"particle_fraction", "particle_radius", "radius_spread", "seed"},
+};
+
+static PetscBool GeneratorUses(GeneratorKind g, const char *key)
+{
+  for (int k = 0; k < 4 && GeneratorKeys[g][k]; k++)
+    if (!strcmp(GeneratorKeys[g][k], key)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* mesh.labels: {label: phase, ...} over the default labels (SPEC 4.3). */
+static PetscErrorCode ResolveLabels(Config *c, Params *p)
+{
+  const char     *text;
+  yaml_document_t doc;
+  yaml_node_t    *root;
+  char            where[sizeof c->label];
+
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l < PHASE_MAP_LABELS; l++)
+    p->phase_labels[l] = l < PHASE_COUNT ? l : -1;
+  if (!Given(c, "mesh", "labels")) PetscFunctionReturn(0);
+  PetscCall(GetText(c, "mesh", "labels", NULL, &text));
+  PetscCall(PetscStrncpy(where, c->label, sizeof where));
+  PetscCall(YamlLoadString(text, where, &doc));
+  root = yaml_document_get_root_node(&doc);
+  if (!root || root->type != YAML_MAPPING_NODE) {
+    yaml_document_delete(&doc);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: '%s' is not a mapping of labels to phases; write e.g. {0: void, 7: electrolyte}", where,
+            text);
+  }
+  PetscCall(TextPrintf(&c->yaml, "  labels: {"));
+  for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < root->data.mapping.pairs.top; q++) {
+    const char *k = YamlScalar(yaml_document_get_node(&doc, q->key)), *v = YamlScalar(yaml_document_get_node(&doc, q->value));
+    char       *end   = NULL;
+    long        label = k ? strtol(k, &end, 10) : -1;
+    PetscInt    phase = -1;
+    for (PetscInt f = 0; v && f < PHASE_COUNT; f++)
+      if (!strcmp(v, PhaseNames[f])) phase = f;
+    if (!k || !end || *end || label < 0 || label >= PHASE_MAP_LABELS || phase < 0) {
+      char bad[256];
+      PetscCall(PetscSNPrintf(bad, sizeof bad, "%s: %s", k ? k : "?", v ? v : "?"));
+      yaml_document_delete(&doc);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+              "%s: '%s' is not a label and a phase; labels are integers 0 to %d, phases void, lithium, electrolyte, active, composite, collector",
+              where, bad, PHASE_MAP_LABELS - 1);
+    }
+    p->phase_labels[label] = phase;
+    PetscCall(TextPrintf(&c->yaml, "%s%ld: %s", q > root->data.mapping.pairs.start ? ", " : "", label, PhaseNames[phase]));
+  }
+  yaml_document_delete(&doc);
+  PetscCall(TextPrintf(&c->yaml, "}\n"));
+  PetscFunctionReturn(0);
+}
+
+/* mesh.* of a 2D stack (SPEC 4.3, docs/phasemaps.md): its lateral size,
+ * cells and walls, and a phase-map file or a generator with its keys. With
+ * a file the layers' geometry is the map's, so thickness, cells and grading
+ * are refused; a generator takes the layer thicknesses and meshes them with
+ * square-ish cells, so cells and grading are refused. */
+static PetscErrorCode ResolveMesh2d(Config *c, Params *p)
+{
+  static const char *const layers[3] = {"anode", "separator", "cathode"};
+  PhaseMapGenerator       *g         = &p->mesh2d;
+  const char              *text;
+  PetscBool                file = Given(c, "mesh", "phase_map"), gen = Given(c, "mesh", "generator");
+
+  PetscFunctionBeginUser;
+  PetscCheck(file != gen, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: a 2D mesh needs %s: mesh.phase_map (a PGM or HDF5 file) or mesh.generator (flat, sinusoidal, rough, voids, particles)", c->file,
+             file ? "one of its two sources, not both" : "a phase map");
+  for (int r = 0; r < 3; r++) {
+    PetscCheck(!Given(c, layers[r], "cells") && !Given(c, layers[r], "grading"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: %s.%s has no meaning on a 2D mesh: its cells are square, of side mesh.lateral_size / mesh.lateral_cells; remove it", c->file,
+               layers[r], Given(c, layers[r], "cells") ? "cells" : "grading");
+    PetscCheck(!file || !Given(c, layers[r], "thickness"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: %s.thickness has no meaning with mesh.phase_map: the map gives the layers' geometry; remove it", c->file, layers[r]);
+  }
+  PetscCall(GetReal(c, "mesh", "lateral_size", NULL, &g->lateral_size, NULL));
+  PetscCheck(Given(c, "mesh", "lateral_size"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: a 2D mesh needs mesh.lateral_size, e.g. 20 um", c->file);
+  PetscCall(CheckRange(c, "mesh", "lateral_size", g->lateral_size, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_FALSE, "a size must be > 0, e.g. 20 um"));
+  PetscCall(YamlValue(c, "lateral_size", g->lateral_size, "m", NULL));
+  PetscCall(GetText(c, "mesh", "lateral_boundary", NULL, &text));
+  PetscCheck(!strcmp(text, "periodic") || !strcmp(text, "zero_flux"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "%s: lateral_boundary '%s' is not allowed; allowed: zero_flux, periodic", c->label, text);
+  g->periodic = (PetscBool)!strcmp(text, "periodic");
+  PetscCall(TextPrintf(&c->yaml, "  lateral_boundary: %s\n", text));
+  g->cathode_phase = p->region[REGION_CATHODE].phase;
+  for (int r = 0; r < 3; r++)
+    g->thickness[r] = p->region[r].layer.thickness;
+  if (file) {
+    char dir[PETSC_MAX_PATH_LEN];
+    PetscCheck(!Given(c, "mesh", "lateral_cells"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: mesh.lateral_cells has no meaning with mesh.phase_map: the map's rows are the lateral cells; remove it", c->file);
+    g->kind = GENERATOR_NONE;
+    PetscCall(GetText(c, "mesh", "phase_map", NULL, &text));
+    PetscCall(PetscStrncpy(dir, c->file, sizeof dir));
+    if (text[0] == '/')
+      PetscCall(PetscStrncpy(p->phase_map, text, sizeof p->phase_map));
+    else
+      PetscCall(PetscSNPrintf(p->phase_map, sizeof p->phase_map, "%s/%s", dirname(dir), text));
+    {
+      char path[PETSC_MAX_PATH_LEN], *colon;
+      PetscCall(PetscStrncpy(path, p->phase_map, sizeof path));
+      if ((colon = strstr(path, ".h5:"))) colon[3] = '\0'; /* FILE.h5:/dataset: the file is an input */
+      PetscCall(AddInput(p, path));
+    }
+    PetscCall(TextPrintf(&c->yaml, "  phase_map: %s\n", p->phase_map));
+    PetscCall(ResolveLabels(c, p));
+  } else {
+    PetscInt kind = -1;
+    PetscCall(GetText(c, "mesh", "generator", NULL, &text));
+    for (PetscInt k = GENERATOR_FLAT; k < GENERATOR_COUNT; k++)
+      if (!strcmp(text, GeneratorKinds[k])) kind = k;
+    PetscCheck(kind > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: generator '%s' is not allowed; allowed: flat, sinusoidal, rough, voids, particles", c->label, text);
+    g->kind = (GeneratorKind)kind;
+    PetscCall(TextPrintf(&c->yaml, "  generator: %s\n", text));
+    PetscCall(GetInt(c, "mesh", "lateral_cells", NULL, &g->lateral_cells));
+    PetscCall(CheckRange(c, "mesh", "lateral_cells", (PetscReal)g->lateral_cells, 1, PETSC_TRUE, 1 << 16, PETSC_TRUE, "from 1 to 65536 cells"));
+    PetscCall(TextPrintf(&c->yaml, "  lateral_cells: %d\n", (int)g->lateral_cells));
+    PetscCall(GetReal(c, "mesh", "amplitude", NULL, &g->amplitude, NULL));
+    PetscCall(GetReal(c, "mesh", "wavelength", NULL, &g->wavelength, NULL));
+    PetscCall(GetReal(c, "mesh", "rms", NULL, &g->rms, NULL));
+    PetscCall(GetReal(c, "mesh", "correlation_length", NULL, &g->correlation_length, NULL));
+    PetscCall(GetInt(c, "mesh", "seed", NULL, &g->seed));
+    PetscCall(GetReal(c, "mesh", "contact_fraction", NULL, &g->contact_fraction, NULL));
+    PetscCall(GetReal(c, "mesh", "void_depth", NULL, &g->void_depth, NULL));
+    PetscCall(GetInt(c, "mesh", "void_count", NULL, &g->void_count));
+    PetscCall(GetReal(c, "mesh", "particle_fraction", NULL, &g->particle_fraction, NULL));
+    PetscCall(GetReal(c, "mesh", "particle_radius", NULL, &g->particle_radius, NULL));
+    PetscCall(GetReal(c, "mesh", "radius_spread", NULL, &g->radius_spread, NULL));
+    if (!Given(c, "mesh", "wavelength")) g->wavelength = g->lateral_size;
+    if (!Given(c, "mesh", "correlation_length")) g->correlation_length = g->lateral_size / 8;
+    if (!Given(c, "mesh", "void_depth")) g->void_depth = 0.25 * g->thickness[0];
+    for (int k = 0; k < 4 && GeneratorKeys[g->kind][k]; k++) {
+      const char     *key = GeneratorKeys[g->kind][k];
+      const PetscBool len = (PetscBool)strcmp(key, "seed") && strcmp(key, "void_count") && strcmp(key, "contact_fraction") &&
+                            strcmp(key, "particle_fraction") && strcmp(key, "radius_spread");
+      PetscReal v = !strcmp(key, "amplitude")            ? g->amplitude
+                    : !strcmp(key, "wavelength")         ? g->wavelength
+                    : !strcmp(key, "rms")                ? g->rms
+                    : !strcmp(key, "correlation_length") ? g->correlation_length
+                    : !strcmp(key, "seed")               ? (PetscReal)g->seed
+                    : !strcmp(key, "contact_fraction")   ? g->contact_fraction
+                    : !strcmp(key, "void_depth")         ? g->void_depth
+                    : !strcmp(key, "void_count")         ? (PetscReal)g->void_count
+                    : !strcmp(key, "particle_fraction")  ? g->particle_fraction
+                    : !strcmp(key, "particle_radius")    ? g->particle_radius
+                                                         : g->radius_spread;
+      if (!strcmp(key, "radius_spread")) v *= 1e6;
+      if (len)
+        PetscCall(YamlValue(c, key, v, "m", NULL));
+      else if (!strcmp(key, "radius_spread"))
+        PetscCall(YamlValue(c, key, v * 1e-6, "m", NULL));
+      else
+        PetscCall(TextPrintf(&c->yaml, "  %s: %.10g\n", key, (double)v));
+    }
+  }
+  for (size_t i = 0; i < ConfigSchemaSize; i++) {
+    const SchemaKey *k   = &ConfigSchema[i];
+    PetscBool        any = PETSC_FALSE;
+    if (strcmp(k->section, "mesh") || !Given(c, "mesh", k->key)) continue;
+    for (int gk = 0; gk < GENERATOR_COUNT; gk++)
+      any = (PetscBool)(any || GeneratorUses((GeneratorKind)gk, k->key));
+    PetscCheck(!any || GeneratorUses(g->kind, k->key), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: mesh.%s has no effect with %s; remove it", c->file,
+               k->key, g->kind == GENERATOR_NONE ? "mesh.phase_map" : (g->kind == GENERATOR_FLAT ? "generator flat" : "this generator"));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* A current collector of the stack mass model: its material from the
  * library (phase collector), its thickness and density. */
 static PetscErrorCode ResolveCollector(Config *c, const char *key, Collector *col)
@@ -2013,7 +2244,9 @@ static PetscErrorCode CheckOutputFile(Config *c, const Params *p)
 
 static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **override_keys, char **override_values, Params *p)
 {
-  PetscInt64 cells;
+  PetscInt64     cells;
+  size_t         mesh_end;
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCall(ReadConfigFile(c));
@@ -2036,8 +2269,7 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
   PetscCall(YamlValue(c, "area", p->area, "m^2", NULL));
 
   PetscCall(GetInt(c, "mesh", "dim", NULL, &p->dim));
-  PetscCheck(p->dim != 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: 2D meshes are not available yet; use dim: 1", c->label);
-  PetscCheck(p->dim == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: dim %d is not allowed; allowed: 1", c->label, (int)p->dim);
+  PetscCheck(p->dim == 1 || p->dim == 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: dim %d is not allowed; allowed: 1, 2", c->label, (int)p->dim);
   PetscCall(GetReal(c, "mesh", "memory_limit", NULL, &p->memory_limit, NULL));
   PetscCall(CheckRange(c, "mesh", "memory_limit", p->memory_limit, 0, PETSC_FALSE, PETSC_INFINITY, PETSC_TRUE,
                        "a memory limit must be > 0, e.g. 4 GiB (inf: no limit)"));
@@ -2046,6 +2278,7 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
     PetscCall(TextPrintf(&c->yaml, "  memory_limit: .inf  # B\n"));
   else
     PetscCall(YamlValue(c, "memory_limit", p->memory_limit, "B", NULL));
+  mesh_end = c->yaml.n;
 
   {
     static const char *const names[] = {"anode", "separator", "cathode"};
@@ -2059,6 +2292,16 @@ static PetscErrorCode ParamsLoad_Private(Config *c, PetscInt noverrides, char **
                            &p->region[REGION_ANODE].density));
   PetscCall(ResolveSeparator(c, p));
   PetscCall(ResolveCathode(c, p));
+  if (p->dim == 2) { /* resolved after the layers it meshes, written under mesh: */
+    const Text whole = c->yaml;
+    Text       part;
+    c->yaml = (Text){NULL, 0, 0};
+    ierr    = ResolveMesh2d(c, p);
+    part = c->yaml, c->yaml = whole;
+    if (!ierr) ierr = TextInsert(&c->yaml, mesh_end, &part);
+    free(part.s);
+    PetscCall(ierr);
+  }
   PetscCall(ResolveCollector(c, "anode_collector", &p->anode_collector));
   PetscCall(ResolveCollector(c, "cathode_collector", &p->cathode_collector));
   /* Each layer fits, but the mesh adds them up. */

@@ -13,6 +13,7 @@
  * cell have no faces, which is what makes 1D and 2D one loop. No physics
  * here beyond the phase table's answers. */
 #include "model.h"
+#include "phasemap.h"
 
 /* Cell widths of one layer, refined geometrically toward the ends given
  * (start: the end at lower x): the cell m places from the nearer refined
@@ -181,7 +182,7 @@ static PetscErrorCode ModelLayout(Model *m)
   PetscScalar    *scale;
 
   PetscFunctionBeginUser;
-  for (PetscInt r = 0; r < m->p->nregions; r++) {
+  for (PetscInt r = 0; r < MAX_REGIONS; r++) { /* beyond nregions: REGION_VOID (phasemap.h) and unused slots, no unknowns */
     const Region *reg = &m->p->region[r];
     RegionCellLayout(reg, &m->layout[r]);
     if (reg->phase == PHASE_COMPOSITE) {
@@ -481,6 +482,48 @@ static PetscErrorCode ModelFinish(Model **model)
   PetscFunctionReturn(0);
 }
 
+/* A 2D stack from its phase map (a file or a generator): the regions from
+ * the map's rules (phasemap.c), the cathode's phase checked against the
+ * config, and with a file each layer's thickness its mean over the width,
+ * for the stack model. */
+static PetscErrorCode ModelCreate2d(MPI_Comm comm, Params *p, Model **model)
+{
+  PhaseMap       map = {0};
+  PetscInt      *region;
+  PhaseType      cathode;
+  char           origin[PETSC_MAX_PATH_LEN + 64];
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  if (p->mesh2d.kind == GENERATOR_NONE) {
+    PetscCall(PetscStrncpy(origin, p->phase_map, sizeof origin));
+    PetscCall(PhaseMapRead(p->phase_map, p->phase_labels, p->mesh2d.lateral_size, &map));
+  } else {
+    PetscCall(PetscSNPrintf(origin, sizeof origin, "mesh.generator = %s", GeneratorKinds[p->mesh2d.kind]));
+    PetscCall(PhaseMapGenerate(&p->mesh2d, &map));
+  }
+  PetscCall(PetscMalloc1(map.nx * map.ny, &region));
+  ierr = PhaseMapRegions(&map, p->mesh2d.periodic, origin, region, &cathode);
+  if (!ierr && cathode != PHASE_VOID && cathode != p->region[REGION_CATHODE].phase)
+    ierr = PetscError(comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL,
+                      "%s: the map's cathode cells are %s but cathode.model is %s; set cathode.model to match the map", origin, PhaseNames[cathode],
+                      CathodeModels[p->cathode_model]);
+  if (!ierr && p->mesh2d.kind == GENERATOR_NONE)
+    for (PetscInt r = 0; r < 3; r++) {
+      PetscReal area = 0;
+      for (PetscInt g = 0; g < map.nx * map.ny; g++)
+        if (region[g] == r) area += map.hx[g % map.nx] * map.hy;
+      p->region[r].layer.thickness = area / (map.hy * map.ny);
+    }
+  PetscCall(PetscStrncpy(p->region[REGION_VOID].name, "void", sizeof p->region[REGION_VOID].name));
+  p->region[REGION_VOID].phase = PHASE_VOID;
+  if (!ierr) ierr = ModelCreateFromCells(comm, p, map.nx, map.ny, map.hx, map.hy, map.phase, region, p->mesh2d.periodic, model);
+  PetscCall(PetscFree(region));
+  PetscCall(PhaseMapDestroy(&map));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
 {
   PetscInt64 nx = 0, unknowns = 0;
@@ -489,7 +532,10 @@ PetscErrorCode ModelCreate(MPI_Comm comm, Params *p, Model **model)
 
   PetscFunctionBeginUser;
   *model = NULL;
-  PetscCheck(p->dim == 1, comm, PETSC_ERR_SUP, "mesh.dim = %" PetscInt_FMT ": only 1D stacks are available in this version", p->dim);
+  if (p->dim == 2) {
+    PetscCall(ModelCreate2d(comm, p, model));
+    PetscFunctionReturn(0);
+  }
   for (PetscInt r = 0; r < p->nregions; r++) {
     CellLayout l;
     RegionCellLayout(&p->region[r], &l);
