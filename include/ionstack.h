@@ -481,6 +481,9 @@ typedef struct {
   PetscInt  asr_step;
   PetscReal asr_time;
   PetscReal asr_membrane, asr_anode_interface, asr_cathode_interface, asr_cathode, asr_cathode_solid, asr_anode, asr_total;
+  /* the anode's Li | SE interface at the same instant: peak and area-mean reaction current density (A/m^2) and its
+     contact area per area of the stack (1 for a flat interface) */
+  PetscReal interface_peak, interface_mean, contact_fraction;
   RunStatus status;
   PetscBool depleted;  /* the electrolyte at an interface ran out */
   int       interrupt; /* the signal that interrupted the run, 0 for none */
@@ -508,6 +511,15 @@ void StackModel(const Params *p, StackPart parts[STACK_PARTS], PetscReal *thickn
 /* The stack for `ionstack check`: each part, the totals, the lithium
  * excess (N/P) and the theoretical specific energy and energy density. */
 PetscErrorCode StackView(const Params *p, FILE *fp);
+/* The 2D interface metrics: peak, mean and their ratio (the hotspot factor)
+ * of the anode's reaction current, its contact area fraction, and the ASR
+ * against the ideal flat 1D stack of the same layers. */
+PetscErrorCode MetricsWrite2d(Output out, const Params *p, const RunSummary *s);
+/* The area-specific resistance of the ideal flat stack of p's layers in the
+ * small-current limit, Ohm m^2: each layer L/sigma and each electrode
+ * interface RT/((alpha_a + alpha_c) F i0) + R_film; NaN (with why) for a
+ * cathode that is not lithium, whose resistance has no closed form. */
+PetscReal MetricsIdealAsr(const Params *p, const char **why);
 /* /metrics/stack and the energy metrics of a finished run. */
 PetscErrorCode MetricsWriteStack(Output out, const Params *p, const RunSummary *s);
 

@@ -302,6 +302,9 @@ typedef struct {
   PetscReal anode_interface, cathode_interface, cathode_solid;
 } Losses;
 PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses);
+/* The anode's lithium | electrolyte interface: the largest |i| of its faces,
+ * the area-mean i, and its area per unit of the stack's cross-section. Collective. */
+PetscErrorCode ModelAnodeInterface(Model *m, PetscReal t, Vec U, PetscReal *peak, PetscReal *mean, PetscReal *contact);
 /* Interface current density per interface face (rank 0 gets all), A/m^2. */
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values);
 /* Per-cell output fields, gathered on rank 0 into values[f * ncells + cell]

@@ -561,6 +561,30 @@ PetscErrorCode ModelLosses(Model *m, PetscReal t, Vec U, Losses *losses)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode ModelAnodeInterface(Model *m, PetscReal t, Vec U, PetscReal *peak, PetscReal *mean, PetscReal *contact)
+{
+  const PetscScalar *u;
+  PetscReal          sum[2] = {0, 0}, max = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(ModelStateGet(m, U, &u));
+  for (PetscInt n = 0; n < m->nfaces; n++) {
+    const Face   *fc = &m->faces[n];
+    FaceFlux      ff;
+    InterfaceFlux k;
+    PetscBool     ok;
+    if (fc->kind != FACE_INTERFACE || !fc->counted || m->local_region[fc->electrode_left ? fc->L : fc->R] != REGION_ANODE) continue;
+    PetscCall(FaceEvaluate(m, fc, t, u, &ff, &k, &ok));
+    if (!ok) continue;
+    sum[0] += k.i * fc->area, sum[1] += fc->area, max = PetscMax(max, PetscAbsReal(k.i));
+  }
+  PetscCall(ModelStateRestore(m, U, &u));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, sum, 2, MPIU_REAL, MPIU_SUM, m->comm));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &max, 1, MPIU_REAL, MPIU_MAX, m->comm));
+  *peak = max, *mean = sum[1] > 0 ? sum[0] / sum[1] : 0.0, *contact = sum[1] / m->lateral;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *values)
 {
   const PetscScalar *u;

@@ -5,40 +5,10 @@
 #pragma once
 #include "ionstack.h"
 
-#define REGION_VOID (REGION_CATHODE + 1) /* the region of void cells */
-#define PHASE_MAP_LABELS 256             /* labels 0..255 can be mapped */
+#define REGION_VOID (MAX_REGIONS - 1) /* the region of void cells: no unknowns, beyond the config's regions */
 #define PHASE_MAP_MAX_CELLS 268435456    /* 2^28: larger maps are refused before anything is allocated */
 
-typedef enum {
-  GENERATOR_NONE,
-  GENERATOR_FLAT,
-  GENERATOR_SINUSOIDAL,
-  GENERATOR_ROUGH,
-  GENERATOR_VOIDS,
-  GENERATOR_PARTICLES,
-  GENERATOR_COUNT
-} GeneratorKind;
-extern const char *const
-    GeneratorKinds[]; /* "none", "flat", "sinusoidal", "rough", "voids", "particles", then "GeneratorKind", "GENERATOR_", NULL (PETSc enum table) */
-
-/* What a generator builds: the stack of three layers along x (anode lithium,
- * separator electrolyte, cathode) on square-ish cells of height
- * lateral_size / lateral_cells. */
-typedef struct {
-  GeneratorKind kind;
-  PetscReal     lateral_size;                   /* m: y extent */
-  PetscInt      lateral_cells;                  /* ny */
-  PetscBool     periodic;                       /* lateral boundary periodic: generators and connectivity wrap in y */
-  PetscReal     thickness[3];                   /* anode, separator, cathode, m */
-  PhaseType     cathode_phase;                  /* what the cathode layer (or its particles) is: PHASE_ACTIVE, PHASE_COMPOSITE or PHASE_LITHIUM */
-  PetscReal     amplitude, wavelength;          /* sinusoidal Li|SE interface, m */
-  PetscReal     rms, correlation_length;        /* rough Li|SE interface, m */
-  PetscInt      seed;                           /* rough and particles */
-  PetscReal     contact_fraction, void_depth;   /* voids: share of the Li|SE interface in contact; depth of each void into the lithium, m */
-  PetscInt      void_count;                     /* voids across lateral_size (period lateral_size/void_count) */
-  PetscReal     particle_fraction;              /* particles: area fraction of the cathode layer */
-  PetscReal     particle_radius, radius_spread; /* m; radii uniform in [r - spread, r + spread] */
-} PhaseMapGenerator;
+/* GeneratorKind, PhaseMapGenerator and PHASE_MAP_LABELS are in ionstack.h: Params holds a generator. */
 
 /* Phase labels of a 2D grid: nx columns along the stack (x), ny rows laterally (y). */
 typedef struct {

@@ -254,3 +254,44 @@ PetscErrorCode MetricsWriteStack(Output out, const Params *p, const RunSummary *
                                                             : NULL));
   PetscFunctionReturn(0);
 }
+
+/* The ideal flat stack (docs/output.md, "2D metrics"): in the small-current
+ * limit each layer is a resistor L/sigma and each electrode interface the
+ * slope of Butler-Volmer at eta = 0 plus its film. */
+PetscReal MetricsIdealAsr(const Params *p, const char **why)
+{
+  const PetscReal RT_F = GAS_CONSTANT * p->temperature / FARADAY;
+  PetscReal       asr  = 0.0;
+
+  *why = NULL;
+  if (p->region[REGION_CATHODE].phase != PHASE_LITHIUM) {
+    *why = "the ideal 1D stack has a closed-form resistance only with a lithium cathode (symmetric cell); compare with a 1D run instead";
+    return NAN;
+  }
+  for (PetscInt r = REGION_ANODE; r <= REGION_CATHODE; r++) {
+    const Region *g = &p->region[r];
+    if (g->phase == PHASE_ELECTROLYTE)
+      asr += g->layer.thickness / g->electrolyte.conductivity;
+    else {
+      const Kinetics *k = &g->kinetics;
+      asr += g->layer.thickness / g->conductivity + RT_F / ((k->alpha_a + k->alpha_c) * k->exchange_current_density) + k->film_resistance;
+    }
+  }
+  return asr;
+}
+
+PetscErrorCode MetricsWrite2d(Output out, const Params *p, const RunSummary *s)
+{
+  const char     *why;
+  const PetscReal ideal = MetricsIdealAsr(p, &why);
+
+  PetscFunctionBeginUser;
+  PetscCall(OutputWriteMetric(out, "interface_current_peak", s->interface_peak, "A/m^2"));
+  PetscCall(OutputWriteMetric(out, "interface_current_mean", s->interface_mean, "A/m^2"));
+  PetscCall(OutputWriteMetricNote(out, "hotspot_factor", s->interface_mean != 0 ? s->interface_peak / PetscAbsReal(s->interface_mean) : NAN, "1",
+                                  s->interface_mean != 0 ? NULL : "no current crossed the anode interface when the ASR was measured"));
+  PetscCall(OutputWriteMetric(out, "contact_area_fraction", s->contact_fraction, "1"));
+  PetscCall(OutputWriteMetricNote(out, "asr_ideal_1d", ideal * 1e4, "ohm*cm^2", why));
+  PetscCall(OutputWriteMetricNote(out, "asr_2d_over_1d", s->asr_total / ideal, "1", why));
+  PetscFunctionReturn(0);
+}

@@ -111,6 +111,9 @@ static const Entry Scalars[] = {
     REAL("asr_cathode_solid", s.asr_cathode_solid),
     REAL("asr_anode", s.asr_anode),
     REAL("asr_total", s.asr_total),
+    REAL("interface_peak", s.interface_peak),
+    REAL("interface_mean", s.interface_mean),
+    REAL("contact_fraction", s.contact_fraction),
 };
 
 /* One value per protocol step, named NAME.k (k from 0). */

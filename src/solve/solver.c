@@ -610,6 +610,7 @@ static PetscErrorCode MeasureResistances(Simulation sim, PetscInt k, PetscReal t
     s->asr_cathode_solid     = l.cathode_solid / I2;
     s->asr_total             = (before->voltage - o.voltage) / (o.current - before->current);
   }
+  PetscCall(ModelAnodeInterface(sim->m, t, sim->U, &s->interface_peak, &s->interface_mean, &s->contact_fraction));
   PetscFunctionReturn(0);
 }
 
@@ -735,6 +736,7 @@ static PetscErrorCode WriteMetrics(Simulation sim)
     PetscCall(OutputWriteMetric(sim->out, "asr_time", s->asr_time, "s"));
     PetscCall(OutputWriteMetricInt(sim->out, "asr_step", s->asr_step + 1, "1"));
   }
+  if (s->asr_measured && p->dim == 2) PetscCall(MetricsWrite2d(sim->out, p, s));
   PetscCall(MetricsWriteStack(sim->out, p, s));
   PetscCall(OutputWriteMetric(sim->out, "end_time", s->end_time, "s"));
   PetscCall(OutputWriteMetricInt(sim->out, "time_steps", s->steps, "1"));
