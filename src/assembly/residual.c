@@ -9,6 +9,8 @@
  * views, and each composite cell's own pattern. */
 #include "model.h"
 
+#define THREAD_MIN_FACES 4096 /* records below which the face loop runs in one thread */
+
 PetscErrorCode ModelStateGet(Model *m, Vec U, const PetscScalar **u)
 {
   PetscFunctionBeginUser;
@@ -158,16 +160,29 @@ static PetscErrorCode StateEvaluate(Model *m, PetscReal t, const PetscScalar *u)
   const size_t    bytes = (size_t)m->nghosted * sizeof(PetscScalar);
   const PetscBool same  = (PetscBool)(t == m->flux_time && !memcmp(u, m->flux_u, bytes));
 
+  PetscErrorCode ierr = 0;
+
   PetscFunctionBeginUser;
+  /* Threads split the records: each writes only its own flux slot, so the
+   * loop needs no colouring; the sums into the cells' rows stay in one
+   * thread (AddFlux). Boundary records may call the boundary function (a
+   * PETSc callback), so they stay outside the threads; on small meshes so
+   * does everything (a team costs more than it saves). */
   for (PetscInt n = 0; n < m->nfaces; n++)
-    if (!same || m->faces[n].kind == FACE_BOUNDARY) PetscCall(FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL, &m->flux_ok[n]));
-  if (!same)
+    if (m->faces[n].kind == FACE_BOUNDARY) PetscCall(FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL, &m->flux_ok[n]));
+  if (!same) {
+#pragma omp parallel for schedule(static) reduction(max : ierr) if (m->nfaces > THREAD_MIN_FACES)
+    for (PetscInt n = 0; n < m->nfaces; n++)
+      if (m->faces[n].kind != FACE_BOUNDARY) ierr = PetscMax(ierr, FaceEvaluate(m, &m->faces[n], t, u, &m->flux[n], NULL, &m->flux_ok[n]));
+    PetscCall(ierr);
+#pragma omp parallel for schedule(static) if (m->nlocal > THREAD_MIN_FACES / 4)
     for (PetscInt k = 0; k < m->nlocal; k++)
       if (m->owned_offset[k] >= 0 && m->local_phase[k] == PHASE_COMPOSITE) {
         CompositeCell cc;
         ModelCompositeCell(m, k, &cc);
         CompositeReaction(&cc, &m->layout[m->local_region[k]], u + m->local_offset[k], &m->reaction[k]);
       }
+  }
   if (!same) PetscCall(PetscMemcpy(m->flux_u, u, bytes));
   m->flux_time = t;
   PetscFunctionReturn(0);
