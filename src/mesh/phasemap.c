@@ -640,20 +640,10 @@ static PetscErrorCode Particles(const PhaseMapGenerator *g, const StackColumns *
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode GeneratePrivate(const PhaseMapGenerator *g, const StackColumns *s, PhaseMap *map)
+/* What the kind adds to the flat stack. */
+static PetscErrorCode FillKind(const PhaseMapGenerator *g, const StackColumns *s, const PetscReal *xc, PetscReal *delta, PhaseMap *map)
 {
-  PetscReal *xc, *delta;
-
   PetscFunctionBeginUser;
-  PetscCall(PhaseMapCreate(s->first[3], g->lateral_cells, s->h, map));
-  for (int l = 0; l < 3; l++)
-    for (PetscInt i = s->first[l]; i < s->first[l + 1]; i++) {
-      map->hx[i] = g->thickness[l] / s->ncol[l];
-      for (PetscInt j = 0; j < map->ny; j++)
-        map->phase[j * map->nx + i] = l == 0 ? PHASE_LITHIUM : (l == 1 ? PHASE_ELECTROLYTE : g->cathode_phase);
-    }
-  PetscCall(ColumnCentres(map, &xc));
-  PetscCall(PetscCalloc1(map->ny, &delta));
   switch (g->kind) {
   case GENERATOR_SINUSOIDAL:
     PetscCall(Sinusoidal(g, delta));
@@ -672,8 +662,28 @@ static PetscErrorCode GeneratePrivate(const PhaseMapGenerator *g, const StackCol
   default:
     break;
   }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GeneratePrivate(const PhaseMapGenerator *g, const StackColumns *s, PhaseMap *map)
+{
+  PetscReal     *xc, *delta;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(PhaseMapCreate(s->first[3], g->lateral_cells, s->h, map));
+  for (int l = 0; l < 3; l++)
+    for (PetscInt i = s->first[l]; i < s->first[l + 1]; i++) {
+      map->hx[i] = g->thickness[l] / s->ncol[l];
+      for (PetscInt j = 0; j < map->ny; j++)
+        map->phase[j * map->nx + i] = l == 0 ? PHASE_LITHIUM : (l == 1 ? PHASE_ELECTROLYTE : g->cathode_phase);
+    }
+  PetscCall(ColumnCentres(map, &xc));
+  PetscCall(PetscCalloc1(map->ny, &delta));
+  ierr = FillKind(g, s, xc, delta, map);
   PetscCall(PetscFree(delta));
   PetscCall(PetscFree(xc));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
