@@ -9,6 +9,13 @@ Subcommands (docs/plots.md has examples and the choices they take):
   profiles RUN.h5 [--times 0,600]    electrolyte concentration and potential,
                                      solid potential and concentration vs x at
                                      a few output times, regions marked
+  field RUN.h5 [--field NAME] [--time T] [--component magnitude|x|y]
+               [--log] [--arrows] [--interface]
+                                     a 2D run's field over the x-y plane at
+                                     one output time (default: |current
+                                     density| at the last), phase boundaries
+                                     drawn; --interface: the interface current
+                                     density along y, peak and mean marked
   sweep SUMMARY.h5 [--x K] [--by K] [--y M,...]
                                      metrics of a sweep against one input, one
                                      curve per value of the other inputs
@@ -31,8 +38,10 @@ input) stops with one line on stderr that says what to change, exit status 1.
 
 This script draws; it computes nothing the run or the summary does not hold,
 except capacity retention (capacity over that of the lowest rate of the same
-curve) and, for a summary without specific_power, that power from
-mean_discharge_power and the energies (see docs/plots.md).
+curve), for a summary without specific_power that power from
+mean_discharge_power and the energies, and in a field map the magnitude of a
+vector and the peak, mean and hotspot factor of each interface at the time
+drawn (see docs/plots.md).
 Needs h5py, numpy and matplotlib: run it with /usr/bin/python3 (Debian's
 python3-h5py, python3-numpy, python3-matplotlib), as ionstack-plot does.
 """
@@ -47,6 +56,8 @@ import h5py
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display: batch nodes have none
+import matplotlib.collections  # noqa: E402
+import matplotlib.patheffects  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -555,6 +566,8 @@ def cmd_profiles(args):
     with open_h5(run.path, "run") as f:
         if "fields" not in f or "time" not in f["fields"] or len(f["fields/time"]) == 0:
             raise PlotError("%s has no output times yet (/fields/time is empty)" % run.path)
+        if mesh_dim(f) == 2:
+            raise PlotError("%s is a 2D run (/mesh/dim 2): draw its fields with `%s field`" % (run.path, PROG))
         T = len(f["fields/time"])  # the complete output times, also in a killed run's .part
         times = f["fields/time"][:T]
         if "x_centres" not in run.mesh:
@@ -579,7 +592,7 @@ def cmd_profiles(args):
             d = f["fields"][name]
             if d.shape[-1] != len(x):
                 raise PlotError("%s: /fields/%s has %d values per row for %d cells; profiles draws 1D runs "
-                                "(render a 2D field with postprocess/render_field.py)" % (run.path, name, d.shape[-1], len(x)))
+                                "(draw a 2D field with `%s field`)" % (run.path, name, d.shape[-1], len(x), PROG))
             return d[:T][picks], decode(d.attrs.get("units", ""))
 
         # (title, y symbol, [(field, line style)])
@@ -649,6 +662,292 @@ def cmd_profiles(args):
             label_regions(ax, regs, x_max)
         legend_right(fig, legends, 0.06)
     path, fmt = output_path(args, "profiles")
+    save(fig, path, fmt)
+
+
+# ---------------------------------------------------------------- 2D field maps
+
+NAN_GREY = "#a8a8a8"  # cells without a value: neutral, and in none of the colour maps used here
+COMPONENTS = ("magnitude", "x", "y")
+ARROWS_ALONG = 24  # about this many arrows along the longer side of the map
+
+
+def mesh_dim(f):
+    """/mesh/dim; a file without it (written before 2D) is 1D."""
+    return int(f["mesh/dim"][()]) if "mesh" in f and "dim" in f["mesh"] else 1
+
+
+def field_time(times, text, path):
+    """The index of the output time nearest to --time (the last without it); a time outside the run is an error."""
+    if text is None:
+        return len(times) - 1
+    t = parse_times(text)
+    if len(t) != 1:
+        raise PlotError("--time %s: give one time (in s, or with s, min, h)" % text)
+    slack = 1e-6 * max(1.0, abs(times[-1]))
+    if t[0] < times[0] - slack or t[0] > times[-1] + slack:
+        raise PlotError("--time %s: %s holds output times %g to %g s; give a time in that range (default: the last)" % (
+            text, path, times[0], times[-1]))
+    return int(np.argmin(np.abs(times - t[0])))
+
+
+def time_text(t):
+    return "t = %s s" % ("%g" % t if t < 100 else "%.0f" % t)
+
+
+class FieldRun:
+    """What a field map needs of a 2D run file: mesh, one output time's fields, metrics (docs/output.md, dim 2)."""
+
+    def __init__(self, path, time_text_):
+        self.run = Run(path)
+        self.path = path
+        with open_h5(path, "run") as f:
+            dim = mesh_dim(f)
+            if dim == 1:
+                raise PlotError("%s is a 1D run (/mesh/dim absent or 1): draw its fields with `%s profiles`" % (path, PROG))
+            if dim != 2:
+                raise PlotError("%s has /mesh/dim %d; `field` draws 2D runs" % (path, dim))
+            missing = [k for k in ("x_faces", "y_faces", "phase") if k not in f["mesh"]]
+            if missing:
+                raise PlotError("%s has no /mesh/%s; a 2D run file has x_faces, y_faces and phase" % (path, missing[0]))
+            self.x_faces, self.y_faces = f["mesh/x_faces"][:], f["mesh/y_faces"][:]
+            self.nx, self.ny = len(self.x_faces) - 1, len(self.y_faces) - 1
+            phase = f["mesh/phase"][:]
+            if phase.size != self.nx * self.ny:
+                raise PlotError("%s: /mesh/phase has %d labels for %d x %d cells" % (path, phase.size, self.nx, self.ny))
+            self.phase = phase.reshape(self.ny, self.nx)  # x fastest: cell (i, j) at j*nx + i
+            if "fields" not in f or "time" not in f["fields"] or len(f["fields/time"]) == 0:
+                raise PlotError("%s has no output times yet (/fields/time is empty)" % path)
+            T = len(f["fields/time"])  # the complete output times, also in a killed run's .part
+            self.times = f["fields/time"][:T]
+            self.k = field_time(self.times, time_text_, path)
+            self.time = float(self.times[self.k])
+            self.fields, self.units = {}, {}  # name -> this time's row, (ny, nx) for cell fields
+            for name, d in f["fields"].items():
+                if name == "time" or not isinstance(d, h5py.Dataset) or d.ndim != 2 or d.shape[0] < T:
+                    continue
+                row = np.asarray(d[self.k], dtype=float)
+                self.fields[name] = row.reshape(self.ny, self.nx) if d.shape[1] == self.nx * self.ny else row
+                self.units[name] = decode(d.attrs.get("units", ""))
+            self.faces = f["mesh/interface_faces"][:].reshape(-1, 4) if "interface_faces" in f["mesh"] else None
+            self.metrics = {}
+            for name in ("interface_current_peak", "interface_current_mean", "hotspot_factor", "contact_area_fraction"):
+                if "metrics" in f and name in f["metrics"]:
+                    self.metrics[name] = (float(f["metrics"][name][()]), decode(f["metrics"][name].attrs.get("units", "")))
+
+    def cell_fields(self):
+        return sorted(n for n, v in self.fields.items() if v.shape == (self.ny, self.nx))
+
+    def vectors(self):
+        """Names N whose N_x and N_y are both cell fields (current_density)."""
+        cells = self.cell_fields()
+        return sorted(n[:-2] for n in cells if n.endswith("_x") and n[:-2] + "_y" in cells)
+
+    def field_list(self):
+        vec = self.vectors()
+        return ", ".join(["%s (magnitude, x, y)" % n for n in vec] +
+                         [n for n in self.cell_fields() if n not in vec and n[:-2] not in vec])
+
+    def values(self, name, component):
+        """(cells (ny, nx), colour-bar label, signed component?) of --field and --component."""
+        if name in self.vectors():
+            comp = component or "magnitude"
+            units = self.units[name + "_x"]
+            if comp == "magnitude":
+                return np.hypot(self.fields[name + "_x"], self.fields[name + "_y"]), axis_label("|%s|" % name, units), False
+            return self.fields["%s_%s" % (name, comp)], axis_label("%s, %s component" % (name, comp), units), True
+        if name in self.cell_fields():
+            if component:
+                raise PlotError("--component %s: %s is a scalar field; components belong to the vector fields (%s)" % (
+                    component, name, ", ".join(self.vectors()) or "none in this file"))
+            return self.fields[name], axis_label(name, self.units[name]), False
+        raise PlotError("--field %s: no cell field of that name in %s; it has %s" % (name, self.path, self.field_list()))
+
+    def title(self, what, args):
+        r = self.run
+        title = args.title or "%s: %s (%s) at %s" % (what, file_stem(self.path), r.config_file or "no config recorded",
+                                                     time_text(self.time))
+        if not args.title and r.status_note():
+            title += " [%s]" % r.status_note()
+        return title
+
+
+def phase_edges(phase, xf, yf):
+    """Segments (µm) along every cell face between two phases, for a LineCollection."""
+    segs = []
+    for j, i in zip(*np.nonzero(phase[:, 1:] != phase[:, :-1])):
+        segs.append([(xf[i + 1], yf[j]), (xf[i + 1], yf[j + 1])])
+    for j, i in zip(*np.nonzero(phase[1:, :] != phase[:-1, :])):
+        segs.append([(xf[i], yf[j + 1]), (xf[i + 1], yf[j + 1])])
+    return segs
+
+
+def map_norm(values, log, signed, name):
+    """The colour map and norm: viridis, log viridis with --log, a diverging map centred on 0 for a signed component."""
+    finite = values[np.isfinite(values)]
+    lo, hi = float(finite.min()), float(finite.max())
+    if log:
+        if lo < 0:
+            raise PlotError("--log: %s runs from %g to %g; a log scale needs values >= 0 (drop --log, or draw the "
+                            "magnitude)" % (name, lo, hi))
+        positive = finite[finite > 0]
+        if not len(positive):
+            raise PlotError("--log: %s is 0 in every cell; drop --log" % name)
+        return "viridis", matplotlib.colors.LogNorm(vmin=float(positive.min()), vmax=hi, clip=True)
+    if signed and lo < 0 < hi:
+        a = max(-lo, hi)
+        return "RdBu_r", matplotlib.colors.Normalize(vmin=-a, vmax=a)
+    return "viridis", matplotlib.colors.Normalize(vmin=lo, vmax=hi)
+
+
+def direction_arrows(ax, fr, name, xc, yc):
+    """Unit arrows of the vector field's direction on every n-th cell, n so that about ARROWS_ALONG fit along the map."""
+    step = max(1, int(np.ceil(max(fr.nx, fr.ny) / ARROWS_ALONG)))
+    j, i = np.meshgrid(np.arange(step // 2, fr.ny, step), np.arange(step // 2, fr.nx, step), indexing="ij")
+    u, v = fr.fields[name + "_x"][j, i], fr.fields[name + "_y"][j, i]
+    size = np.hypot(u, v)
+    big = np.nanmax(np.hypot(fr.fields[name + "_x"], fr.fields[name + "_y"]))
+    keep = np.isfinite(size) & (size > 1e-6 * big)  # no arrow where there is no current to point
+    cell = np.median(np.diff(xc)) if fr.nx > 1 else np.median(np.diff(yc))
+    length = 0.8 * step * cell
+    ax.quiver(xc[i][keep], yc[j][keep], (u / size)[keep], (v / size)[keep], angles="xy", scale_units="xy",
+              scale=1.0 / length, pivot="middle", width=0.0022, headwidth=4, color="white", edgecolor="black", linewidth=0.5, zorder=3)
+    return step
+
+
+def cmd_field(args):
+    fr = FieldRun(args.inputs[0], args.time)
+    if args.interface:
+        for opt, given in (("--field", args.field), ("--component", args.component), ("--arrows", args.arrows), ("--log", args.log)):
+            if given:
+                raise PlotError("%s: --interface draws /fields/interface_current_density along the interface; drop %s" % (opt, opt))
+        return field_interface(args, fr)
+    name = args.field or "current_density"
+    if args.arrows and name not in fr.vectors():
+        raise PlotError("--arrows: %s is not a vector field; arrows show the direction of %s" % (
+            name, ", ".join(fr.vectors()) or "a vector field (none in this file)"))
+    values, label, signed = fr.values(name, args.component)
+    if not np.isfinite(values).any():
+        raise PlotError("%s: %s has no value at %s (NaN in every cell)" % (fr.path, name, time_text(fr.time)))
+    cmap_name, norm = map_norm(values, args.log, signed, label.split(" (")[0])
+    cmap = matplotlib.colormaps[cmap_name].copy()
+    cmap.set_bad(NAN_GREY)
+    xf, yf = fr.x_faces * 1e6, fr.y_faces * 1e6
+    xc, yc = 0.5 * (xf[1:] + xf[:-1]), 0.5 * (yf[1:] + yf[:-1])
+    fig, ax = plt.subplots()
+    ax.grid(False)
+    mesh = ax.pcolormesh(xf, yf, np.ma.masked_invalid(values), cmap=cmap, norm=norm, shading="flat",
+                         rasterized=fr.nx * fr.ny > 20000)  # a big mesh as an image in SVG/PDF: one path per cell is slow
+    # phase boundaries on the cell faces, white with a black rim: visible on every colour of the map
+    edges = matplotlib.collections.LineCollection(phase_edges(fr.phase, xf, yf), colors="white", linewidths=1.2, zorder=2)
+    edges.set_path_effects([matplotlib.patheffects.Stroke(linewidth=2.4, foreground="black"), matplotlib.patheffects.Normal()])
+    ax.add_collection(edges)
+    notes = ["grey: no value (void, or a phase without %s)" % name, "lines: phase boundaries"]
+    if args.arrows:
+        step = direction_arrows(ax, fr, name, xc, yc)
+        notes.append("arrows: its direction%s" % (" (every %s cell)" % ("%dnd" % step if step == 2 else "%dth" % step)
+                                                   if step > 1 else ""))
+    ax.set_xlim(xf[0], xf[-1])
+    ax.set_ylim(yf[0], yf[-1])
+    ax.set_aspect("equal")
+    ax.set_xlabel("x from the anode end (µm)")
+    ax.set_ylabel("y (µm)")
+    cax = ax.inset_axes([1.015, 0.0, 0.025, 1.0])  # follows the map's box, whatever its aspect
+    cax.grid(False)
+    bar = fig.colorbar(mesh, cax=cax)
+    bar.set_label(label)
+    if args.log:
+        number_ticks(bar.ax.yaxis)
+    ax.set_title(wrap_title(fr.title("Field map of %s" % label.split(" (")[0], args), 90))
+    fig.text(0.01, 0.01, wrap_title("; ".join(notes), 115, 2), fontsize=14, va="bottom", color="#444444")
+    fig.tight_layout(rect=(0, 0.05, 0.93, 1))
+    # the phases by name above the map: each column's most common phase, as the profiles name the regions
+    column = np.array([np.bincount(c[c >= 0]).argmax() if (c >= 0).any() else 0 for c in fr.phase.T])
+    label_regions(ax, regions(column, fr.x_faces), xf[-1])
+    path, fmt = output_path(args, "field")
+    save(fig, path, fmt)
+
+
+def interfaces(fr):
+    """The interface faces split into interfaces: runs along x with gaps of more than two cells between them.
+
+    Returns [(label, rows)], rows indexing /mesh/interface_faces, each sorted by y."""
+    f = fr.faces
+    order = np.argsort(f[:, 0], kind="stable")
+    gap = 2.0 * np.max(np.diff(fr.x_faces))
+    cuts = [0] + [n for n in range(1, len(order)) if f[order[n], 0] - f[order[n - 1], 0] > gap] + [len(order)]
+    out = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        rows = order[a:b]
+        rows = rows[np.lexsort((f[rows, 0], f[rows, 1]))]
+        pairs = []
+        for x, y, normal, _ in f[rows]:  # the phases on the two sides of each face
+            if int(normal) == 0:
+                i, j = int(np.argmin(np.abs(fr.x_faces - x))), int(np.searchsorted(fr.y_faces, y)) - 1
+                lo, hi = (j, i - 1), (j, i)
+            else:
+                i, j = int(np.searchsorted(fr.x_faces, x)) - 1, int(np.argmin(np.abs(fr.y_faces - y)))
+                lo, hi = (j - 1, i), (j, i)
+            if 0 <= min(lo + hi) and hi[0] < fr.ny and hi[1] < fr.nx:
+                pairs.append("%s | %s" % (PHASES.get(int(fr.phase[lo]), "phase %d" % fr.phase[lo]),
+                                          PHASES.get(int(fr.phase[hi]), "phase %d" % fr.phase[hi])))
+        sides = max(set(pairs), key=pairs.count) if pairs else "interface"
+        out.append(("x ≈ %.3g µm, %s" % (np.mean(f[rows, 0]) * 1e6, sides), rows))
+    return out
+
+
+def field_interface(args, fr):
+    """The reaction current density along each interface (y), its peak and area-weighted mean marked."""
+    if "interface_current_density" not in fr.fields or fr.faces is None:
+        raise PlotError("%s has no /fields/interface_current_density and /mesh/interface_faces: a 2D run writes them "
+                        "when its mesh has interfaces" % fr.path)
+    current, f = fr.fields["interface_current_density"], fr.faces
+    if len(current) != len(f):
+        raise PlotError("%s: /fields/interface_current_density has %d values per row for %d faces in "
+                        "/mesh/interface_faces" % (fr.path, len(current), len(f)))
+    if not len(f):
+        raise PlotError("%s has no interface faces (/mesh/interface_faces is empty)" % fr.path)
+    units = pretty_units(fr.units["interface_current_density"])
+    fig, ax = plt.subplots()
+    gaps_drawn = False
+    for c, (label, rows) in enumerate(interfaces(fr)):
+        y, i, area = f[rows, 1] * 1e6, current[rows], f[rows, 3] * 1e6
+        # a break in the line where the faces stop (a void: no contact) instead of a bridge over it
+        breaks = np.nonzero(np.diff(y) > 0.5 * (area[1:] + area[:-1]) * 1.01)[0]
+        ax.plot(np.insert(y, breaks + 1, np.nan), np.insert(i, breaks + 1, np.nan), color=colour(c), marker=marker(c),
+                markersize=5, label=None)
+        for n in breaks:
+            ax.axvspan(y[n] + 0.5 * area[n], y[n + 1] - 0.5 * area[n + 1], color=colour(c), alpha=0.1, linewidth=0,
+                       label=None if gaps_drawn else "no contact")
+            gaps_drawn = True
+        ok = np.isfinite(i)
+        if not ok.any():
+            continue
+        peak = int(np.nanargmax(np.abs(i)))
+        mean = np.sum(i[ok] * area[ok]) / np.sum(area[ok])
+        hotspot = abs(i[peak]) / abs(mean) if mean else np.nan
+        ax.axhline(mean, color=colour(c), linestyle="--", linewidth=1.8)
+        ax.plot(y[peak], i[peak], linestyle="none", marker="*", markersize=20, color=colour(c), markeredgecolor="black")
+        ax.plot([], [], color=colour(c), marker=marker(c), label="%s: peak %.3g, mean %.3g %s, hotspot factor %.3g" % (
+            label, i[peak], mean, units, hotspot))
+    ax.plot([], [], color="black", linestyle="--", linewidth=1.8, label="area-weighted mean")
+    ax.plot([], [], color="black", linestyle="none", marker="*", markersize=14, label="peak")
+    ax.set_xlim(fr.y_faces[0] * 1e6, fr.y_faces[-1] * 1e6)
+    lo, hi = ax.get_ylim()
+    if lo > 0:  # a current density reads against 0
+        ax.set_ylim(0, hi * 1.05)
+    ax.set_xlabel("y, position along the interface (µm)")
+    ax.set_ylabel(axis_label("interface current density", fr.units["interface_current_density"]))
+    ax.legend(loc="best", fontsize=14)
+    ax.set_title(wrap_title(fr.title("Interface current density", args), 90))
+    if fr.metrics:
+        note = "the run's /metrics: " + ", ".join("%s %.4g%s" % (k, v, " " + pretty_units(u) if pretty_units(u) else "")
+                                                 for k, (v, u) in fr.metrics.items())
+        fig.text(0.01, 0.01, wrap_title(note, 115, 2), fontsize=14, va="bottom", color="#444444")
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
+    else:
+        fig.tight_layout()
+    path, fmt = output_path(args, "field_interface")
     save(fig, path, fmt)
 
 
@@ -1178,6 +1477,22 @@ def parser():
                                    "each is drawn at the nearest output time; default: --count times evenly spread")
     p.add_argument("--count", type=int, default=5, help="how many evenly spread output times without --times (default 5)")
     p.set_defaults(func=cmd_profiles)
+
+    p = sub.add_parser("field", parents=[common], help="a 2D run's field over the x-y plane at one output time",
+                       description="A field of a 2D run over the x-y plane (µm, true aspect) at one output time, phase "
+                                   "boundaries drawn, cells without a value grey; or, with --interface, the interface "
+                                   "current density along each interface with its peak and mean.")
+    p.add_argument("inputs", nargs=1, metavar="RUN.h5", help="a 2D run file (.h5 or .h5.part)")
+    p.add_argument("--field", metavar="NAME", help="a cell field of /fields (default current_density: the magnitude of "
+                                                   "current_density_x and _y)")
+    p.add_argument("--time", metavar="T", help="the output time, in s (or with s, min, h); the nearest is drawn; "
+                                               "default: the last")
+    p.add_argument("--component", choices=COMPONENTS, help="of a vector field: magnitude (default), x or y")
+    p.add_argument("--log", action="store_true", help="a logarithmic colour scale (values >= 0)")
+    p.add_argument("--arrows", action="store_true", help="arrows of the vector field's direction on a sparse grid")
+    p.add_argument("--interface", action="store_true", help="the interface current density against y along each "
+                                                            "interface instead of a map")
+    p.set_defaults(func=cmd_field)
 
     for name, func, helptext in (("sweep", cmd_sweep, "metrics of a sweep against one input"),
                                  ("rate", cmd_rate, "rate capability: capacity and retention vs C-rate"),

@@ -4,10 +4,12 @@
 # discharge, a thin-film cell), a killed run's .part (made from a real file
 # as a kill leaves it: status running, time datasets shorter than the
 # others), and the summary of a small real `ionstack sweep` (thickness x
-# C-rate). Each figure is checked as a file (PNG signature, 16:9 size,
+# C-rate), and a synthetic 2D run (tests/make_2d_run.py) for the field maps.
+# Each figure is checked as a file (PNG signature, 16:9 size,
 # decodable; SVG parses, with its texts: labels, ticks, legend entries,
 # fonts >= 14 pt; PDF header and trailer) and as a picture (many colours,
-# ink on a part of it, the palette's colours where curves must be). Bad input
+# ink on a part of it, the palette's colours where curves must be; a field
+# map's spread of colours). Bad input
 # must stop with one clear line on stderr, status 1 and no figure. Also the
 # installed layout of the wrapper (PREFIX/bin, PREFIX/share/ionstack/postprocess).
 # The summary checks print SKIP while `ionstack sweep` does not exist.
@@ -49,6 +51,9 @@ ap.add_argument("--text", action="append", default=[], help="an SVG text element
 ap.add_argument("--colour", action="append", default=[], help="#rrggbb that must cover >= 2000 pixels of a PNG (a curve: a legend entry alone covers about 500)")
 ap.add_argument("--same", help="a PNG that must have exactly the same pixels")
 ap.add_argument("--differs", help="a PNG that must not have the same pixels")
+ap.add_argument("--map", type=int, metavar="N", help="a PNG colour map (field): left of its colour bar (the left 80 %% "
+                "of the picture) coloured pixels cover >= 5 %% and take >= N colours (4 bits per channel) of >= 0.1 %% "
+                "of them each: not blank, and not one uniform colour")
 a = ap.parse_args()
 
 
@@ -74,6 +79,18 @@ def check():
             n = int(np.sum(np.abs(img - rgb).max(axis=2) < 0.06))
             if n < 2000:
                 return "colour %s covers %d pixels (want >= 2000: that curve is not drawn)" % (hexc, n)
+        if a.map:
+            left = img[:, : int(0.8 * img.shape[1])]
+            chroma = left.max(axis=2) - left.min(axis=2)
+            coloured = q[:, : left.shape[1]][chroma > 0.08] >> 4  # grey, white and black are axes, text and NaN cells
+            share = len(coloured) / float(chroma.size)
+            if share < 0.05:
+                return "no colour map: %.3f of the pixels left of the colour bar coloured (want >= 0.05)" % share
+            _, counts = np.unique((coloured[:, 0] << 8) | (coloured[:, 1] << 4) | coloured[:, 2], return_counts=True)
+            spread = int(np.sum(counts >= 0.001 * len(coloured)))
+            if spread < a.map:
+                return "a flat map: %d colours on >= 0.1 %% of its pixels each (want >= %d), the commonest on %.2f" % (
+                    spread, a.map, counts.max() / float(len(coloured)))
         for other, want in ((a.same, True), (a.differs, False)):
             if other:
                 b = mpimg.imread(other)[..., :3]
@@ -236,6 +253,85 @@ if [ "$status" -eq 1 ] && grep -q "ends in .svg but --format is pdf" "$tmp/confl
 else
   fail bad_output_format_conflict "status $status, stderr '$(cat "$tmp/conflict.err")'"
 fi
+
+# ---- 2D field maps ----
+# A synthetic 2D run (tests/make_2d_run.py: Li | SE | Li, a void at the left
+# interface, the current crowding at its edges; output at 0 and 600 s) until
+# the solver writes 2D runs. --map: a colour map that is not blank and not one
+# colour; the uniform concentration at t = 0 must fail that check.
+two=$tmp/2d
+if "$py" tests/make_2d_run.py "$two/run.h5" >"$tmp/make_2d.out" 2>&1; then pass field_run_made; else
+  fail field_run_made "$(tail -n 3 "$tmp/make_2d.out")"
+fi
+if plotted field_magnitude "$two/run_field.png" -- field "$two/run.h5"; then
+  check field_magnitude "$two/run_field.png" --map 10
+fi
+if plotted field_x_component "$tmp/fx.png" -- field "$two/run.h5" --component x -o "$tmp/fx.png"; then
+  check field_x_component "$tmp/fx.png" --map 10 --differs "$two/run_field.png"
+fi
+if plotted field_y_arrows "$tmp/fy.png" -- field "$two/run.h5" --component y --arrows -o "$tmp/fy.png"; then
+  check field_y_arrows "$tmp/fy.png" --map 10
+fi
+if plotted field_log "$tmp/flog.png" -- field "$two/run.h5" --log -o "$tmp/flog.png"; then
+  check field_log "$tmp/flog.png" --map 10 --differs "$two/run_field.png"
+fi
+if plotted field_concentration "$tmp/fc.png" -- field "$two/run.h5" --field electrolyte_concentration --time 10min -o "$tmp/fc.png"; then
+  check field_concentration "$tmp/fc.png" --map 10
+fi
+if plotted field_uniform "$tmp/fc0.png" -- field "$two/run.h5" --field electrolyte_concentration --time 0 -o "$tmp/fc0.png"; then
+  if "$py" "$tmp/check.py" field_uniform "$tmp/fc0.png" --map 10 | grep -q "^FAIL field_uniform: a flat map"; then
+    pass field_uniform_caught
+  else
+    fail field_uniform_caught "the check passed a uniform field (t = 0) as a map"
+  fi
+fi
+if plotted field_svg "$tmp/f.svg" -- field "$two/run.h5" -o "$tmp/f.svg"; then
+  check field_svg "$tmp/f.svg" --text "x from the anode end (µm)" --text "y (µm)" --text "|current_density| (A/m²)" \
+    --text "Field map of |current_density|: run (tests/make_2d_run.py) at t = 600 s" --text lithium --text separator
+fi
+if plotted field_interface "$two/run_field_interface.png" -- field "$two/run.h5" --interface; then
+  check field_interface "$two/run_field_interface.png" --colour "$blue" --colour "$vermillion"
+fi
+# the void's interface: its peak at the void's edges, mean over the contact, their ratio; the other one uniform
+if plotted field_interface_svg "$tmp/fi.svg" -- field "$two/run.h5" --interface --time 0 -o "$tmp/fi.svg"; then
+  check field_interface_svg "$tmp/fi.svg" --text "y, position along the interface (µm)" --text "interface current density (A/m²)" \
+    --text "x ≈ 12 µm, lithium | electrolyte: peak 23.9, mean 16 A/m², hotspot factor 1.49" \
+    --text "x ≈ 36 µm, electrolyte | lithium: peak 10, mean 10 A/m², hotspot factor 1" --text "no contact" \
+    --text "Interface current density: run (tests/make_2d_run.py) at t = 0 s"
+fi
+# a killed 2D run: a third row of every field, wild, that /fields/time does not count
+"$py" - "$two/run.h5" "$tmp/2dkilled/run.h5.part" <<'EOF2' || fail field_part_made "python exited with an error"
+import os
+import shutil
+import sys
+import h5py
+import numpy as np
+
+src, dst = sys.argv[1:]
+os.makedirs(os.path.dirname(dst))
+shutil.copy(src, dst)
+with h5py.File(dst, "r+") as f:
+    f["provenance/status"][()] = np.bytes_(b"running")
+    for name, d in f["fields"].items():
+        if name != "time":
+            d.resize(3, axis=0)
+            d[2] = 1e6
+EOF2
+if plotted field_part "$tmp/fpart.png" -- field "$tmp/2dkilled/run.h5.part" --title "2D run" -o "$tmp/fpart.png" &&
+  plotted field_part_whole "$tmp/fwhole.png" -- field "$two/run.h5" --title "2D run" -o "$tmp/fwhole.png"; then
+  check field_part_counts_rows "$tmp/fpart.png" --same "$tmp/fwhole.png"
+fi
+cp "$two/run.h5" "$tmp/2d_no_interface.h5"
+"$py" -c 'import sys, h5py; f = h5py.File(sys.argv[1], "r+"); del f["fields/interface_current_density"]' "$tmp/2d_no_interface.h5" ||
+  fail bad_field_no_interface "could not remove the interface field"
+refused bad_field_1d "is a 1D run (/mesh/dim absent or 1): draw its fields with \`ionstack-plot profiles\`" field "$runs/cycle.h5"
+refused bad_field_unknown "--field nonsense: no cell field of that name in $two/run.h5; it has current_density (magnitude, x, y), electrolyte_concentration, electrolyte_potential, solid_potential" \
+  field "$two/run.h5" --field nonsense
+refused bad_field_time "--time 2h: $two/run.h5 holds output times 0 to 600 s" field "$two/run.h5" --time 2h
+refused bad_field_component "--component x: electrolyte_potential is a scalar field" field "$two/run.h5" --field electrolyte_potential --component x
+refused bad_field_log_signed "--log: current_density, y component runs from" field "$two/run.h5" --component y --log
+refused bad_field_no_interface "has no /fields/interface_current_density" field "$tmp/2d_no_interface.h5" --interface
+refused bad_profiles_2d "is a 2D run (/mesh/dim 2): draw its fields with \`ionstack-plot field\`" profiles "$two/run.h5"
 
 # ---- the installed layout and a link to the wrapper ----
 prefix=$tmp/prefix
