@@ -216,7 +216,8 @@ static PetscErrorCode NewtonSetUp(SNES snes, Model *m)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode SolveSteady(Model *m, Vec U)
+/* *converged: Newton settled within its iterations (a check fails, not the program, when it does not). */
+static PetscErrorCode SolveSteady(Model *m, Vec U, PetscBool *converged)
 {
   SNES                snes;
   Mat                 J;
@@ -231,7 +232,7 @@ static PetscErrorCode SolveSteady(Model *m, Vec U)
   PetscCall(SNESSetFromOptions(snes));
   PetscCall(SNESSolve(snes, NULL, U));
   PetscCall(SNESGetConvergedReason(snes, &reason));
-  PetscCheck(reason > 0, m->comm, PETSC_ERR_NOT_CONVERGED, "the steady Newton solve did not converge (%s)", SNESConvergedReasons[reason]);
+  *converged = (PetscBool)(reason > 0);
   PetscCall(SNESDestroy(&snes));
   PetscCall(MatDestroy(&J));
   PetscFunctionReturn(0);
@@ -265,7 +266,8 @@ static VarKind PrimaryVar(PhaseType phase, int a)
 
 /* Max error over cells of each measured field, relative to that field's
  * variation over the cells: err[0], err[1] are c and phi, or in the
- * interface case phi_s and phi_e; -1 for a field the mesh does not solve. */
+ * interface case phi_s and phi_e; -1 for a field the mesh does not solve,
+ * NaN when Newton did not converge. */
 static PetscErrorCode ManufacturedSolve(Case kase, PetscInt n, double err[2])
 {
   Params       p;
@@ -274,6 +276,7 @@ static PetscErrorCode ManufacturedSolve(Case kase, PetscInt n, double err[2])
   Vec          U, all;
   PetscScalar *u;
   double       emax[2] = {0, 0}, lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+  PetscBool    converged = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   FixtureBase(&p);
@@ -319,7 +322,7 @@ static PetscErrorCode ManufacturedSolve(Case kase, PetscInt n, double err[2])
     }
   }
   PetscCall(VecRestoreArray(U, &u));
-  PetscCall(SolveSteady(m, U));
+  PetscCall(SolveSteady(m, U, &converged));
   PetscCall(GatherState(U, &all));
   PetscCall(VecGetArray(all, &u));
   for (PetscInt g = 0; g < m->nx * m->ny; g++) {
@@ -334,7 +337,7 @@ static PetscErrorCode ManufacturedSolve(Case kase, PetscInt n, double err[2])
   }
   PetscCall(VecRestoreArray(all, &u));
   for (int s = 0; s < 2; s++)
-    err[s] = hi[s] >= lo[s] ? emax[s] / (hi[s] - lo[s]) : -1;
+    err[s] = hi[s] >= lo[s] ? (converged ? emax[s] / (hi[s] - lo[s]) : NAN) : -1;
   PetscCall(VecDestroy(&all));
   PetscCall(VecDestroy(&U));
   PetscCall(ModelDestroy(&m));
@@ -696,9 +699,12 @@ static PetscErrorCode CheckJacobian(PetscBool interfaces)
     }
   PetscCall(VecGetArrayRead(all, &ua));
   for (PetscInt jcol = 0; jcol < n; jcol++) {
-    const PetscReal    h = 1e-6 * (PetscAbsScalar(ua[jcol]) + 1e-3);
+    const PetscReal    h = 1e-5 * (PetscAbsScalar(ua[jcol]) + 1e-3);
     const PetscScalar *fp, *fm;
-    /* central differences: truncation ~ h^2 |F'''|, well below the tolerance */
+    /* central differences: truncation ~ h^2 |F'''|, rounding (and the interface
+     * solves' tolerance) ~ 1/h; measured 3e-6, 3e-8, 3e-7, 2e-6 of the row at
+     * 1e-4, 1e-5, 1e-6, 1e-7 of the value: the truncation falls as h^2 down
+     * to 1e-5 */
     PetscCall(PerturbedResidual(m, U, Udot, shift, jcol, h, Up, Udp, Fp));
     PetscCall(PerturbedResidual(m, U, Udot, shift, jcol, -h, Up, Udp, Fm));
     PetscCall(VecGetArrayRead(Fp, &fp));
@@ -745,6 +751,10 @@ int main(int argc, char **argv)
   PetscCall(CheckManufactured());
   PetscCall(CheckUniformStack());
   PetscCall(CheckJacobian(PETSC_TRUE));
+  /* fails: at a boundary where one field's value is given and the other's
+   * flux (phi_e and no lithium flux here), residual.c mirrors the
+   * flux-given field (uR = uL) but its Jacobian keeps only d f / d uL and
+   * drops d f / d uR of that field (docs/verification.md) */
   PetscCall(CheckJacobian(PETSC_FALSE));
   PetscCall(CheckConservation());
   PetscCall(PetscFinalize());
