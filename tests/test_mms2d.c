@@ -408,12 +408,11 @@ static PetscErrorCode Integrate(Model *m, Vec U, PetscReal dt, PetscInt steps, P
 /* Li | binary electrolyte | Li on ny rows of the FixtureBase layers
  * (5 + 2.5 + 5 um cells), 1 mA/cm^2 drawn at the cathode end, 10 BDF2
  * steps of 2 s; ny = 1 is the 1D stack. */
-static PetscErrorCode StackRun(Params *p, PetscInt ny, PetscBool periodic, Model **m, Vec *U)
+static PetscErrorCode StackRun(Params *p, PetscInt ny, PetscBool periodic, Model **m, Vec *U, PetscBool *completed)
 {
   const PetscInt nx = p->region[REGION_ANODE].layer.cells + p->region[REGION_SEPARATOR].layer.cells + p->region[REGION_CATHODE].layer.cells;
   PetscInt      *phase, *region;
   PetscReal     *hx;
-  PetscBool      completed;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc3(nx * ny, &phase, nx * ny, &region, nx, &hx));
@@ -428,22 +427,21 @@ static PetscErrorCode StackRun(Params *p, PetscInt ny, PetscBool periodic, Model
   (*m)->bc[SIDE_XMAX][VIEW_SOLID][FIELD_PHI] = (Boundary){BC_FLUX, 10.0};
   PetscCall(ModelCreateVector(*m, U));
   PetscCall(ModelInitialState(*m, *U));
-  PetscCall(Integrate(*m, *U, 2.0, 10, 30, NULL, NULL, &completed));
-  PetscCheck(completed, PETSC_COMM_WORLD, PETSC_ERR_NOT_CONVERGED,
-             "the Li | binary | Li stack on %" PetscInt_FMT " rows did not complete its 10 steps", ny);
+  PetscCall(Integrate(*m, *U, 2.0, 10, 30, NULL, NULL, completed));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode CheckUniformStack(void)
 {
-  Params p;
-  Model *m1;
-  Vec    U1, all1;
+  Params    p;
+  Model    *m1;
+  Vec       U1, all1;
+  PetscBool done1;
 
   PetscFunctionBeginUser;
   FixtureBase(&p);
   FixtureBinary(&p, 1e-11, 3e-11, 1000);
-  PetscCall(StackRun(&p, 1, PETSC_FALSE, &m1, &U1));
+  PetscCall(StackRun(&p, 1, PETSC_FALSE, &m1, &U1, &done1));
   PetscCall(GatherState(U1, &all1));
   for (int w = 0; w < 2; w++) {
     const PetscBool    periodic = (PetscBool)(w == 0);
@@ -452,8 +450,9 @@ static PetscErrorCode CheckUniformStack(void)
     const PetscScalar *u1, *u2;
     double             worst = 0, scale[VAR_COUNT] = {0};
     char               name[128];
+    PetscBool          done2;
 
-    PetscCall(StackRun(&p, 8, periodic, &m2, &U2));
+    PetscCall(StackRun(&p, 8, periodic, &m2, &U2, &done2));
     PetscCall(GatherState(U2, &all2));
     PetscCall(VecGetArrayRead(all1, &u1));
     PetscCall(VecGetArrayRead(all2, &u2));
@@ -471,7 +470,8 @@ static PetscErrorCode CheckUniformStack(void)
     PetscCall(VecRestoreArrayRead(all1, &u1));
     PetscCall(VecRestoreArrayRead(all2, &u2));
     snprintf(name, sizeof name, "mms2d_uniform_stack_%s_equals_1d", periodic ? "periodic" : "zero_flux");
-    check(worst <= 1e-10, name, "largest difference of a row from the 1D run %.2e of the field's magnitude, tol %.0e", worst, 1e-10);
+    check(done1 && done2 && worst <= 1e-10, name, "largest difference of a row from the 1D run %.2e of the field's magnitude, tol %.0e", worst,
+          1e-10);
     PetscCall(VecDestroy(&all2));
     PetscCall(VecDestroy(&U2));
     PetscCall(ModelDestroy(&m2));
