@@ -108,6 +108,9 @@ static PetscErrorCode FaceEvaluate(const Model *m, const Face *fc, PetscReal t, 
     }
     BulkFlux(m, fc->view, fc->L, fc->L, uL, uR, fc->dL, 0.0, ff);
     for (int a = 0; a < FIELD_COUNT; a++) {
+      /* a field whose flux is given stands at its cell value on the boundary side (uR = uL above): its derivative goes to the cell */
+      for (int b = 0; b < FIELD_COUNT; b++)
+        if (bc[b].kind == BC_FLUX) ff->J[a][b] += ff->J[a][FIELD_COUNT + b];
       for (int b = FIELD_COUNT; b < 2 * FIELD_COUNT; b++)
         ff->J[a][b] = 0.0;
       if (bc[a].kind == BC_FLUX) {
