@@ -227,7 +227,9 @@ static PetscErrorCode TestErrors(void)
   PetscCall(LoadText("temp.yaml", "cell: {temperature: -300 degC}\n", 0, NULL, NULL, &p, &ierr));
   ExpectError("errors: temperature below 0 K", ierr, "cell.temperature", NULL);
   PetscCall(LoadText("dim.yaml", "mesh: {dim: 2}\n", 0, NULL, NULL, &p, &ierr));
-  ExpectError("errors: 2D meshes are not available yet", ierr, "2D meshes are not available yet", NULL);
+  ExpectError("errors: a 2D mesh without a phase map", ierr, "mesh.phase_map", "mesh.generator");
+  PetscCall(LoadText("dim3.yaml", "mesh: {dim: 3}\n", 0, NULL, NULL, &p, &ierr));
+  ExpectError("errors: dim 3", ierr, "dim 3 is not allowed", "1, 2");
   PetscCall(LoadText(
       "tplus.yaml",
       "separator: {material: custom, kind: binary, conductivity: 1 mS/cm, diffusivity: 1e-12 m^2/s, concentration: 1 M, transference_number: 1.5}\n",

@@ -71,7 +71,7 @@ static PetscReal FieldValue(PetscInt f, PetscInt k, PetscInt j)
 static PetscErrorCode WriteRun(MPI_Comm comm, const char *path, PetscBool kill, int argc, char **argv)
 {
   Params      *p;
-  OutputMesh   mesh;
+  OutputMesh   mesh = {0};
   Output       out;
   PetscReal    x_centres[NCELLS], conc[NCELLS], pot[NCELLS], iface[2];
   OutputField  fields[3];
@@ -321,7 +321,7 @@ static PetscErrorCode CheckEmptyRun(const char *dir)
   PetscFunctionBeginUser;
   for (PetscInt j = 0; j < NCELLS; j++)
     x_centres[j] = 0.5 * (x_faces[j] + x_faces[j + 1]);
-  mesh = (OutputMesh){NCELLS, (PetscReal *)x_faces, x_centres, (PetscInt *)phases};
+  mesh = (OutputMesh){.ncells = NCELLS, .x_faces = (PetscReal *)x_faces, .x_centres = x_centres, .phase = (PetscInt *)phases};
   snprintf(path, sizeof path, "%s/empty.h5", dir);
   PetscCall(OutputCreate(PETSC_COMM_WORLD, path, NULL, 0, NULL, &mesh, &out));
   PetscCall(OutputClose(&out, "diverged before the first output", OUTPUT_FAILED));
@@ -343,7 +343,7 @@ static void TestMesh(OutputMesh *mesh, PetscReal *x_centres)
 {
   for (PetscInt j = 0; j < NCELLS; j++)
     x_centres[j] = 0.5 * (x_faces[j] + x_faces[j + 1]);
-  *mesh = (OutputMesh){NCELLS, (PetscReal *)x_faces, x_centres, (PetscInt *)phases};
+  *mesh = (OutputMesh){.ncells = NCELLS, .x_faces = (PetscReal *)x_faces, .x_centres = x_centres, .phase = (PetscInt *)phases};
 }
 
 static int WriteFile(const char *path, const char *text)
@@ -618,7 +618,7 @@ static PetscErrorCode FillUntilError(MPI_Comm comm, const char *path, PetscInt n
     x[j] = 1e-6 * j;
   for (PetscInt j = 0; j < n; j++)
     xc[j] = 1e-6 * (j + 0.5), ph[j] = 2;
-  mesh     = (OutputMesh){n, x, xc, ph};
+  mesh     = (OutputMesh){.ncells = n, .x_faces = x, .x_centres = xc, .phase = ph};
   f.values = rank ? NULL : values;
   *k       = 0;
   msg[0]   = '\0';

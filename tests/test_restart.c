@@ -102,7 +102,7 @@ int main(int argc, char **argv)
     Output     out;
     PetscReal  xf[3] = {0, 1e-6, 2e-6}, xc[2] = {5e-7, 1.5e-6};
     PetscInt   ph[2] = {PHASE_LITHIUM, PHASE_ELECTROLYTE};
-    OutputMesh mesh  = {2, xf, xc, ph};
+    OutputMesh mesh  = {.ncells = 2, .x_faces = xf, .x_centres = xc, .phase = ph};
     PetscCall(PetscSNPrintf(other, sizeof other, "%s/nostate.h5", dir));
     Cell(&q, 1, "nostate.h5");
     ierr = OutputCreate(PETSC_COMM_WORLD, other, &q, 0, NULL, &mesh, &out);

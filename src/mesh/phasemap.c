@@ -27,8 +27,6 @@
 #include <hdf5.h>
 #include "phasemap.h"
 
-const char *const GeneratorKinds[] = {"none", "flat", "sinusoidal", "rough", "voids", "particles", "GeneratorKind", "GENERATOR_", NULL};
-
 #define MAX_ATTEMPTS 1000000 /* random sequential addition gives up after this many rejected or accepted draws */
 #define MAX_LISTED 3         /* cells a floating-lithium message lists */
 #define PGM_LINE_VALUES 32   /* values per line of a P2 file: PGM asks for lines of at most 70 characters */

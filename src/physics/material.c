@@ -12,6 +12,7 @@
 const char *const PhaseNames[]       = {"void", "lithium", "electrolyte", "active", "composite", "collector", "PhaseType", "PHASE_", NULL};
 const char *const ElectrolyteKinds[] = {"single_ion", "binary", "ElectrolyteKind", "ELECTROLYTE_", NULL};
 const char *const OcpModels[]        = {"constant", "NMC811", "LCO", "NMC532", "LFP", "table", "OcpModel", "OCP_", NULL};
+const char *const GeneratorKinds[]   = {"none", "flat", "sinusoidal", "rough", "voids", "particles", "GeneratorKind", "GENERATOR_", NULL};
 const char *const CathodeModels[]    = {"active", "lithium", "composite", "CathodeModel", "CATHODE_", NULL};
 const char *const StepKinds[]        = {"discharge", "charge", "rest", "hold", "StepKind", "STEP_", NULL};
 
