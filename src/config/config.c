@@ -2419,9 +2419,33 @@ PetscErrorCode ParamsView(const Params *p, FILE *fp)
     fprintf(fp, "mesh: %dD, memory limit none\n", (int)p->dim);
   else
     fprintf(fp, "mesh: %dD, memory limit %.4g GiB\n", (int)p->dim, (double)(p->memory_limit / 1073741824.0));
-  for (int i = 0; i < 3; i++)
-    fprintf(fp, "%-10s thickness %g \u00b5m, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells,
-            (double)L[i]->grading);
+  if (p->dim == 2) {
+    const PhaseMapGenerator *g = &p->mesh2d;
+    fprintf(fp, "  lateral %g \u00b5m, %s walls; ", (double)(g->lateral_size * 1e6), g->periodic ? "periodic" : "zero-flux");
+    if (g->kind == GENERATOR_NONE)
+      fprintf(fp, "phase map %s (square cells of lateral_size / its rows; the layers' geometry is the map's)\n", p->phase_map);
+    else {
+      fprintf(fp, "generator %s on %d rows of %g \u00b5m", GeneratorKinds[g->kind], (int)g->lateral_cells,
+              (double)(g->lateral_size / g->lateral_cells * 1e6));
+      if (g->kind == GENERATOR_SINUSOIDAL)
+        fprintf(fp, ": amplitude %g \u00b5m, wavelength %g \u00b5m", (double)(g->amplitude * 1e6), (double)(g->wavelength * 1e6));
+      if (g->kind == GENERATOR_ROUGH)
+        fprintf(fp, ": rms %g \u00b5m, correlation length %g \u00b5m, seed %d", (double)(g->rms * 1e6), (double)(g->correlation_length * 1e6),
+                (int)g->seed);
+      if (g->kind == GENERATOR_VOIDS)
+        fprintf(fp, ": contact fraction %g, %d voids %g \u00b5m deep", (double)g->contact_fraction, (int)g->void_count,
+                (double)(g->void_depth * 1e6));
+      if (g->kind == GENERATOR_PARTICLES)
+        fprintf(fp, ": fraction %g, radius %g +- %g \u00b5m, seed %d", (double)g->particle_fraction, (double)(g->particle_radius * 1e6),
+                (double)(g->radius_spread * 1e6), (int)g->seed);
+      fprintf(fp, "\n");
+      for (int i = 0; i < 3; i++)
+        fprintf(fp, "%-10s thickness %g \u00b5m\n", names[i], (double)(L[i]->thickness * 1e6));
+    }
+  } else
+    for (int i = 0; i < 3; i++)
+      fprintf(fp, "%-10s thickness %g \u00b5m, %d cells, grading %g\n", names[i], (double)(L[i]->thickness * 1e6), (int)L[i]->cells,
+              (double)L[i]->grading);
   fprintf(fp, "anode: lithium, sigma = %.4g S/m, density = %g g/cm^3\n", (double)p->region[REGION_ANODE].conductivity,
           (double)(p->region[REGION_ANODE].density / 1000));
   fprintf(fp, "  Li | separator kinetics: i0 = %.4g mA/cm\u00b2, alpha_a = %g, alpha_c = %g, R_film = %g \u03a9 cm\u00b2%s\n",

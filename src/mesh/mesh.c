@@ -409,7 +409,13 @@ static PetscErrorCode ModelSetUp(Model *m)
         AddFaces(m, LocalCell(m, i, j - 1), LocalCell(m, i, j), f, &nf);
       }
   m->nfaces = nf;
-  PetscCall(PetscMalloc4(nf, &m->flux, nf, &m->flux_ok, m->nghosted, &m->flux_u, m->nlocal, &m->reaction));
+  PetscCall(PetscRealloc(sizeof(Face) * (size_t)PetscMax(nf, 1), &m->faces)); /* most faces carry one record, not the two allowed for */
+  {
+    PetscBool composite = PETSC_FALSE; /* only composite cells have a reaction of their own */
+    for (PetscInt k = 0; k < m->nlocal && !composite; k++)
+      composite = (PetscBool)(m->local_phase[k] == PHASE_COMPOSITE);
+    PetscCall(PetscMalloc4(nf, &m->flux, nf, &m->flux_ok, m->nghosted, &m->flux_u, composite ? m->nlocal : 1, &m->reaction));
+  }
   m->flux_time = NAN;
   PetscCall(PetscFree2(of_x, of_y));
   for (PetscInt s = 0; s < SIDE_COUNT; s++)

@@ -451,7 +451,6 @@ static PetscErrorCode LinearSolver2d(Simulation sim, SNES snes, KSP ksp, PC pc)
   PetscCall(SNESSetLagPreconditioner(snes, 4));
   PetscCall(SNESSetLagPreconditionerPersists(snes, PETSC_TRUE));
   PetscCall(KSPSetType(ksp, KSPGMRES));
-  PetscCall(KSPGMRESSetRestart(ksp, 100));
   PetscCall(KSPSetTolerances(ksp, 1e-10, 1e-15 * PetscSqrtReal((PetscReal)n), PETSC_DEFAULT, 1000));
   for (PetscInt r = 0; r < m->nowned; r++)
     nphi += m->potential[r];
