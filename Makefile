@@ -121,6 +121,7 @@ bench: deps
 	@$(MAKE) --no-print-directory bin/ionstack $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@bash bench/sweep.sh
+	@bash bench/scaling_2d.sh
 
 install: bin/ionstack
 	install -d $(PREFIX)/bin $(PREFIX)/share/ionstack/materials $(PREFIX)/share/ionstack/postprocess $(PREFIX)/share/ionstack/slurm

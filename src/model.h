@@ -222,7 +222,7 @@ typedef struct {
   PetscInt ninterfaces; /* global number of interface faces: the x faces in order of their left cell, then the y faces in order of their upper cell */
   PetscReal     *interface_geometry; /* ninterfaces x 4, replicated: face centre x, y, normal (0 x, 1 y), area */
   FaceFlux      *flux;               /* nfaces: the fluxes of the last state assembled (residual.c) */
-  InterfaceFlux *reaction;           /* nlocal: the composite reaction of each owned composite cell at that state */
+  InterfaceFlux *reaction;           /* nlocal (1 without composite cells): the composite reaction of each owned composite cell at that state */
   PetscBool     *flux_ok;            /* nfaces: that state was physical at the face */
   PetscScalar   *flux_u;             /* nghosted: the ghosted state they belong to */
   PetscReal      flux_time;          /* and its time; NAN before the first */
