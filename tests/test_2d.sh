@@ -245,6 +245,9 @@ sed "s|phase_map: .*}|phase_map: $tmp/seven.pgm}|" "$tmp/map.yaml" >"$tmp/seven.
 bad unmapped_label "label 7" "$tmp/seven.yaml"
 "$bin" run "$tmp/seven.yaml" -quiet -mesh_labels "{7: electrolyte}" -output_file "$tmp/seven.h5" >"$tmp/seven.out" 2>&1
 check twod_label_remap_runs "[ $? = 0 ] && [ -f $tmp/seven.h5 ]" "$(tail -2 "$tmp/seven.out")"
+sed '/^mesh:/s|}$|, labels: {7: electrolyte}}|' "$tmp/seven.yaml" >"$tmp/seven_labels.yaml"
+"$bin" run "$tmp/seven_labels.yaml" -quiet -output_file "$tmp/seven2.h5" >"$tmp/seven2.out" 2>&1
+check twod_label_remap_in_config "[ $? = 0 ] && [ -f $tmp/seven2.h5 ] && $py -c \"import h5py; assert 'labels: {7: electrolyte}' in h5py.File('$tmp/seven2.h5')['provenance/config'][()].decode()\"" "$(tail -2 "$tmp/seven2.out")"
 $py - "$tmp/float.pgm" <<'EOF2'
 import sys
 rows = []

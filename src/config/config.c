@@ -644,39 +644,24 @@ static PetscErrorCode SetMaterials(Config *c, yaml_document_t *doc, yaml_node_t 
   PetscFunctionReturn(0);
 }
 
-/* A profile mapping as one flow-mapping text, the form a command-line value
- * takes too; GetProfile checks its ends. */
-static PetscErrorCode ProfileText(yaml_document_t *doc, yaml_node_t *map, const char *origin, const char *section, const char *key, char *text,
-                                  size_t len)
+/* A mapping value as one flow-mapping text, the form a command-line value
+ * takes too: a profile {separator_side: a, collector_side: b} (its keys
+ * checked here, its ends by GetProfile) or mesh.labels {0: void, 7:
+ * electrolyte} (checked by ResolveLabels). */
+static PetscErrorCode FlowText(yaml_document_t *doc, yaml_node_t *map, const char *origin, const char *section, const char *key, PetscBool profile,
+                               char *text, size_t len)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(text, "{", len));
   for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top; q++) {
     const char *k = YamlScalar(yaml_document_get_node(doc, q->key)), *v = YamlScalar(yaml_document_get_node(doc, q->value));
-    PetscCheck(k && v && (!strcmp(k, "separator_side") || !strcmp(k, "collector_side")), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: %s.%s: a profile has the keys separator_side and collector_side, each with one value; got '%s'", origin, section, key,
+    PetscCheck(k && v && (!profile || !strcmp(k, "separator_side") || !strcmp(k, "collector_side")), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+               "%s: %s.%s: %s; got '%s'", origin, section, key,
+               profile ? "a profile has the keys separator_side and collector_side, each with one value"
+                       : "labels map to phases, one value each, e.g. {0: void, 7: electrolyte}",
                k ? k : "(not a name)");
-    PetscCheck(strlen(text) + strlen(k) + strlen(v) + 6 < len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s: the profile is too long", origin,
+    PetscCheck(strlen(text) + strlen(k) + strlen(v) + 6 < len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s: the mapping is too long", origin,
                section, key);
-    if (q > map->data.mapping.pairs.start) PetscCall(StrAppend(text, ", ", len));
-    PetscCall(StrAppend(text, k, len));
-    PetscCall(StrAppend(text, ": ", len));
-    PetscCall(StrAppend(text, v, len));
-  }
-  PetscCall(StrAppend(text, "}", len));
-  PetscFunctionReturn(0);
-}
-
-/* mesh.labels as one flow-mapping text, {0: void, 7: electrolyte}, the form
- * a command-line value takes too; ResolveLabels checks it. */
-static PetscErrorCode LabelsText(yaml_document_t *doc, yaml_node_t *map, const char *origin, char *text, size_t len)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscStrncpy(text, "{", len));
-  for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top; q++) {
-    const char *k = YamlScalar(yaml_document_get_node(doc, q->key)), *v = YamlScalar(yaml_document_get_node(doc, q->value));
-    PetscCheck(k && v && strlen(text) + strlen(k) + strlen(v) + 6 < len, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-               "%s: mesh.labels maps labels to phases, e.g. {0: void, 7: electrolyte}", origin);
     if (q > map->data.mapping.pairs.start) PetscCall(StrAppend(text, ", ", len));
     PetscCall(StrAppend(text, k, len));
     PetscCall(StrAppend(text, ": ", len));
@@ -725,12 +710,8 @@ static PetscErrorCode ReadConfigDocument(Config *c, yaml_document_t *doc)
         const SchemaKey *sk = key ? FindKey(section, key) : NULL;
         char             profile[256];
         PetscCheck(key, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: keys of section %s must be plain names", origin, section);
-        if (!value && sk && !strcmp(section, "mesh") && !strcmp(key, "labels") && vv->type == YAML_MAPPING_NODE) {
-          PetscCall(LabelsText(doc, vv, origin, profile, sizeof profile));
-          value = profile;
-        }
-        if (!value && sk && sk->type == KT_PROFILE && vv->type == YAML_MAPPING_NODE) {
-          PetscCall(ProfileText(doc, vv, origin, section, key, profile, sizeof profile));
+        if (!value && sk && (sk->type == KT_PROFILE || (!strcmp(section, "mesh") && !strcmp(key, "labels"))) && vv->type == YAML_MAPPING_NODE) {
+          PetscCall(FlowText(doc, vv, origin, section, key, (PetscBool)(sk->type == KT_PROFILE), profile, sizeof profile));
           value = profile;
         }
         PetscCheck(value, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.%s must be a single value%s, not a %s", origin, section, key,
