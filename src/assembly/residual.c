@@ -627,16 +627,17 @@ PetscErrorCode ModelInterfaceCurrents(Model *m, PetscReal t, Vec U, PetscReal *v
 }
 
 /* current_density is the x component of the cell's current-density vector (along the stack, as in 1D); current_density_y its lateral one */
-const char *const ModelFieldNames[MODEL_FIELD_COUNT] = {"electrolyte_concentration",
-                                                        "electrolyte_potential",
-                                                        "solid_potential",
-                                                        "solid_concentration",
-                                                        "particle_surface_concentration",
-                                                        "current_density",
-                                                        "reaction_current_density",
-                                                        "current_density_y"};
+const char *const ModelFieldNames[MODEL_FIELD_COUNT] = {
+    "electrolyte_concentration",      "electrolyte_potential", "solid_potential",          "solid_concentration",
+    "particle_surface_concentration", "current_density",       "reaction_current_density", "current_density_y"};
 const char *const ModelFieldUnits[MODEL_FIELD_COUNT] = {"mol/m^3", "V", "V", "mol/m^3", "mol/m^3", "A/m^2", "A/m^3", "A/m^2"};
 enum { OUT_CE, OUT_PHIE, OUT_PHIS, OUT_CS, OUT_CSURF, OUT_CURRENT, OUT_REACTION, OUT_CURRENT_Y };
+
+/* The index of owned global cell g in the rank's block, x fastest. */
+static inline PetscInt OwnedIndex(const Model *m, PetscInt g)
+{
+  return (g / m->nx - m->ys) * m->xm + g % m->nx - m->xs;
+}
 
 /* Whether a cell of region r reports output field f. */
 static PetscBool RegionReports(const Region *r, const CellLayout *l, int f)
@@ -666,28 +667,30 @@ PetscBool ModelHasField(const Model *m, PetscInt f)
   return PETSC_FALSE;
 }
 
-/* Each rank writes its owned cells into a zeroed global array, a sum over
- * the ranks gathers them on rank 0, which marks the fields a cell lacks. */
+/* Each rank fills the fields of its own block of cells (x fastest inside
+ * it), and rank 0 gathers the blocks into the global order: no rank but 0
+ * holds more than its own cells. */
 PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
 {
-  const PetscInt     n = m->nx * m->ny;
+  const PetscInt     n = m->nx * m->ny, nown = m->xm * m->ym;
   const PetscScalar *u;
-  PetscReal         *local;
-  PetscMPIInt        rank;
+  PetscReal         *local, *all = NULL;
+  PetscMPIInt        rank, size, *counts = NULL, *displs = NULL, count = (PetscMPIInt)(MODEL_FIELD_COUNT * nown);
+  PetscInt           box[4] = {m->xs, m->ys, m->xm, m->ym}, *boxes = NULL;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscCalloc1(MODEL_FIELD_COUNT * n, &local));
+  PetscCall(PetscCalloc1(MODEL_FIELD_COUNT * nown + 1, &local));
   PetscCall(ModelStateGet(m, U, &u));
   PetscCall(StateEvaluate(m, t, u)); /* the composite reactions, shared with the residual at this state */
   for (PetscInt k = 0; k < m->nlocal; k++) {
     const Region      *r  = RegionOf(m, k);
     const CellLayout  *l  = &m->layout[m->local_region[k]];
     const PetscScalar *uc = u + m->local_offset[k];
-    const PetscInt     g  = m->local_cell[k];
+    const PetscInt     g = m->local_cell[k], b = OwnedIndex(m, g);
     if (m->owned_offset[k] < 0) continue;
-    local[OUT_CE * n + g]   = l->count[VAR_C_E] ? uc[l->offset[VAR_C_E]] : RegionFixedValue(r, VAR_C_E);
-    local[OUT_PHIE * n + g] = l->count[VAR_PHI_E] ? uc[l->offset[VAR_PHI_E]] : 0.0;
-    local[OUT_PHIS * n + g] = l->count[VAR_PHI_S] ? uc[l->offset[VAR_PHI_S]] : 0.0;
+    local[OUT_CE * nown + b]   = l->count[VAR_C_E] ? uc[l->offset[VAR_C_E]] : RegionFixedValue(r, VAR_C_E);
+    local[OUT_PHIE * nown + b] = l->count[VAR_PHI_E] ? uc[l->offset[VAR_PHI_E]] : 0.0;
+    local[OUT_PHIS * nown + b] = l->count[VAR_PHI_S] ? uc[l->offset[VAR_PHI_S]] : 0.0;
     if (r->phase == PHASE_COMPOSITE) {
       const InterfaceFlux rx = m->reaction[k];
       CompositeCell       cc;
@@ -695,11 +698,11 @@ PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
       ModelCompositeCell(m, k, &cc);
       for (PetscInt j = 0; j < l->count[VAR_C_S]; j++)
         mean += ShellVolumeShare(cc.xi, j) * uc[l->offset[VAR_C_S] + j];
-      local[OUT_CS * n + g]       = mean;
-      local[OUT_CSURF * n + g]    = rx.in_domain ? rx.theta_face * r->active.max_concentration : NAN;
-      local[OUT_REACTION * n + g] = rx.in_domain ? cc.area * rx.i : NAN;
+      local[OUT_CS * nown + b]       = mean;
+      local[OUT_CSURF * nown + b]    = rx.in_domain ? rx.theta_face * r->active.max_concentration : NAN;
+      local[OUT_REACTION * nown + b] = rx.in_domain ? cc.area * rx.i : NAN;
     } else if (l->count[VAR_C_S])
-      local[OUT_CS * n + g] = uc[l->offset[VAR_C_S]];
+      local[OUT_CS * nown + b] = uc[l->offset[VAR_C_S]];
   }
   /* each component of a cell's current is the mean over its two faces of that direction, summed over the carriers
      (a zero-flux wall has no record: it adds 0); outward on XMIN is -x */
@@ -712,15 +715,32 @@ PetscErrorCode ModelCellFields(Model *m, PetscReal t, Vec U, PetscReal *values)
     if (!ok) continue;
     for (int s = 0; s < 2; s++)
       if (side[s] >= 0 && m->owned_offset[side[s]] >= 0)
-        local[(fc->normal ? OUT_CURRENT_Y : OUT_CURRENT) * n + m->local_cell[side[s]]] += 0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
+        local[(fc->normal ? OUT_CURRENT_Y : OUT_CURRENT) * nown + OwnedIndex(m, m->local_cell[side[s]])] +=
+            0.5 * (fc->side == SIDE_XMIN ? -ff.f[FIELD_PHI] : ff.f[FIELD_PHI]);
   }
   PetscCall(ModelStateRestore(m, U, &u));
   PetscCallMPI(MPI_Comm_rank(m->comm, &rank));
-  PetscCallMPI(MPI_Reduce(local, values, MODEL_FIELD_COUNT * n, MPIU_REAL, MPIU_SUM, 0, m->comm));
-  PetscCall(PetscFree(local));
+  PetscCallMPI(MPI_Comm_size(m->comm, &size));
+  if (!rank) PetscCall(PetscMalloc4(size, &counts, size, &displs, 4 * size, &boxes, MODEL_FIELD_COUNT * n, &all));
+  PetscCallMPI(MPI_Gather(box, 4, MPIU_INT, boxes, 4, MPIU_INT, 0, m->comm));
+  PetscCallMPI(MPI_Gather(&count, 1, MPI_INT, counts, 1, MPI_INT, 0, m->comm));
   if (!rank)
+    for (PetscMPIInt r = 0; r < size; r++)
+      displs[r] = r ? displs[r - 1] + counts[r - 1] : 0;
+  PetscCallMPI(MPI_Gatherv(local, count, MPIU_REAL, all, counts, displs, MPIU_REAL, 0, m->comm));
+  PetscCall(PetscFree(local));
+  if (!rank) {
+    for (PetscMPIInt r = 0; r < size; r++) {
+      const PetscInt *q = boxes + 4 * r, nb = q[2] * q[3];
+      for (int f = 0; f < MODEL_FIELD_COUNT; f++)
+        for (PetscInt jj = 0; jj < q[3]; jj++)
+          for (PetscInt ii = 0; ii < q[2]; ii++)
+            values[f * n + (q[1] + jj) * m->nx + q[0] + ii] = all[displs[r] + f * nb + jj * q[2] + ii];
+    }
     for (PetscInt g = 0; g < n; g++)
       for (int f = 0; f < MODEL_FIELD_COUNT; f++)
         if (!RegionReports(&m->p->region[m->region[g]], &m->layout[m->region[g]], f)) values[f * n + g] = NAN;
+    PetscCall(PetscFree4(counts, displs, boxes, all));
+  }
   PetscFunctionReturn(0);
 }

@@ -215,14 +215,16 @@ static PetscErrorCode WriteFields(Simulation sim, PetscReal t, Vec U)
   const PetscInt n = m->nx * m->ny;
   OutputField    fields[MODEL_FIELD_COUNT + 1];
   PetscInt       nf = 0;
+  PetscMPIInt    rank;
 
   PetscFunctionBeginUser;
   if (!sim->out || t == sim->last_fields) PetscFunctionReturn(0);
   sim->last_fields = t;
   PetscCall(ModelInterfaceCurrents(m, t, U, sim->field_icur));
   PetscCall(ModelCellFields(m, t, U, sim->field_values));
-  for (int k = 0; k < MODEL_FIELD_COUNT; k++)
-    if (ModelHasField(m, k)) fields[nf++] = (OutputField){ModelFieldNames[k], ModelFieldUnits[k], 0, sim->field_values + k * n};
+  PetscCallMPI(MPI_Comm_rank(sim->comm, &rank));
+  for (int k = 0; k < MODEL_FIELD_COUNT; k++) /* the values are on rank 0 */
+    if (ModelHasField(m, k)) fields[nf++] = (OutputField){ModelFieldNames[k], ModelFieldUnits[k], 0, rank ? NULL : sim->field_values + k * n};
   fields[nf++] = (OutputField){"interface_current_density", "A/m^2", m->ninterfaces, sim->field_icur};
   PetscCall(OutputWriteFields(sim->out, t, nf, fields));
   PetscCall(StoreState(sim, t, PETSC_FALSE));
@@ -500,7 +502,11 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(ModelCreateVector(sim->m, &sim->U));
   PetscCall(VecDuplicate(sim->U, &sim->tolerance));
   PetscCall(VecDuplicate(sim->U, &sim->seen.U));
-  PetscCall(PetscMalloc2(MODEL_FIELD_COUNT * sim->m->nx * sim->m->ny, &sim->field_values, sim->m->ninterfaces + 1, &sim->field_icur));
+  {
+    PetscMPIInt rank; /* rank 0 gathers the fields (ModelCellFields) */
+    PetscCallMPI(MPI_Comm_rank(sim->comm, &rank));
+    PetscCall(PetscMalloc2(rank ? 1 : MODEL_FIELD_COUNT * sim->m->nx * sim->m->ny, &sim->field_values, sim->m->ninterfaces + 1, &sim->field_icur));
+  }
 
   PetscCall(TSCreate(sim->comm, &sim->ts));
   if (p->options_prefix[0]) PetscCall(TSSetOptionsPrefix(sim->ts, p->options_prefix));
