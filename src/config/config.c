@@ -1038,6 +1038,7 @@ static PetscErrorCode ResolveLayer(Config *c, const char *section, const char *t
   PetscCall(
       CheckRange(c, section, "grading", L->grading, 1, PETSC_TRUE, PETSC_INFINITY, PETSC_FALSE, "the grading ratio must be >= 1 (1 = uniform)"));
   PetscCall(YamlValue(c, "thickness", L->thickness, "m", NULL));
+  if (c->params->dim == 2) PetscFunctionReturn(0); /* a 2D mesh has square cells (ResolveMesh2d) */
   PetscCall(TextPrintf(&c->yaml, "  cells: %d\n", (int)L->cells));
   PetscCall(YamlValue(c, "grading", L->grading, NULL, NULL));
   PetscFunctionReturn(0);
@@ -1738,28 +1739,26 @@ static PetscErrorCode ResolveMesh2d(Config *c, Params *p)
     if (!Given(c, "mesh", "wavelength")) g->wavelength = g->lateral_size;
     if (!Given(c, "mesh", "correlation_length")) g->correlation_length = g->lateral_size / 8;
     if (!Given(c, "mesh", "void_depth")) g->void_depth = 0.25 * g->thickness[0];
-    for (int k = 0; k < 4 && GeneratorKeys[g->kind][k]; k++) {
-      const char     *key = GeneratorKeys[g->kind][k];
-      const PetscBool len = (PetscBool)strcmp(key, "seed") && strcmp(key, "void_count") && strcmp(key, "contact_fraction") &&
-                            strcmp(key, "particle_fraction") && strcmp(key, "radius_spread");
-      PetscReal v = !strcmp(key, "amplitude")            ? g->amplitude
-                    : !strcmp(key, "wavelength")         ? g->wavelength
-                    : !strcmp(key, "rms")                ? g->rms
-                    : !strcmp(key, "correlation_length") ? g->correlation_length
-                    : !strcmp(key, "seed")               ? (PetscReal)g->seed
-                    : !strcmp(key, "contact_fraction")   ? g->contact_fraction
-                    : !strcmp(key, "void_depth")         ? g->void_depth
-                    : !strcmp(key, "void_count")         ? (PetscReal)g->void_count
-                    : !strcmp(key, "particle_fraction")  ? g->particle_fraction
-                    : !strcmp(key, "particle_radius")    ? g->particle_radius
-                                                         : g->radius_spread;
-      if (!strcmp(key, "radius_spread")) v *= 1e6;
-      if (len)
-        PetscCall(YamlValue(c, key, v, "m", NULL));
-      else if (!strcmp(key, "radius_spread"))
-        PetscCall(YamlValue(c, key, v * 1e-6, "m", NULL));
-      else
-        PetscCall(TextPrintf(&c->yaml, "  %s: %.10g\n", key, (double)v));
+    {
+      const struct {
+        const char *key;
+        PetscReal   value;
+        const char *units;
+      } shown[] = {
+          {"amplitude", g->amplitude, "m"},
+          {"wavelength", g->wavelength, "m"},
+          {"rms", g->rms, "m"},
+          {"correlation_length", g->correlation_length, "m"},
+          {"seed", (PetscReal)g->seed, NULL},
+          {"contact_fraction", g->contact_fraction, NULL},
+          {"void_depth", g->void_depth, "m"},
+          {"void_count", (PetscReal)g->void_count, NULL},
+          {"particle_fraction", g->particle_fraction, NULL},
+          {"particle_radius", g->particle_radius, "m"},
+          {"radius_spread", g->radius_spread, "m"},
+      };
+      for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+        if (GeneratorUses(g->kind, shown[i].key)) PetscCall(YamlValue(c, shown[i].key, shown[i].value, shown[i].units, NULL));
     }
   }
   for (size_t i = 0; i < ConfigSchemaSize; i++) {
