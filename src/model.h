@@ -270,6 +270,10 @@ void ModelCompositeCell(const Model *m, PetscInt k, CompositeCell *cc);
 /* Index in the rank's array of unknown j of kind v of global cell `cell`,
  * or -1 when the rank does not own the cell or the cell lacks it. */
 PetscInt ModelUnknown(const Model *m, PetscInt cell, VarKind v, PetscInt j);
+/* What each owned unknown is to a preconditioner: a potential (0), a
+ * concentration that moves between cells (1: c_e, a dense solid's c_s), or
+ * one held inside its cell (2: a composite's shells and surface). */
+void ModelUnknownKinds(const Model *m, PetscInt kind[]);
 /* Largest update of the potentials and of the concentrations in dx. */
 PetscErrorCode ModelUpdateNorms(Model *m, Vec dx, PetscReal *dphi, PetscReal *dc);
 

@@ -179,6 +179,31 @@ ok = v < 1e-8 and cy < 1e-8 and all(w < (1e-2 if (k == "current_density" and p =
 print("OK" if ok else "voltage %.3g, lateral current %.3g, rows %s" % (v, cy, {"%s/%s" % kp: "%.3g" % w for kp, w in worst.items()}))
 EOF2
 is_ok twod_flat_equals_1d "$($py "$tmp/as1d.py" "$tmp/flat.h5" "$tmp/one.h5" 2>&1 | tail -1)"
+# a composite cathode (particle shells in every cell, the three-way field split) in 2D against 1D on the same cells
+cat >"$tmp/comp2d.yaml" <<'EOF2'
+mesh: {dim: 2, lateral_size: 10 um, lateral_boundary: periodic, generator: flat, lateral_cells: 8}
+anode: {thickness: 10 um}
+separator: {material: Li6PS5Cl, thickness: 18 um}
+cathode: {model: composite, material: NMC811, thickness: 50 um}
+protocol: [discharge at 1C until 3.0 V]
+output: {interval: 600 s}
+EOF2
+cat >"$tmp/comp1d.yaml" <<'EOF2'
+anode: {thickness: 10 um, cells: 8}
+separator: {material: Li6PS5Cl, thickness: 18 um, cells: 14}
+cathode: {model: composite, material: NMC811, thickness: 50 um, cells: 40, grading: 1}
+protocol: [discharge at 1C until 3.0 V]
+output: {interval: 600 s}
+EOF2
+mpiexec -n 2 "$bin" run "$tmp/comp2d.yaml" -quiet -output_file "$tmp/comp2d.h5" >/dev/null 2>&1
+"$bin" run "$tmp/comp1d.yaml" -quiet -output_file "$tmp/comp1d.h5" >/dev/null 2>&1
+is_ok twod_composite_equals_1d "$($py -c "
+import h5py, numpy as np
+a, b = h5py.File('$tmp/comp2d.h5', 'r'), h5py.File('$tmp/comp1d.h5', 'r')
+qa, qb = a['metrics/discharge_capacity'][()], b['metrics/discharge_capacity'][()]
+va, vb = a['timeseries/voltage'][()], b['timeseries/voltage'][()]
+ok = va.shape == vb.shape and np.max(np.abs(va - vb)) < 1e-8 and abs(qa - qb) < 1e-8 * qb
+print('OK' if ok else 'capacity %g vs %g, %s vs %s samples' % (qa, qb, va.shape, vb.shape))" 2>&1 | tail -1)"
 
 # ---- partial contact: first-order ASR, h^(-1/2) peak current (i0 = 1e4 A/cm^2: the contact edge is singular)
 for n in 16 32 64 128; do

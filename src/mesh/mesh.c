@@ -712,6 +712,18 @@ void ModelCompositeCell(const Model *m, PetscInt k, CompositeCell *cc)
       r, m->p->temperature, m->local_volume[k], c->area, c->active_fraction, c->radius, r->composite.contact_fraction, m->xi[m->local_region[k]]};
 }
 
+void ModelUnknownKinds(const Model *m, PetscInt kind[])
+{
+  for (PetscInt k = 0; k < m->nlocal; k++) {
+    const CellLayout *l         = &m->layout[m->local_region[k]];
+    const PetscBool   composite = (PetscBool)(m->local_phase[k] == PHASE_COMPOSITE);
+    if (m->owned_offset[k] < 0) continue;
+    for (int v = 0; v < VAR_COUNT; v++)
+      for (PetscInt j = 0; j < l->count[v]; j++)
+        kind[m->owned_offset[k] + l->offset[v] + j] = VarIsPotential((VarKind)v) ? 0 : (composite && v != VAR_C_E ? 2 : 1);
+  }
+}
+
 PetscErrorCode ModelUpdateNorms(Model *m, Vec dx, PetscReal *dphi, PetscReal *dc)
 {
   const PetscScalar *x;

@@ -464,24 +464,30 @@ static PetscErrorCode LinearSolver2d(Simulation sim, SNES snes, KSP ksp, PC pc)
     PetscCall(PCSetType(pc, PCHYPRE));
     PetscCall(PCHYPRESetType(pc, "boomeramg"));
   } else {
-    IS        is[2];
-    PetscInt *rows[2], count[2] = {0, 0};
+    static const char *const split[3] = {"phi", "c", "s"};
+    PetscInt                *kind, *rows, count[3] = {0, 0, 0}, at[3], total[3];
     PetscCall(VecGetOwnershipRange(sim->U, &rstart, NULL));
-    PetscCall(PetscMalloc2(m->nowned, &rows[0], m->nowned, &rows[1]));
-    for (PetscInt r = 0; r < m->nowned; r++) {
-      const int k = m->potential[r] ? 0 : 1;
-      rows[k][count[k]++] = rstart + r;
-    }
+    PetscCall(PetscMalloc2(m->nowned, &kind, m->nowned, &rows));
+    ModelUnknownKinds(m, kind);
+    for (PetscInt r = 0; r < m->nowned; r++)
+      count[kind[r]]++;
+    at[0] = 0, at[1] = count[0], at[2] = count[0] + count[1];
+    for (PetscInt r = 0; r < m->nowned; r++)
+      rows[at[kind[r]]++] = rstart + r;
+    PetscCall(MPIU_Allreduce(count, total, 3, MPIU_INT, MPI_SUM, m->comm));
     PetscCall(PCSetType(pc, PCFIELDSPLIT));
     PetscCall(PCFieldSplitSetType(pc, PC_COMPOSITE_MULTIPLICATIVE));
-    for (int k = 0; k < 2; k++) {
-      PetscCall(ISCreateGeneral(m->comm, count[k], rows[k], PETSC_COPY_VALUES, &is[k]));
-      PetscCall(PCFieldSplitSetIS(pc, k ? "c" : "phi", is[k]));
-      PetscCall(ISDestroy(&is[k]));
+    for (int k = 0, start = 0; k < 3; start += (int)count[k], k++) {
+      IS is;
+      if (!total[k]) continue;
+      PetscCall(ISCreateGeneral(m->comm, count[k], rows + start, PETSC_COPY_VALUES, &is));
+      PetscCall(PCFieldSplitSetIS(pc, split[k], is));
+      PetscCall(ISDestroy(&is));
     }
-    PetscCall(PetscFree2(rows[0], rows[1]));
+    PetscCall(PetscFree2(kind, rows));
     PetscCall(DefaultOption(sim->p, "fieldsplit_phi_pc_type", "hypre"));
-    PetscCall(DefaultOption(sim->p, "fieldsplit_c_pc_type", "hypre"));
+    if (total[1]) PetscCall(DefaultOption(sim->p, "fieldsplit_c_pc_type", "hypre"));
+    /* split s (the composite's shells) keeps PETSc's block-local default: ILU of each rank's block, exact on the shells' chains */
   }
   PetscFunctionReturn(0);
 }
@@ -557,7 +563,8 @@ static PetscErrorCode SimulationCreate_Private(Simulation sim)
   PetscCall(SNESGetKSP(snes, &ksp));
   PetscCall(KSPGetPC(ksp, &pc));
   PetscCallMPI(MPI_Comm_size(sim->comm, &size));
-  if (sim->m->dim == 2) PetscCall(LinearSolver2d(sim, snes, ksp, pc));
+  if (sim->m->dim == 2)
+    PetscCall(LinearSolver2d(sim, snes, ksp, pc));
   else {
     PetscCall(KSPSetType(ksp, KSPPREONLY));
     PetscCall(PCSetType(pc, PCLU));
@@ -1061,7 +1068,8 @@ static PetscErrorCode RunProtocol(Simulation sim)
   sim->solve_before = 0;
   if (p->output_file[0]) {
     const Model *m    = sim->m;
-    OutputMesh   mesh = {m->nx * m->ny, m->x_faces, m->x_centres, m->phase, m->nx, m->ny, m->y_faces, m->y_centres, m->ninterfaces, m->interface_geometry};
+    OutputMesh   mesh = {m->nx * m->ny, m->x_faces, m->x_centres, m->phase,       m->nx,
+                         m->ny,         m->y_faces, m->y_centres, m->ninterfaces, m->interface_geometry};
     PetscCall(OutputCreate(sim->comm, p->output_file, p, sim->argc, sim->argv, &mesh, &sim->out));
   }
   if (sim->resumed)
