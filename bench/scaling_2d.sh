@@ -19,7 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 run() { # ranks, cells per side: prints "ranks n seconds_per_step seconds_per_newton linear_per_newton rss_bytes unknowns"
   local out=$tmp/r$1_$2
-  mpiexec -n "$1" /usr/bin/time -f "%M" -o "$out.rss.%q{OMPI_COMM_WORLD_RANK}" "$bin" run bench/void_2d.yaml -quiet \
+  # each rank's own GNU time writes its peak to a file named by the rank
+  mpiexec -n "$1" sh -c 'exec /usr/bin/time -f "%M" -o "$0.rss.$OMPI_COMM_WORLD_RANK" "$@"' "$out" "$bin" run bench/void_2d.yaml -quiet \
     -mesh_lateral_cells "$2" -output_file "$out.h5" >"$out.log" 2>&1 || { echo "run failed: $(tail -2 "$out.log")" >&2; return 1; }
   "$py" - "$out" "$1" "$2" <<'PY'
 import sys, glob
@@ -28,7 +29,9 @@ import numpy as np
 out, ranks, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 f = h5py.File(out + ".h5", "r")
 m = f["metrics"]
-rss = sum(int(open(p).read().split()[-1]) * 1024 for p in glob.glob(out + ".rss.*"))
+files = glob.glob(out + ".rss.*")
+assert len(files) == ranks, files
+rss = sum(int(open(p).read().split()[-1]) * 1024 for p in files)
 unknowns = int(np.sum(f["mesh/phase"][()] != 0))
 print(ranks, n, m["solve_time"][()] / m["time_steps"][()], m["solve_time"][()] / m["newton_iterations"][()],
       m["linear_iterations"][()] / m["newton_iterations"][()], rss, unknowns)
