@@ -443,10 +443,11 @@ static PetscErrorCode DefaultOption(const Params *p, const char *name, const cha
  * options: a -pc_type of the user's replaces the split whole. */
 static PetscErrorCode LinearSolver2d(Simulation sim, SNES snes, KSP ksp, PC pc)
 {
-  const Model *m = sim->m;
-  PetscInt     n, nphi = 0, nc, rstart;
-  PetscBool    user_pc;
-  char         name[128];
+  static const char *const split[3] = {"phi", "c", "s"};
+  const Model             *m        = sim->m;
+  PetscInt                 n, rstart, *kind, *rows, count[3] = {0, 0, 0}, at[3], total[3];
+  PetscBool                user_pc;
+  char                     name[128];
 
   PetscFunctionBeginUser;
   PetscCall(VecGetSize(sim->U, &n));
@@ -454,27 +455,22 @@ static PetscErrorCode LinearSolver2d(Simulation sim, SNES snes, KSP ksp, PC pc)
   PetscCall(SNESSetLagPreconditionerPersists(snes, PETSC_TRUE));
   PetscCall(KSPSetType(ksp, KSPGMRES));
   PetscCall(KSPSetTolerances(ksp, 1e-10, 1e-15 * PetscSqrtReal((PetscReal)n), PETSC_DEFAULT, 1000));
+  /* the owned rows of each split, in row order within each */
+  PetscCall(VecGetOwnershipRange(sim->U, &rstart, NULL));
+  PetscCall(PetscMalloc2(m->nowned, &kind, m->nowned, &rows));
+  ModelUnknownKinds(m, kind);
   for (PetscInt r = 0; r < m->nowned; r++)
-    nphi += m->potential[r];
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nphi, 1, MPIU_INT, MPI_SUM, m->comm));
-  nc = n - nphi;
+    count[kind[r]]++;
+  at[0] = 0, at[1] = count[0], at[2] = count[0] + count[1];
+  for (PetscInt r = 0; r < m->nowned; r++)
+    rows[at[kind[r]]++] = rstart + r;
+  PetscCall(MPIU_Allreduce(count, total, 3, MPIU_INT, MPI_SUM, m->comm));
   PetscCall(PetscSNPrintf(name, sizeof name, "-%spc_type", sim->p->options_prefix));
   PetscCall(PetscOptionsHasName(NULL, NULL, name, &user_pc));
-  if (!nc || user_pc) {
+  if (!(total[1] + total[2]) || user_pc) {
     PetscCall(PCSetType(pc, PCHYPRE));
     PetscCall(PCHYPRESetType(pc, "boomeramg"));
   } else {
-    static const char *const split[3] = {"phi", "c", "s"};
-    PetscInt                *kind, *rows, count[3] = {0, 0, 0}, at[3], total[3];
-    PetscCall(VecGetOwnershipRange(sim->U, &rstart, NULL));
-    PetscCall(PetscMalloc2(m->nowned, &kind, m->nowned, &rows));
-    ModelUnknownKinds(m, kind);
-    for (PetscInt r = 0; r < m->nowned; r++)
-      count[kind[r]]++;
-    at[0] = 0, at[1] = count[0], at[2] = count[0] + count[1];
-    for (PetscInt r = 0; r < m->nowned; r++)
-      rows[at[kind[r]]++] = rstart + r;
-    PetscCall(MPIU_Allreduce(count, total, 3, MPIU_INT, MPI_SUM, m->comm));
     PetscCall(PCSetType(pc, PCFIELDSPLIT));
     PetscCall(PCFieldSplitSetType(pc, PC_COMPOSITE_MULTIPLICATIVE));
     for (int k = 0, start = 0; k < 3; start += (int)count[k], k++) {
@@ -484,11 +480,11 @@ static PetscErrorCode LinearSolver2d(Simulation sim, SNES snes, KSP ksp, PC pc)
       PetscCall(PCFieldSplitSetIS(pc, split[k], is));
       PetscCall(ISDestroy(&is));
     }
-    PetscCall(PetscFree2(kind, rows));
     PetscCall(DefaultOption(sim->p, "fieldsplit_phi_pc_type", "hypre"));
     if (total[1]) PetscCall(DefaultOption(sim->p, "fieldsplit_c_pc_type", "hypre"));
     /* split s (the composite's shells) keeps PETSc's block-local default: ILU of each rank's block, exact on the shells' chains */
   }
+  PetscCall(PetscFree2(kind, rows));
   PetscFunctionReturn(0);
 }
 
